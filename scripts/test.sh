@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs, then run it: lint, types, tests.
+# Used as is by CI (.ci/run) and by developers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v Xvfb >/dev/null 2>&1 || need_apt+=(xvfb)
+command -v xdotool >/dev/null 2>&1 || need_apt+=(xdotool)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test]'
+
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/mypy --strict src/chatproto
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,115 @@
+"""chatproto: the sans-IO protocol of the LAN chat, and its client session.
+
+The core (events, framing, state machines, file helpers) does no I/O; the
+client session in ``chatproto.session`` is the thin socket adapter over it.
+"""
+
+from .connection import (
+    NEED_DATA,
+    ClientConnection,
+    Connection,
+    PreparedEvent,
+    ServerConnection,
+    prepare,
+)
+from .errors import ErrorCode, LocalProtocolError, ProtocolError, RemoteProtocolError
+from .events import (
+    ChatMessage,
+    ChatRejected,
+    ConnectionClosed,
+    Error,
+    Event,
+    FetchFile,
+    FetchRejected,
+    FileAccepted,
+    FileAvailable,
+    FileChunk,
+    FileEnd,
+    FileOffer,
+    FileRejected,
+    Goodbye,
+    Hello,
+    Login,
+    LoginAccepted,
+    LoginRejected,
+    LoginRejectReason,
+    Participant,
+    ParticipantState,
+    Ping,
+    Pong,
+    Presence,
+    PresenceState,
+    RejectReason,
+    SendChat,
+)
+from .files import (
+    Chunk,
+    Reassembler,
+    ReassemblyError,
+    iter_chunks,
+    sanitize_filename,
+    sha256_of,
+    unique_name,
+)
+from .heartbeat import Heartbeat, HeartbeatAction
+from .limits import PROTOCOL_VERSION, Limits, is_valid_username, username_problem
+from .state import Role, State
+from .wire import encode_event
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "NEED_DATA",
+    "PROTOCOL_VERSION",
+    "ChatMessage",
+    "ChatRejected",
+    "Chunk",
+    "ClientConnection",
+    "Connection",
+    "ConnectionClosed",
+    "Error",
+    "ErrorCode",
+    "Event",
+    "FetchFile",
+    "FetchRejected",
+    "FileAccepted",
+    "FileAvailable",
+    "FileChunk",
+    "FileEnd",
+    "FileOffer",
+    "FileRejected",
+    "Goodbye",
+    "Heartbeat",
+    "HeartbeatAction",
+    "Hello",
+    "Limits",
+    "LocalProtocolError",
+    "Login",
+    "LoginAccepted",
+    "LoginRejectReason",
+    "LoginRejected",
+    "Participant",
+    "ParticipantState",
+    "Ping",
+    "Pong",
+    "PreparedEvent",
+    "Presence",
+    "PresenceState",
+    "ProtocolError",
+    "Reassembler",
+    "ReassemblyError",
+    "RejectReason",
+    "RemoteProtocolError",
+    "Role",
+    "SendChat",
+    "ServerConnection",
+    "State",
+    "encode_event",
+    "is_valid_username",
+    "iter_chunks",
+    "prepare",
+    "sanitize_filename",
+    "sha256_of",
+    "unique_name",
+    "username_problem",
+]

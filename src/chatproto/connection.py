@@ -1,0 +1,239 @@
+"""The sans-IO connection objects: bytes in, events out; events in, bytes out.
+
+    conn = ClientConnection()
+    sock.sendall(conn.send(Hello(...)))
+    conn.receive_data(sock.recv(65536))      # b"" when the peer closed
+    while (event := conn.next_event()) is not NEED_DATA: ...
+
+No I/O, no clock, no threads: the caller owns all three.
+"""
+
+from __future__ import annotations
+
+from typing import Final, final
+
+import attrs
+
+from . import events as ev
+from .buffer import ReceiveBuffer
+from .errors import ErrorCode, LocalProtocolError, ProtocolError, RemoteProtocolError
+from .limits import DEFAULT_CHUNK_SIZE, HEADER_SIZE, PROTOCOL_VERSION, Limits
+from .state import ConversationState, Role, State, Violation
+from .wire import LAYOUT_BY_CLASS, LAYOUT_BY_CODE
+
+#: Room for one read of this size on top of a whole frame; adapters feed at
+#: most this much per ``receive_data`` call once they have drained events.
+MAX_READ_SIZE: Final = 1_048_576
+
+
+@final
+class _NeedData:
+    """Sentinel: no whole event is buffered yet."""
+
+    _instance: _NeedData | None = None
+
+    def __new__(cls) -> _NeedData:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+    def __reduce__(self) -> str:
+        return "NEED_DATA"
+
+
+NEED_DATA: Final = _NeedData()
+
+
+@attrs.frozen
+class PreparedEvent:
+    """An event encoded once, to be sent on many connections (fan-out)."""
+
+    event: ev.Event
+    data: bytes
+
+
+def prepare(event: ev.Event, limits: Limits | None = None) -> PreparedEvent:
+    """Encode ``event`` once; pass the result to ``send`` of many connections."""
+    max_text = (limits or _DEFAULT_LIMITS).max_text_bytes
+    layout = LAYOUT_BY_CLASS.get(type(event))
+    if layout is None:
+        raise LocalProtocolError(f"{type(event).__name__} is not sent on the wire")
+    return PreparedEvent(event, layout.encode(event, max_text))
+
+
+_DEFAULT_LIMITS = Limits()
+
+
+class Connection:
+    """One side of one conversation. Use ``ClientConnection`` or
+    ``ServerConnection``."""
+
+    our_role: Role
+    their_role: Role
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or _DEFAULT_LIMITS
+        self._conversation = ConversationState()
+        self._buffer = ReceiveBuffer(
+            self.limits.max_frame_size,
+            max_buffered=self.limits.max_frame_size + HEADER_SIZE + MAX_READ_SIZE,
+        )
+        self._closed_event: ev.ConnectionClosed | None = None
+        self._error: RemoteProtocolError | None = None
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def our_state(self) -> State:
+        return self._conversation.states[self.our_role]
+
+    @property
+    def their_state(self) -> State:
+        return self._conversation.states[self.their_role]
+
+    @property
+    def state(self) -> State:
+        """Our own state: ``ACTIVE`` once logged in, ``CLOSED`` after a goodbye."""
+        return self.our_state
+
+    @property
+    def username(self) -> str | None:
+        """The logged-in user, once ``LoginAccepted`` has passed."""
+        return self._conversation.username
+
+    @property
+    def version(self) -> int:
+        """The negotiated protocol version (0 until the server's Hello)."""
+        return self._conversation.version
+
+    @property
+    def peer_max_frame_size(self) -> int:
+        return self._conversation.max_frame_size[self.their_role]
+
+    @property
+    def chunk_size(self) -> int:
+        """The largest file chunk that fits the peer's announced frame size."""
+        peer = self.peer_max_frame_size or self.limits.max_frame_size
+        return min(DEFAULT_CHUNK_SIZE, peer - 64)
+
+    @property
+    def open_uploads(self) -> int:
+        return self._conversation.open_uploads
+
+    @property
+    def open_fetches(self) -> int:
+        return self._conversation.open_fetches
+
+    def hello(self, software: str = "chatproto") -> ev.Hello:
+        """The Hello this side should send, with its limits."""
+        version = PROTOCOL_VERSION
+        if self.our_role is Role.SERVER:
+            version = min(version, self._conversation.client_version)
+        return ev.Hello(version, self.limits.max_frame_size, software)
+
+    # -- sending ---------------------------------------------------------------
+
+    def send(self, event: ev.Event | PreparedEvent) -> bytes:
+        """The bytes that carry ``event``; raises ``LocalProtocolError``.
+
+        An event with an invalid field is refused and leaves the connection
+        as it was (nothing was sent); an event the state forbids puts the
+        connection into the permanent ``ERROR`` state.
+        """
+        if isinstance(event, PreparedEvent):
+            data = event.data
+            event = event.event
+        else:
+            layout = LAYOUT_BY_CLASS.get(type(event))
+            if layout is None:
+                raise LocalProtocolError(f"{type(event).__name__} is not sent on the wire")
+            data = layout.encode(event, self.limits.max_text_bytes)
+        peer_limit = self.peer_max_frame_size
+        if peer_limit and len(data) - HEADER_SIZE > peer_limit:
+            raise LocalProtocolError(
+                f"{type(event).__name__} of {len(data)} bytes exceeds the peer's frame "
+                f"limit of {peer_limit}",
+                ErrorCode.FRAME_TOO_LARGE,
+            )
+        try:
+            self._conversation.process(self.our_role, event)
+        except Violation as exc:
+            self._conversation.fail()
+            raise LocalProtocolError(str(exc), exc.code) from None
+        return data
+
+    # -- receiving -------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Hand over bytes read from the peer; ``b""`` means it closed."""
+        self._buffer.feed(data)
+
+    @property
+    def trailing_data(self) -> int:
+        """Bytes received but not yet parsed into events."""
+        return len(self._buffer)
+
+    def next_event(self) -> ev.Event | _NeedData:
+        """The next event from the peer, or ``NEED_DATA``.
+
+        Raises ``RemoteProtocolError`` (with ``.code`` for the Error frame)
+        when the peer broke the protocol; it is raised again on every later
+        call.
+        """
+        if self._error is not None:
+            raise self._error
+        try:
+            frame = self._buffer.next_frame()
+            if frame is None:
+                return self._end_of_data()
+            type_code, payload = frame
+            event = LAYOUT_BY_CODE[type_code].decode(payload, self.limits.max_text_bytes)
+            self._conversation.process(self.their_role, event)
+        except Violation as exc:
+            raise self._fail(RemoteProtocolError(str(exc), exc.code)) from None
+        except RemoteProtocolError as exc:
+            raise self._fail(exc) from None
+        return event
+
+    def _end_of_data(self) -> ev.Event | _NeedData:
+        if not self._buffer.closed:
+            return NEED_DATA
+        if self._buffer.truncated():
+            raise RemoteProtocolError(
+                f"the connection closed inside a frame ({len(self._buffer)} bytes left)",
+                ErrorCode.TRUNCATED,
+            )
+        if self._closed_event is None:
+            self._closed_event = ev.ConnectionClosed(clean=self.their_state is State.CLOSED)
+            if self.their_state is not State.ERROR:
+                self._conversation.states[self.their_role] = State.CLOSED
+        return self._closed_event
+
+    def _fail(self, error: RemoteProtocolError) -> RemoteProtocolError:
+        self._error = error
+        self._conversation.fail()
+        return error
+
+
+class ClientConnection(Connection):
+    our_role = Role.CLIENT
+    their_role = Role.SERVER
+
+
+class ServerConnection(Connection):
+    our_role = Role.SERVER
+    their_role = Role.CLIENT
+
+
+__all__ = [
+    "NEED_DATA",
+    "ClientConnection",
+    "Connection",
+    "PreparedEvent",
+    "ProtocolError",
+    "ServerConnection",
+    "prepare",
+]

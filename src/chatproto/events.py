@@ -1,0 +1,272 @@
+"""The events: one small frozen class per message of the protocol.
+
+Field order is wire order (see ``docs/protocol.md``). Validation happens when
+an event is encoded (``LocalProtocolError``) or decoded
+(``RemoteProtocolError``), not at construction, so that decoding stays cheap
+and applications may build events freely.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import attrs
+
+
+class Event:
+    """Base class of every protocol event."""
+
+    __slots__ = ()
+
+
+class PresenceState(StrEnum):
+    JOINED = "joined"
+    LEFT = "left"
+    DEACTIVATED = "deactivated"
+    REJOINED = "rejoined"
+
+
+class ParticipantState(StrEnum):
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+
+
+class LoginRejectReason(StrEnum):
+    ALREADY_ACTIVE = "already-active"
+    BAD_PASSWORD = "bad-password"
+    INVALID_NAME = "invalid-name"
+    RATE_LIMITED = "rate-limited"
+    SERVER_FULL = "server-full"
+
+
+class RejectReason(StrEnum):
+    """Reasons for refusing a chat message, an upload or a fetch."""
+
+    UNKNOWN_USER = "unknown-user"
+    RATE_LIMITED = "rate-limited"
+    TOO_LARGE = "too-large"
+    BAD_NAME = "bad-name"
+    CHECKSUM_MISMATCH = "checksum-mismatch"
+    STORAGE_FULL = "storage-full"
+    NOT_FOUND = "not-found"
+    BAD_OFFSET = "bad-offset"
+    SERVER_ERROR = "server-error"
+
+
+@attrs.frozen
+class Participant:
+    """One user counted in the participant list (active or deactivated)."""
+
+    name: str
+    state: ParticipantState = ParticipantState.ACTIVE
+
+
+# -- handshake --------------------------------------------------------------
+
+
+@attrs.frozen
+class Hello(Event):
+    """First frame of each side: protocol version and receive limit.
+
+    The client announces the highest version it speaks; the server answers
+    with the version both will use, never higher than the client's.
+    """
+
+    version: int
+    max_frame_size: int
+    software: str = ""
+
+
+@attrs.frozen
+class Login(Event):
+    """Log in, registering ``username`` if it is new.
+
+    ``last_seen_seq`` is the highest sequence number this user has seen (0 for
+    none): the server replays everything after it that is addressed to them.
+    """
+
+    username: str
+    password: str = attrs.field(repr=False)
+    last_seen_seq: int = 0
+
+
+@attrs.frozen
+class LoginAccepted(Event):
+    """Login succeeded. ``participants`` counts active and deactivated users."""
+
+    username: str
+    new_account: bool
+    rejoined: bool
+    last_seq: int
+    participants: tuple[Participant, ...] = ()
+
+    @property
+    def participant_count(self) -> int:
+        return len(self.participants)
+
+
+@attrs.frozen
+class LoginRejected(Event):
+    reason: str
+    message: str = ""
+
+
+@attrs.frozen
+class Ping(Event):
+    nonce: int = 0
+
+
+@attrs.frozen
+class Pong(Event):
+    nonce: int = 0
+
+
+@attrs.frozen
+class Goodbye(Event):
+    """A normal end of the session (a user leaving, a server shutting down)."""
+
+    message: str = ""
+
+
+@attrs.frozen
+class Error(Event):
+    """A fatal error: the sender closes the connection after it."""
+
+    code: str
+    message: str = ""
+
+
+# -- chat and presence --------------------------------------------------------
+
+
+@attrs.frozen
+class SendChat(Event):
+    """A chat message from a client, to everyone or to ``recipient`` only.
+
+    ``client_id`` is chosen by the client and echoed in the ``ChatMessage``
+    that delivers it, so the sender can tell when its message was accepted.
+    """
+
+    text: str
+    recipient: str | None = None
+    client_id: int = 0
+
+
+@attrs.frozen
+class ChatMessage(Event):
+    """A chat message delivered by the server, committed to history as ``seq``."""
+
+    seq: int
+    timestamp_ms: int
+    client_id: int
+    sender: str
+    recipient: str | None
+    text: str
+
+
+@attrs.frozen
+class ChatRejected(Event):
+    """The server refused a ``SendChat`` (unknown recipient, flood limit)."""
+
+    client_id: int
+    reason: str
+    message: str = ""
+
+
+@attrs.frozen
+class Presence(Event):
+    user: str
+    state: PresenceState
+    participant_count: int
+
+
+# -- files ------------------------------------------------------------------
+
+
+@attrs.frozen
+class FileOffer(Event):
+    """A client announces an upload; chunks follow once it is accepted."""
+
+    upload_id: int
+    name: str
+    size: int
+    sha256: bytes
+    recipient: str | None = None
+
+
+@attrs.frozen
+class FileAccepted(Event):
+    upload_id: int
+
+
+@attrs.frozen
+class FileRejected(Event):
+    """The server refused an upload, before or after its chunks."""
+
+    upload_id: int
+    reason: str
+    message: str = ""
+
+
+@attrs.frozen
+class FileChunk(Event):
+    """Bytes of an upload (client to server, ``transfer_id`` = upload id) or
+    of a fetch (server to client, ``transfer_id`` = file id)."""
+
+    transfer_id: int
+    offset: int
+    data: bytes = attrs.field(repr=lambda d: f"<{len(d)} bytes>")
+
+
+@attrs.frozen
+class FileEnd(Event):
+    """The last chunk of a transfer has been sent."""
+
+    transfer_id: int
+
+
+@attrs.frozen
+class FileAvailable(Event):
+    """A verified file, announced as history entry ``seq``.
+
+    ``upload_id`` echoes the uploader's id so the uploader knows its upload
+    is complete; other receivers can ignore it.
+    """
+
+    seq: int
+    timestamp_ms: int
+    file_id: int
+    sender: str
+    recipient: str | None
+    name: str
+    size: int
+    sha256: bytes
+    upload_id: int = 0
+
+
+@attrs.frozen
+class FetchFile(Event):
+    """Ask for a file's bytes from ``offset`` (non-zero to resume)."""
+
+    file_id: int
+    offset: int = 0
+
+
+@attrs.frozen
+class FetchRejected(Event):
+    file_id: int
+    reason: str
+    message: str = ""
+
+
+# -- not on the wire --------------------------------------------------------
+
+
+@attrs.frozen
+class ConnectionClosed(Event):
+    """The peer closed its side of the byte stream.
+
+    ``clean`` is true when it said ``Goodbye`` or ``Error`` first.
+    """
+
+    clean: bool

@@ -1,0 +1,85 @@
+"""Hard limits of the protocol and the validation of names and tokens.
+
+Every length on the wire has a limit, and every limit is checked before the
+bytes it governs are buffered or stored.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import attrs
+
+PROTOCOL_VERSION = 1
+
+#: Frame header: one byte of type, four bytes of payload length.
+HEADER_SIZE = 5
+#: Nobody may announce a maximum frame size below this: a file chunk of
+#: ``DEFAULT_CHUNK_SIZE`` plus its fields must always fit.
+MIN_FRAME_SIZE = 65_536 + 64
+DEFAULT_MAX_FRAME_SIZE = 1_048_576
+ABSOLUTE_MAX_FRAME_SIZE = 16 * 1_048_576
+DEFAULT_CHUNK_SIZE = 65_536
+
+MAX_USERNAME_CHARS = 32
+MAX_USERNAME_BYTES = 128
+MAX_PASSWORD_BYTES = 1024
+MAX_TEXT_BYTES = 16_384
+MAX_MESSAGE_BYTES = 1024  # human messages inside Error / rejections
+MAX_FILENAME_BYTES = 255
+MAX_SOFTWARE_BYTES = 64
+MAX_TOKEN_BYTES = 32
+MAX_PARTICIPANTS = 65_535
+MAX_FILE_SIZE = 2**62
+MAX_OPEN_UPLOADS = 4
+MAX_OPEN_FETCHES = 8
+
+_TOKEN_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+
+
+@attrs.frozen
+class Limits:
+    """Limits one side enforces on what it receives.
+
+    ``max_frame_size`` is announced to the peer in ``Hello``; the peer must not
+    send a frame whose payload is larger.
+    """
+
+    max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
+    max_text_bytes: int = MAX_TEXT_BYTES
+
+    def __attrs_post_init__(self) -> None:
+        if not MIN_FRAME_SIZE <= self.max_frame_size <= ABSOLUTE_MAX_FRAME_SIZE:
+            raise ValueError(
+                f"max_frame_size must be between {MIN_FRAME_SIZE} and {ABSOLUTE_MAX_FRAME_SIZE}"
+            )
+        if not 1 <= self.max_text_bytes <= MAX_TEXT_BYTES:
+            raise ValueError(f"max_text_bytes must be between 1 and {MAX_TEXT_BYTES}")
+
+
+def username_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid user name, or ``None`` when it is.
+
+    Names are Unicode letters and digits plus ``_`` and ``-`` (so Korean IDs
+    such as ``개구리`` work), in NFC form so that two spellings of one name
+    cannot coexist, at most ``MAX_USERNAME_CHARS`` characters.
+    """
+    if not name:
+        return "the name is empty"
+    if len(name) > MAX_USERNAME_CHARS:
+        return f"the name is longer than {MAX_USERNAME_CHARS} characters"
+    if not name.replace("_", "a").replace("-", "a").isalnum():
+        return "the name may contain only letters, digits, '_' and '-'"
+    if not unicodedata.is_normalized("NFC", name):
+        return "the name is not in Unicode NFC form"
+    return None
+
+
+def is_valid_username(name: str) -> bool:
+    return username_problem(name) is None
+
+
+def is_valid_token(token: str) -> bool:
+    """Machine-readable codes: lowercase ASCII words joined by '-'."""
+    return len(token) <= MAX_TOKEN_BYTES and _TOKEN_RE.match(token) is not None

@@ -1,0 +1,275 @@
+"""The conversation's state machines, as one table.
+
+Each role (client, server) has its own state, moved by the events that role
+sends. ``TRANSITIONS`` says which events each role may send in each state and
+where they lead; the few rules that tie one role to the other (the server
+speaks only after the client's ``Hello``; a login verdict needs a pending
+login) and the rules of file transfers follow the table.
+
+    client: HELLO --Hello--> LOGIN --Login--> AUTHENTICATING --(LoginAccepted)--> ACTIVE
+                                 ^------------(LoginRejected)--------'
+    server: HELLO --Hello--> READY --LoginAccepted--> ACTIVE
+    either: any open state --Goodbye/Error--> CLOSED;  a protocol error --> ERROR
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from . import events as ev
+from .limits import (
+    MAX_FILE_SIZE,
+    MAX_OPEN_FETCHES,
+    MAX_OPEN_UPLOADS,
+    MIN_FRAME_SIZE,
+    PROTOCOL_VERSION,
+)
+
+
+class Role(Enum):
+    CLIENT = "client"
+    SERVER = "server"
+
+
+class State(Enum):
+    HELLO = "hello"  # must send Hello first
+    LOGIN = "login"  # client: may log in
+    AUTHENTICATING = "authenticating"  # client: waits for the verdict
+    READY = "ready"  # server: greeted, no one logged in yet
+    ACTIVE = "active"  # logged in: chat and files
+    CLOSED = "closed"  # said Goodbye or Error: sends nothing more
+    ERROR = "error"  # a protocol error happened: the connection is dead
+
+
+C, S = Role.CLIENT, Role.SERVER
+_KEEPALIVE = (ev.Ping, ev.Pong)
+
+#: (role, state) -> {event class the role may send: the role's next state}
+TRANSITIONS: dict[tuple[Role, State], dict[type[ev.Event], State]] = {
+    (C, State.HELLO): {ev.Hello: State.LOGIN},
+    (C, State.LOGIN): {ev.Login: State.AUTHENTICATING, **dict.fromkeys(_KEEPALIVE, State.LOGIN)},
+    (C, State.AUTHENTICATING): dict.fromkeys(_KEEPALIVE, State.AUTHENTICATING),
+    (C, State.ACTIVE): dict.fromkeys(
+        (ev.SendChat, ev.FileOffer, ev.FileChunk, ev.FileEnd, ev.FetchFile, *_KEEPALIVE),
+        State.ACTIVE,
+    ),
+    (S, State.HELLO): {ev.Hello: State.READY},
+    (S, State.READY): {
+        ev.LoginAccepted: State.ACTIVE,
+        ev.LoginRejected: State.READY,
+        **dict.fromkeys(_KEEPALIVE, State.READY),
+    },
+    (S, State.ACTIVE): dict.fromkeys(
+        (
+            ev.ChatMessage,
+            ev.ChatRejected,
+            ev.Presence,
+            ev.FileAccepted,
+            ev.FileRejected,
+            ev.FileChunk,
+            ev.FileEnd,
+            ev.FileAvailable,
+            ev.FetchRejected,
+            *_KEEPALIVE,
+        ),
+        State.ACTIVE,
+    ),
+}
+#: Goodbye ends the sender's side from any state but CLOSED and ERROR;
+#: Error from any state but CLOSED (it is how a broken connection says why).
+_GOODBYE_FROM = frozenset(s for s in State if s not in (State.CLOSED, State.ERROR))
+_ERROR_FROM = frozenset(s for s in State if s is not State.CLOSED)
+
+
+class Violation(Exception):
+    """An event broke the rules; the connection turns it into a Local- or
+    RemoteProtocolError depending on who sent it."""
+
+    def __init__(self, message: str, code: str = "unexpected-message") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Upload:
+    __slots__ = ("accepted", "ended", "next_offset", "size")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.next_offset = 0
+        self.accepted = False
+        self.ended = False
+
+
+class ConversationState:
+    """Both roles' states plus the open transfers, as both peers track them."""
+
+    def __init__(self) -> None:
+        self.states = {C: State.HELLO, S: State.HELLO}
+        self.client_version = 0
+        self.version = 0
+        self.max_frame_size = {C: 0, S: 0}
+        self.username: str | None = None
+        self._uploads: dict[int, _Upload] = {}
+        self._fetches: dict[int, int] = {}  # file id -> next offset
+
+    def fail(self) -> None:
+        for role in (C, S):
+            if self.states[role] is not State.CLOSED:
+                self.states[role] = State.ERROR
+
+    def process(self, role: Role, event: ev.Event) -> None:
+        """Apply ``event`` sent by ``role``, or raise ``Violation``."""
+        state = self.states[role]
+        event_type = type(event)
+        next_state = TRANSITIONS.get((role, state), {}).get(event_type)
+        if next_state is None:
+            if event_type is ev.Goodbye and state in _GOODBYE_FROM:
+                next_state = State.CLOSED
+            elif event_type is ev.Error and state in _ERROR_FROM:
+                next_state = State.CLOSED
+            else:
+                raise Violation(
+                    f"{role.value} may not send {event_type.__name__} in state {state.value}"
+                )
+        elif event_type in _CHECKS:
+            _CHECKS[event_type](self, role, event)
+        self.states[role] = next_state
+
+    # -- rules beside the table --------------------------------------------
+
+    def _hello(self, role: Role, event: ev.Event) -> None:
+        assert isinstance(event, ev.Hello)
+        if event.max_frame_size < MIN_FRAME_SIZE:
+            raise Violation(
+                f"max_frame_size {event.max_frame_size} is below {MIN_FRAME_SIZE}", "invalid-field"
+            )
+        if event.version < 1:
+            raise Violation("protocol version 0 does not exist", "unsupported-version")
+        if role is C:
+            self.client_version = event.version
+        else:
+            if self.states[C] is State.HELLO:
+                raise Violation("the server must wait for the client's Hello")
+            if event.version > self.client_version or event.version > PROTOCOL_VERSION:
+                raise Violation(
+                    f"version {event.version} was not offered", "unsupported-version"
+                )
+            self.version = event.version
+        self.max_frame_size[role] = event.max_frame_size
+
+    def _verdict(self, role: Role, event: ev.Event) -> None:
+        if self.states[C] is not State.AUTHENTICATING:
+            raise Violation(f"{type(event).__name__} without a pending Login")
+        if isinstance(event, ev.LoginAccepted):
+            self.states[C] = State.ACTIVE
+            self.username = event.username
+        else:
+            self.states[C] = State.LOGIN
+
+    def _file_offer(self, role: Role, event: ev.Event) -> None:
+        assert isinstance(event, ev.FileOffer)
+        if event.upload_id in self._uploads:
+            raise Violation(f"upload {event.upload_id} is already open")
+        if len(self._uploads) >= MAX_OPEN_UPLOADS:
+            raise Violation(f"more than {MAX_OPEN_UPLOADS} uploads open at once")
+        if event.size > MAX_FILE_SIZE:
+            raise Violation(f"file size {event.size} is over {MAX_FILE_SIZE}", "invalid-field")
+        self._uploads[event.upload_id] = _Upload(event.size)
+
+    def _upload(self, upload_id: int) -> _Upload:
+        upload = self._uploads.get(upload_id)
+        if upload is None:
+            raise Violation(f"no open upload {upload_id}")
+        return upload
+
+    def _file_accepted(self, role: Role, event: ev.Event) -> None:
+        assert isinstance(event, ev.FileAccepted)
+        upload = self._upload(event.upload_id)
+        if upload.accepted:
+            raise Violation(f"upload {event.upload_id} was already accepted")
+        upload.accepted = True
+
+    def _file_rejected(self, role: Role, event: ev.Event) -> None:
+        assert isinstance(event, ev.FileRejected)
+        self._upload(event.upload_id)
+        del self._uploads[event.upload_id]
+
+    def _file_chunk(self, role: Role, event: ev.Event) -> None:
+        assert isinstance(event, ev.FileChunk)
+        if not event.data:
+            raise Violation("empty file chunk", "invalid-field")
+        if role is C:
+            upload = self._upload(event.transfer_id)
+            if not upload.accepted or upload.ended:
+                raise Violation(f"upload {event.transfer_id} is not streaming")
+            expected, end = upload.next_offset, upload.size
+        else:
+            expected = self._fetches.get(event.transfer_id, -1)
+            if expected < 0:
+                raise Violation(f"no fetch of file {event.transfer_id} is open")
+            end = MAX_FILE_SIZE
+        if event.offset != expected:
+            raise Violation(f"chunk at offset {event.offset}, expected {expected}", "invalid-field")
+        if expected + len(event.data) > end:
+            raise Violation("chunk runs past the announced size", "invalid-field")
+        if role is C:
+            upload.next_offset += len(event.data)
+        else:
+            self._fetches[event.transfer_id] = expected + len(event.data)
+
+    def _file_end(self, role: Role, event: ev.Event) -> None:
+        assert isinstance(event, ev.FileEnd)
+        if role is S:
+            if self._fetches.pop(event.transfer_id, None) is None:
+                raise Violation(f"no fetch of file {event.transfer_id} is open")
+            return
+        upload = self._upload(event.transfer_id)
+        if not upload.accepted or upload.ended or upload.next_offset != upload.size:
+            raise Violation(
+                f"upload {event.transfer_id} ended at {upload.next_offset} of {upload.size} bytes"
+            )
+        upload.ended = True
+
+    def _file_available(self, role: Role, event: ev.Event) -> None:
+        assert isinstance(event, ev.FileAvailable)
+        # Only the uploader's connection knows the echoed upload id; upload
+        # ids are per connection, so the sender must be this connection's user.
+        upload = self._uploads.get(event.upload_id)
+        if upload is not None and upload.ended and event.sender == self.username:
+            del self._uploads[event.upload_id]
+
+    def _fetch(self, role: Role, event: ev.Event) -> None:
+        assert isinstance(event, ev.FetchFile)
+        if event.file_id in self._fetches:
+            raise Violation(f"file {event.file_id} is already being fetched")
+        if len(self._fetches) >= MAX_OPEN_FETCHES:
+            raise Violation(f"more than {MAX_OPEN_FETCHES} fetches open at once")
+        self._fetches[event.file_id] = event.offset
+
+    def _fetch_rejected(self, role: Role, event: ev.Event) -> None:
+        assert isinstance(event, ev.FetchRejected)
+        if self._fetches.pop(event.file_id, None) is None:
+            raise Violation(f"no fetch of file {event.file_id} is open")
+
+    @property
+    def open_uploads(self) -> int:
+        return len(self._uploads)
+
+    @property
+    def open_fetches(self) -> int:
+        return len(self._fetches)
+
+
+_CHECKS = {
+    ev.Hello: ConversationState._hello,
+    ev.LoginAccepted: ConversationState._verdict,
+    ev.LoginRejected: ConversationState._verdict,
+    ev.FileOffer: ConversationState._file_offer,
+    ev.FileAccepted: ConversationState._file_accepted,
+    ev.FileRejected: ConversationState._file_rejected,
+    ev.FileChunk: ConversationState._file_chunk,
+    ev.FileEnd: ConversationState._file_end,
+    ev.FileAvailable: ConversationState._file_available,
+    ev.FetchFile: ConversationState._fetch,
+    ev.FetchRejected: ConversationState._fetch_rejected,
+}
