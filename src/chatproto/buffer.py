@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from .limits import HEADER_SIZE
-from .wire import HEADER, LAYOUT_BY_CODE
+from .wire import HEADER, LAYOUT_BY_CODE, Layout
+
+_unpack_header = HEADER.unpack_from
 
 
 class ReceiveBuffer:
@@ -25,6 +27,12 @@ class ReceiveBuffer:
         self.max_buffered = max_buffered
         self._data = bytearray()
         self._start = 0
+        # Each type's payload limit, fixed for this buffer: checked the moment
+        # a header is complete, before any of the body is buffered.
+        self._layouts = {
+            code: (layout, layout.max_payload_for(max_frame_size))
+            for code, layout in LAYOUT_BY_CODE.items()
+        }
         self.closed = False
 
     def __len__(self) -> int:
@@ -48,33 +56,36 @@ class ReceiveBuffer:
             self._start = 0
         self._data += data
 
-    def next_frame(self) -> tuple[int, bytes] | None:
-        """The next whole frame, or None if more bytes are needed."""
-        available = len(self._data) - self._start
-        if available < HEADER_SIZE:
+    def next_frame(self) -> tuple[Layout, bytes] | None:
+        """The next whole frame and the layout of its type, or None if more
+        bytes are needed."""
+        data = self._data
+        start = self._start
+        if len(data) - start < HEADER_SIZE:
             return None
-        type_code, length = HEADER.unpack_from(self._data, self._start)
-        layout = LAYOUT_BY_CODE.get(type_code)
-        if layout is None:
+        type_code, length = _unpack_header(data, start)
+        entry = self._layouts.get(type_code)
+        if entry is None:
             raise RemoteProtocolError(
                 f"unknown message type 0x{type_code:02x}", ErrorCode.UNKNOWN_TYPE
             )
-        limit = layout.max_payload_for(self.max_frame_size)
+        layout, limit = entry
         if length > limit:
             raise RemoteProtocolError(
                 f"{layout.event_class.__name__} frame of {length} bytes exceeds its "
                 f"limit of {limit}",
                 ErrorCode.FRAME_TOO_LARGE,
             )
-        end = self._start + HEADER_SIZE + length
-        if end > len(self._data):
+        end = start + HEADER_SIZE + length
+        if end > len(data):
             return None
-        payload = bytes(self._data[self._start + HEADER_SIZE : end])
-        self._start = end
-        if self._start == len(self._data):
-            self._data.clear()
+        payload = bytes(data[start + HEADER_SIZE : end])
+        if end == len(data):
+            data.clear()
             self._start = 0
-        return type_code, payload
+        else:
+            self._start = end
+        return layout, payload
 
     def truncated(self) -> bool:
         """The stream ended inside a frame."""

@@ -19,7 +19,7 @@ from .buffer import ReceiveBuffer
 from .errors import ErrorCode, LocalProtocolError, ProtocolError, RemoteProtocolError
 from .limits import DEFAULT_CHUNK_SIZE, HEADER_SIZE, PROTOCOL_VERSION, Limits
 from .state import ConversationState, Role, State, Violation
-from .wire import LAYOUT_BY_CLASS, LAYOUT_BY_CODE
+from .wire import LAYOUT_BY_CLASS
 
 #: Room for one read of this size on top of a whole frame; adapters feed at
 #: most this much per ``receive_data`` call once they have drained events.
@@ -83,6 +83,7 @@ class Connection:
         )
         self._closed_event: ev.ConnectionClosed | None = None
         self._error: RemoteProtocolError | None = None
+        self._max_text = self.limits.max_text_bytes
 
     # -- state ---------------------------------------------------------------
 
@@ -189,8 +190,12 @@ class Connection:
             frame = self._buffer.next_frame()
             if frame is None:
                 return self._end_of_data()
-            type_code, payload = frame
-            event = LAYOUT_BY_CODE[type_code].decode(payload, self.limits.max_text_bytes)
+            layout, payload = frame
+            try:
+                event = layout.fast_decode(payload, self._max_text)
+            except Exception:
+                # Slow path: the reference decoder raises the precise error.
+                event = layout.decode(payload, self._max_text)
             self._conversation.process(self.their_role, event)
         except Violation as exc:
             raise self._fail(RemoteProtocolError(str(exc), exc.code)) from None
@@ -209,7 +214,7 @@ class Connection:
         if self._closed_event is None:
             self._closed_event = ev.ConnectionClosed(clean=self.their_state is State.CLOSED)
             if self.their_state is not State.ERROR:
-                self._conversation.states[self.their_role] = State.CLOSED
+                self._conversation.set_state(self.their_role, State.CLOSED)
         return self._closed_event
 
     def _fail(self, error: RemoteProtocolError) -> RemoteProtocolError:

@@ -14,6 +14,7 @@ login) and the rules of file transfers follow the table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 
 from . import events as ev
@@ -30,6 +31,10 @@ class Role(Enum):
     CLIENT = "client"
     SERVER = "server"
 
+    # Members are singletons; identity hashing is correct and, unlike
+    # Enum's name hashing, costs nothing on the per-message path.
+    __hash__ = object.__hash__
+
 
 class State(Enum):
     HELLO = "hello"  # must send Hello first
@@ -39,6 +44,8 @@ class State(Enum):
     ACTIVE = "active"  # logged in: chat and files
     CLOSED = "closed"  # said Goodbye or Error: sends nothing more
     ERROR = "error"  # a protocol error happened: the connection is dead
+
+    __hash__ = object.__hash__
 
 
 C, S = Role.CLIENT, Role.SERVER
@@ -105,6 +112,8 @@ class ConversationState:
 
     def __init__(self) -> None:
         self.states = {C: State.HELLO, S: State.HELLO}
+        # What each role may send now: the table row of its current state.
+        self._allowed = {C: _ALLOWED[C, State.HELLO], S: _ALLOWED[S, State.HELLO]}
         self.client_version = 0
         self.version = 0
         self.max_frame_size = {C: 0, S: 0}
@@ -112,28 +121,29 @@ class ConversationState:
         self._uploads: dict[int, _Upload] = {}
         self._fetches: dict[int, int] = {}  # file id -> next offset
 
+    def set_state(self, role: Role, state: State) -> None:
+        self.states[role] = state
+        self._allowed[role] = _ALLOWED[role, state]
+
     def fail(self) -> None:
         for role in (C, S):
             if self.states[role] is not State.CLOSED:
-                self.states[role] = State.ERROR
+                self.set_state(role, State.ERROR)
 
     def process(self, role: Role, event: ev.Event) -> None:
         """Apply ``event`` sent by ``role``, or raise ``Violation``."""
-        state = self.states[role]
         event_type = type(event)
-        next_state = TRANSITIONS.get((role, state), {}).get(event_type)
+        next_state = self._allowed[role].get(event_type)
         if next_state is None:
-            if event_type is ev.Goodbye and state in _GOODBYE_FROM:
-                next_state = State.CLOSED
-            elif event_type is ev.Error and state in _ERROR_FROM:
-                next_state = State.CLOSED
-            else:
-                raise Violation(
-                    f"{role.value} may not send {event_type.__name__} in state {state.value}"
-                )
-        elif event_type in _CHECKS:
-            _CHECKS[event_type](self, role, event)
-        self.states[role] = next_state
+            raise Violation(
+                f"{role.value} may not send {event_type.__name__} "
+                f"in state {self.states[role].value}"
+            )
+        check = _CHECKS.get(event_type)
+        if check is not None:
+            check(self, role, event)
+        if next_state is not self.states[role]:
+            self.set_state(role, next_state)
 
     # -- rules beside the table --------------------------------------------
 
@@ -161,10 +171,10 @@ class ConversationState:
         if self.states[C] is not State.AUTHENTICATING:
             raise Violation(f"{type(event).__name__} without a pending Login")
         if isinstance(event, ev.LoginAccepted):
-            self.states[C] = State.ACTIVE
+            self.set_state(C, State.ACTIVE)
             self.username = event.username
         else:
-            self.states[C] = State.LOGIN
+            self.set_state(C, State.LOGIN)
 
     def _file_offer(self, role: Role, event: ev.Event) -> None:
         assert isinstance(event, ev.FileOffer)
@@ -260,7 +270,19 @@ class ConversationState:
         return len(self._fetches)
 
 
-_CHECKS = {
+def _allowed(role: Role, state: State) -> dict[type[ev.Event], State]:
+    allowed = dict(TRANSITIONS.get((role, state), {}))
+    if state in _GOODBYE_FROM:
+        allowed[ev.Goodbye] = State.CLOSED
+    if state in _ERROR_FROM:
+        allowed[ev.Error] = State.CLOSED
+    return allowed
+
+
+#: The table completed with Goodbye and Error, flattened for quick lookups.
+_ALLOWED = {(role, state): _allowed(role, state) for role in Role for state in State}
+
+_CHECKS: dict[type[ev.Event], Callable[[ConversationState, Role, ev.Event], None]] = {
     ev.Hello: ConversationState._hello,
     ev.LoginAccepted: ConversationState._verdict,
     ev.LoginRejected: ConversationState._verdict,

@@ -17,6 +17,7 @@ import attrs
 
 from . import events as ev
 from .errors import ErrorCode, LocalProtocolError, ProtocolError, RemoteProtocolError
+from .fastcodec import compile_layout
 from .limits import (
     HEADER_SIZE,
     MAX_FILENAME_BYTES,
@@ -208,7 +209,7 @@ class Layout:
         # Values are decoded in wire order; ``_order`` maps them onto the
         # event class's positional arguments (None when the orders agree,
         # as for the hot ChatMessage).
-        names = [f.name for f in attrs.fields(event_class)]  # type: ignore[misc]
+        names = [f.name for f in attrs.fields(event_class)]  # type: ignore[arg-type]
         wire_names = [n for n, _ in self.fixed] + [n for n, _ in self.variable]
         if self.trailing_data:
             wire_names.append(fields[-1][0])
@@ -225,6 +226,7 @@ class Layout:
         self._decode_variable = [(k.from_bytes, k.check, k.max_bytes, n) for n, k in self.variable]
         self._bools = [i for i, (_, k) in enumerate(self.fixed) if k is BOOL]
         self._presence = [i for i, (_, k) in enumerate(self.fixed) if k is PRESENCE]
+        self.fast_encode, self.fast_decode = compile_layout(self)
 
     def max_payload_for(self, max_frame_size: int) -> int:
         return max_frame_size if self.trailing_data else min(self.max_payload, max_frame_size)
@@ -234,11 +236,18 @@ class Layout:
     def encode(self, event: ev.Event, max_text_bytes: int = MAX_TEXT_BYTES) -> bytes:
         """Frame ``event``; raises ``LocalProtocolError`` if a field is invalid."""
         try:
-            return self._encode(event, max_text_bytes)
+            return self.fast_encode(event, max_text_bytes)
+        except Exception:
+            pass  # the reference codec below says precisely what is wrong
+        try:
+            self._encode(event, max_text_bytes)
         except _Invalid as exc:
             raise LocalProtocolError(
                 f"cannot send {type(event).__name__}: {exc}", exc.code
             ) from None
+        except (struct.error, AttributeError, TypeError, ValueError) as exc:
+            raise LocalProtocolError(f"cannot send {type(event).__name__}: {exc}") from None
+        raise LocalProtocolError(f"cannot send {type(event).__name__}: invalid field")
 
     def _encode(self, event: ev.Event, max_text_bytes: int) -> bytes:
         values: list[Any] = []
@@ -280,7 +289,11 @@ class Layout:
     def decode(self, payload: bytes, max_text_bytes: int = MAX_TEXT_BYTES) -> ev.Event:
         """Parse one payload; raises ``RemoteProtocolError`` if it is invalid."""
         try:
-            return self._decode(payload, max_text_bytes)
+            return self.fast_decode(payload, max_text_bytes)
+        except Exception:
+            pass  # the reference codec below says precisely what is wrong
+        try:
+            self._decode(payload, max_text_bytes)
         except _Invalid as exc:
             raise RemoteProtocolError(
                 f"invalid {self.event_class.__name__}: {exc}", exc.code
@@ -289,6 +302,7 @@ class Layout:
             raise RemoteProtocolError(
                 f"invalid {self.event_class.__name__}: {exc}", ErrorCode.MALFORMED
             ) from None
+        raise RemoteProtocolError(f"invalid {self.event_class.__name__}", ErrorCode.MALFORMED)
 
     def _decode(self, payload: bytes, max_text_bytes: int) -> ev.Event:
         size = len(payload)

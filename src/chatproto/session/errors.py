@@ -1,0 +1,67 @@
+"""The typed errors of the client session: every failure a caller can meet.
+
+Each carries ``code``, a machine-readable reason (the server's own reason
+token when the server refused something), and a one-line message fit for a
+user. Nothing else escapes the session: no bare socket error, no traceback.
+"""
+
+from __future__ import annotations
+
+
+class ChatError(Exception):
+    """Base class of every error the session raises."""
+
+    default_code = "error"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ServerUnreachable(ChatError):
+    """No connection could be made (refused, no route, timed out, bad host)."""
+
+    default_code = "unreachable"
+
+
+class LoginRefused(ChatError):
+    """The server refused the login; ``code`` is its reason (``already-active``,
+    ``bad-password``, ``invalid-name``, ``rate-limited``, ``server-full``) or
+    the code of the Error frame it closed the handshake with."""
+
+    default_code = "login-refused"
+
+
+class ConnectionLost(ChatError):
+    """The connection ended while the session was in use (network error,
+    missed heartbeats, a protocol error, the server leaving)."""
+
+    default_code = "connection-lost"
+
+
+class FileRefused(ChatError):
+    """An upload or a download failed; ``code`` is the reason (``too-large``,
+    ``unreadable``, ``checksum-mismatch``, ``not-found``, ...)."""
+
+    default_code = "file-refused"
+
+
+class MessageRefused(ChatError):
+    """The server (or the encoder) refused a chat message; ``code`` is the
+    reason (``unknown-user``, ``rate-limited``, ``invalid-message``)."""
+
+    default_code = "message-refused"
+
+
+__all__ = [
+    "ChatError",
+    "ConnectionLost",
+    "FileRefused",
+    "LoginRefused",
+    "MessageRefused",
+    "ServerUnreachable",
+]
