@@ -17,7 +17,7 @@ import attrs
 from . import events as ev
 from .buffer import ReceiveBuffer
 from .errors import ErrorCode, LocalProtocolError, ProtocolError, RemoteProtocolError
-from .limits import DEFAULT_CHUNK_SIZE, HEADER_SIZE, PROTOCOL_VERSION, Limits
+from .limits import DEFAULT_CHUNK_SIZE, HEADER_SIZE, MAX_TEXT_BYTES, PROTOCOL_VERSION, Limits
 from .state import ConversationState, Role, State, Violation
 from .wire import LAYOUT_BY_CLASS
 
@@ -55,13 +55,12 @@ class PreparedEvent:
     data: bytes
 
 
-def prepare(event: ev.Event, limits: Limits | None = None) -> PreparedEvent:
+def prepare(event: ev.Event) -> PreparedEvent:
     """Encode ``event`` once; pass the result to ``send`` of many connections."""
-    max_text = (limits or _DEFAULT_LIMITS).max_text_bytes
     layout = LAYOUT_BY_CLASS.get(type(event))
     if layout is None:
         raise LocalProtocolError(f"{type(event).__name__} is not sent on the wire")
-    return PreparedEvent(event, layout.encode(event, max_text))
+    return PreparedEvent(event, layout.encode(event, MAX_TEXT_BYTES))
 
 
 _DEFAULT_LIMITS = Limits()
@@ -83,7 +82,7 @@ class Connection:
         )
         self._closed_event: ev.ConnectionClosed | None = None
         self._error: RemoteProtocolError | None = None
-        self._max_text = self.limits.max_text_bytes
+        self._max_text = MAX_TEXT_BYTES
 
     # -- state ---------------------------------------------------------------
 
@@ -151,7 +150,7 @@ class Connection:
             layout = LAYOUT_BY_CLASS.get(type(event))
             if layout is None:
                 raise LocalProtocolError(f"{type(event).__name__} is not sent on the wire")
-            data = layout.encode(event, self.limits.max_text_bytes)
+            data = layout.encode(event, MAX_TEXT_BYTES)
         peer_limit = self.peer_max_frame_size
         if peer_limit and len(data) - HEADER_SIZE > peer_limit:
             raise LocalProtocolError(

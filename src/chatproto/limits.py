@@ -43,19 +43,19 @@ class Limits:
     """Limits one side enforces on what it receives.
 
     ``max_frame_size`` is announced to the peer in ``Hello``; the peer must not
-    send a frame whose payload is larger.
+    send a frame whose payload is larger. The other limits (text, names, file
+    names) are fixed by the protocol, so both sides always agree on them; an
+    application that wants shorter chat messages refuses them with
+    ``ChatRejected`` instead of breaking the connection.
     """
 
     max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
-    max_text_bytes: int = MAX_TEXT_BYTES
 
     def __attrs_post_init__(self) -> None:
         if not MIN_FRAME_SIZE <= self.max_frame_size <= ABSOLUTE_MAX_FRAME_SIZE:
             raise ValueError(
                 f"max_frame_size must be between {MIN_FRAME_SIZE} and {ABSOLUTE_MAX_FRAME_SIZE}"
             )
-        if not 1 <= self.max_text_bytes <= MAX_TEXT_BYTES:
-            raise ValueError(f"max_text_bytes must be between 1 and {MAX_TEXT_BYTES}")
 
 
 def username_problem(name: str) -> str | None:
