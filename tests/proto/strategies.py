@@ -1,0 +1,119 @@
+"""Hypothesis strategies that build valid protocol events (every field within its limits)."""
+
+from __future__ import annotations
+
+import itertools
+import unicodedata
+from typing import Any
+
+from hypothesis import strategies as st
+
+from chatproto import events as ev
+from chatproto.limits import (
+    MAX_FILENAME_BYTES,
+    MAX_MESSAGE_BYTES,
+    MAX_PASSWORD_BYTES,
+    MAX_SOFTWARE_BYTES,
+    MAX_TEXT_BYTES,
+    MAX_USERNAME_CHARS,
+    is_valid_token,
+    is_valid_username,
+)
+
+U16 = st.integers(0, 2**16 - 1)
+U32 = st.integers(0, 2**32 - 1)
+U64 = st.integers(0, 2**64 - 1)
+SHA256 = st.binary(min_size=32, max_size=32)
+
+KOREAN_NAMES = ("개구리", "김철수", "이영희", "박_지성", "한글-이름", "가" * MAX_USERNAME_CHARS)
+_NAME_CHARS = st.characters(categories=("Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Nl", "No")) | (
+    st.sampled_from("_-")
+)
+#: Letters, digits, '_' and '-', NFC, 1 to 32 characters, Korean included.
+usernames = st.one_of(
+    st.sampled_from(KOREAN_NAMES),
+    st.text(alphabet=st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3), min_size=1,
+            max_size=MAX_USERNAME_CHARS),
+    st.from_regex(r"[A-Za-z0-9_-]{1,32}", fullmatch=True),
+    st.text(_NAME_CHARS, min_size=1, max_size=MAX_USERNAME_CHARS).map(
+        lambda s: unicodedata.normalize("NFC", s)
+    ),
+).filter(is_valid_username)
+optional_usernames = st.none() | usernames
+
+
+def utf8_text(max_bytes: int, min_size: int = 0) -> st.SearchStrategy[str]:
+    """Any Unicode except lone surrogates, at most ``max_bytes`` of UTF-8."""
+    return st.text(min_size=min_size, max_size=max_bytes // 2).filter(
+        lambda s: len(s.encode("utf-8")) <= max_bytes
+    )
+
+
+def _exactly(max_bytes: int) -> list[str]:
+    # Strings that fill a limit to the byte, with a multi-byte character at the edge.
+    three, rest = divmod(max_bytes, 3)
+    return ["가" * three + "a" * rest, "a" * max_bytes]
+
+
+texts = st.one_of(utf8_text(MAX_TEXT_BYTES), st.sampled_from(_exactly(MAX_TEXT_BYTES)),
+                  st.sampled_from(["", "안녕하세요", "line1\nline2\r\n[bob] forged", "a,b/c|d"]))
+messages = utf8_text(MAX_MESSAGE_BYTES) | st.sampled_from(_exactly(MAX_MESSAGE_BYTES))
+software = utf8_text(MAX_SOFTWARE_BYTES)
+passwords = utf8_text(MAX_PASSWORD_BYTES, min_size=1) | st.sampled_from(["비밀번호", "x"])
+filenames = st.one_of(
+    utf8_text(MAX_FILENAME_BYTES, min_size=1).filter(lambda s: "\x00" not in s),
+    st.sampled_from(["a,b.txt", "../../x", "/etc/passwd", "C:\\x", "사진.png", "가" * 85]),
+)
+tokens = st.one_of(
+    st.sampled_from([r.value for r in ev.LoginRejectReason] + [r.value for r in ev.RejectReason]),
+    st.from_regex(r"[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,2}", fullmatch=True),
+).filter(is_valid_token)
+participants = st.lists(
+    st.builds(ev.Participant, usernames, st.sampled_from(ev.ParticipantState)), max_size=40
+).map(tuple)
+chunk_data = st.binary(max_size=4096)
+
+EVENT_STRATEGIES: dict[type[ev.Event], st.SearchStrategy[Any]] = {
+    ev.Hello: st.builds(ev.Hello, U16, U32, software),
+    ev.Login: st.builds(ev.Login, usernames, passwords, U64),
+    ev.LoginAccepted: st.builds(ev.LoginAccepted, usernames, st.booleans(), st.booleans(), U64,
+                                participants),
+    ev.LoginRejected: st.builds(ev.LoginRejected, tokens, messages),
+    ev.Ping: st.builds(ev.Ping, U64),
+    ev.Pong: st.builds(ev.Pong, U64),
+    ev.Goodbye: st.builds(ev.Goodbye, messages),
+    ev.Error: st.builds(ev.Error, tokens, messages),
+    ev.SendChat: st.builds(ev.SendChat, texts, optional_usernames, U64),
+    ev.ChatMessage: st.builds(ev.ChatMessage, U64, U64, U64, usernames, optional_usernames, texts),
+    ev.ChatRejected: st.builds(ev.ChatRejected, U64, tokens, messages),
+    ev.Presence: st.builds(ev.Presence, usernames, st.sampled_from(ev.PresenceState), U32),
+    ev.FileOffer: st.builds(ev.FileOffer, U64, filenames, U64, SHA256, optional_usernames),
+    ev.FileAccepted: st.builds(ev.FileAccepted, U64),
+    ev.FileRejected: st.builds(ev.FileRejected, U64, tokens, messages),
+    ev.FileChunk: st.builds(ev.FileChunk, U64, U64, chunk_data),
+    ev.FileEnd: st.builds(ev.FileEnd, U64),
+    ev.FileAvailable: st.builds(ev.FileAvailable, U64, U64, U64, usernames, optional_usernames,
+                                filenames, U64, SHA256, U64),
+    ev.FetchFile: st.builds(ev.FetchFile, U64, U64),
+    ev.FetchRejected: st.builds(ev.FetchRejected, U64, tokens, messages),
+}
+
+any_event = st.one_of(*EVENT_STRATEGIES.values())
+
+#: What a logged-in client may receive at any time, with no transfer open.
+server_broadcasts = st.one_of(
+    EVENT_STRATEGIES[ev.ChatMessage],
+    EVENT_STRATEGIES[ev.ChatRejected],
+    EVENT_STRATEGIES[ev.Presence],
+    EVENT_STRATEGIES[ev.FileAvailable],
+    EVENT_STRATEGIES[ev.Ping],
+    EVENT_STRATEGIES[ev.Pong],
+)
+
+
+@st.composite
+def splits(draw: st.DrawFn, data: bytes) -> list[bytes]:
+    """``data`` cut at random places into non-empty pieces (``b""`` would mean "closed")."""
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=min(len(data), 40))))
+    bounds = [0, *cuts, len(data)]
+    return [data[a:b] for a, b in itertools.pairwise(bounds) if b > a]

@@ -1,0 +1,80 @@
+"""The test vectors of docs/protocol.md, checked in both directions."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatproto import encode_event
+from chatproto import events as ev
+from chatproto.wire import DATA, LAYOUT_BY_CLASS, PARTICIPANTS, PRESENCE, SHA256
+
+from .support import decode_frame
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+_EVENT_CLASSES = {layout.event_class.__name__: cls for cls, layout in LAYOUT_BY_CLASS.items()}
+
+
+def _vectors() -> list[tuple[str, dict[str, Any]]]:
+    text = DOC.read_text(encoding="utf-8")
+    found = re.findall(r"#### (Vector \d+: [^\n]*)\n\n```json\n(.*?)\n```", text, re.S)
+    return [(title, json.loads(body)) for title, body in found]
+
+
+VECTORS = _vectors()
+
+
+def _event_from_json(record: dict[str, Any]) -> ev.Event:
+    cls = _EVENT_CLASSES[record["type"]]
+    kinds = dict(LAYOUT_BY_CLASS[cls].fields)
+    fields: dict[str, Any] = {}
+    for name, value in record["fields"].items():
+        kind = kinds[name]
+        if kind is SHA256 or kind is DATA:
+            value = bytes.fromhex(value)
+        elif kind is PARTICIPANTS:
+            value = tuple(ev.Participant(n, ev.ParticipantState(s)) for n, s in value)
+        elif kind is PRESENCE:
+            value = ev.PresenceState(value)
+        fields[name] = value
+    return cls(**fields)
+
+
+def test_enough_vectors_covering_most_types() -> None:
+    types = {record["type"] for _, record in VECTORS}
+    assert len(VECTORS) >= 12
+    assert len(types) >= 15
+
+
+def test_vectors_cover_the_tricky_cases() -> None:
+    hexes = {record["type"]: record for _, record in VECTORS}
+    korean = [r for _, r in VECTORS if any("\uac00" <= ch <= "\ud7a3" for ch in json.dumps(
+        r["fields"], ensure_ascii=False))]
+    assert korean, "a vector with Korean text"
+    assert any(r["fields"].get("recipient") for _, r in VECTORS), "an optional recipient set"
+    assert any(r["fields"].get("recipient", 0) is None for _, r in VECTORS), "a recipient unset"
+    assert hexes["LoginAccepted"]["fields"]["participants"], "a participants list"
+    assert "FileChunk" in hexes
+
+
+@pytest.mark.parametrize(("title", "record"), VECTORS, ids=[t for t, _ in VECTORS])
+def test_encoding_gives_the_bytes(title: str, record: dict[str, Any]) -> None:
+    assert encode_event(_event_from_json(record)).hex() == record["hex"].replace(" ", "")
+
+
+@pytest.mark.parametrize(("title", "record"), VECTORS, ids=[t for t, _ in VECTORS])
+def test_decoding_gives_the_event(title: str, record: dict[str, Any]) -> None:
+    frame = bytes.fromhex(record["hex"])
+    assert decode_frame(frame) == _event_from_json(record)
+
+
+def test_the_worked_example_is_right() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    block = re.search(r"```text\n(11 .*?)```", text, re.S)
+    assert block is not None
+    frame = bytes.fromhex("".join(line[:36] for line in block.group(1).splitlines()))
+    assert decode_frame(frame) == ev.ChatMessage(1, 2, 3, "개구리", None, "hi")
