@@ -1,0 +1,269 @@
+"""``AsyncSession``: one logged-in client connection on asyncio streams.
+
+    async with await AsyncSession.connect("localhost", 9000, "frog", "pw") as chat:
+        await chat.send_chat("hello")
+        async for event in chat.events():
+            ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl as _ssl
+from os import PathLike
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+from .. import events as ev
+from ..errors import LocalProtocolError
+from ..files import Reassembler, sanitize_filename
+from .core import DEFAULT_MAX_QUEUED_EVENTS, SessionCore
+from .errors import ChatError, FileRefused, MessageRefused
+from .handshake import open_and_login
+from .localfiles import hash_file, partial_path, publish
+from .transfers import FetchSink, ProgressCallback, UploadWaiter, feed_prefix, open_upload
+
+
+class AsyncSession(SessionCore):
+    """A logged-in session. Create it with ``await AsyncSession.connect(...)``.
+
+    Attributes: ``username``, ``new_account``, ``rejoined``, ``participants``
+    (name -> ``ParticipantState``, kept current from ``Presence`` events),
+    ``last_seq`` (the highest sequence number seen, to resume from).
+    """
+
+    @classmethod
+    async def connect(
+        cls,
+        host: str,
+        port: int,
+        username: str,
+        password: str,
+        *,
+        last_seen_seq: int = 0,
+        timeout: float = 10.0,
+        heartbeat_interval: float = 15.0,
+        heartbeat_timeout: float = 45.0,
+        keep_events: bool = True,
+        max_queued_events: int = DEFAULT_MAX_QUEUED_EVENTS,
+        ssl: _ssl.SSLContext | None = None,
+    ) -> AsyncSession:
+        """Connect, greet and log in; raises ``ServerUnreachable``,
+        ``LoginRefused`` or ``ConnectionLost``.
+
+        ``last_seen_seq`` asks the server to replay what came after it.
+        With ``keep_events=False`` incoming events only update the session's
+        state (for programs that never read ``events()``); otherwise up to
+        ``max_queued_events`` wait to be read, then the socket stops being
+        read until the program catches up.
+        """
+        reader, writer, conn, accepted = await open_and_login(
+            host, port, username, password, last_seen_seq, timeout, ssl
+        )
+        return cls(
+            reader,
+            writer,
+            conn,
+            accepted,
+            last_seen_seq=last_seen_seq,
+            heartbeat=(heartbeat_interval, heartbeat_timeout),
+            keep_events=keep_events,
+            max_queued_events=max_queued_events,
+        )
+
+    async def __aenter__(self) -> AsyncSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- operations --------------------------------------------------------------
+
+    async def send_chat(self, text: str, to: str | None = None) -> ev.ChatMessage:
+        """Send ``text`` to everyone (or to user ``to``) and return the
+        server's delivery of it; ``MessageRefused`` when refused."""
+        client_id = next(self._client_ids)
+        waiter: asyncio.Future[ev.ChatMessage] = self._loop.create_future()
+        self._chats[client_id] = waiter
+        try:
+            try:
+                self._send(ev.SendChat(text, to, client_id))
+            except LocalProtocolError as exc:
+                raise MessageRefused(f"message not sent: {exc}", "invalid-message") from None
+            await self._drain()
+            return await waiter
+        finally:
+            self._chats.pop(client_id, None)
+
+    async def send_file(
+        self,
+        path: str | PathLike[str],
+        to: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ev.FileAvailable:
+        """Upload a file and return the server's announcement of it, once it
+        has verified the bytes; ``progress(done, total)`` after each chunk."""
+        path = Path(path)
+        stream, size = open_upload(path)
+        with stream:
+            try:
+                digest, size = await asyncio.to_thread(hash_file, path)
+            except OSError as exc:
+                message = f"cannot read {path}: {exc.strerror or exc}"
+                raise FileRefused(message, "unreadable") from None
+            async with self._upload_slots:
+                upload_id = next(self._upload_ids)
+                waiter = UploadWaiter(self._loop)
+                self._uploads[upload_id] = waiter
+                try:
+                    return await self._upload(upload_id, waiter, stream, path, size, digest, to,
+                                              progress)
+                finally:
+                    self._uploads.pop(upload_id, None)
+
+    async def _upload(
+        self,
+        upload_id: int,
+        waiter: UploadWaiter,
+        stream: BinaryIO,
+        path: Path,
+        size: int,
+        digest: bytes,
+        to: str | None,
+        progress: ProgressCallback | None,
+    ) -> ev.FileAvailable:
+        name = sanitize_filename(path.name)
+        try:
+            self._send(ev.FileOffer(upload_id, name, size, digest, to))
+        except LocalProtocolError as exc:
+            raise FileRefused(f"{name}: not sent: {exc}", "invalid-file") from None
+        await self._drain()
+        await waiter.accepted
+        if progress is not None:
+            progress(0, size)
+        offset = 0
+        chunk_size = self._conn.chunk_size
+        while offset < size:
+            data = stream.read(min(chunk_size, size - offset))
+            if not data:
+                # The file shrank since it was hashed: pad, so that the server
+                # refuses it by checksum instead of the stream breaking.
+                data = bytes(min(chunk_size, size - offset))
+            if waiter.available.done():
+                break  # refused mid-stream (storage full...): stop sending
+            self._send(ev.FileChunk(upload_id, offset, data))
+            offset += len(data)
+            await self._drain()
+            if progress is not None:
+                progress(offset, size)
+        if not waiter.available.done():
+            self._send(ev.FileEnd(upload_id))
+            await self._drain()
+        return await waiter.available
+
+    async def download(
+        self,
+        announcement: ev.FileAvailable,
+        folder: str | PathLike[str],
+        progress: ProgressCallback | None = None,
+    ) -> Path:
+        """Fetch an announced file into ``folder`` and return where it was
+        saved: a sanitised name no existing file has. The bytes go to a
+        ``.part`` file first, resumed from its size if it exists, and are
+        checked against the announced SHA-256 before the rename."""
+        folder = Path(folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            message = f"cannot create {folder}: {exc.strerror or exc}"
+            raise FileRefused(message, "unwritable") from None
+        part = partial_path(folder, announcement.name, announcement.sha256)
+        lock, users = self._part_locks.get(part, (asyncio.Lock(), 0))
+        self._part_locks[part] = (lock, users + 1)
+        try:
+            async with lock, self._fetch_slots:
+                return await self._download_to(announcement, part, folder, progress)
+        finally:
+            lock, users = self._part_locks[part]
+            if users == 1:
+                del self._part_locks[part]
+            else:
+                self._part_locks[part] = (lock, users - 1)
+
+    async def _download_to(
+        self,
+        announcement: ev.FileAvailable,
+        part: Path,
+        folder: Path,
+        progress: ProgressCallback | None,
+    ) -> Path:
+        try:
+            try:
+                await self._fetch_into(announcement, part, progress, resume=True)
+            except FileRefused as exc:
+                if exc.code not in ("bad-offset", "checksum-mismatch"):
+                    raise
+                # A stale or foreign .part file: start over once from zero.
+                await self._fetch_into(announcement, part, progress, resume=False)
+            return await asyncio.to_thread(publish, part, folder, announcement.name)
+        except OSError as exc:
+            raise FileRefused(
+                f"cannot write into {folder}: {exc.strerror or exc}", "unwritable"
+            ) from None
+
+    async def _fetch_into(
+        self,
+        announcement: ev.FileAvailable,
+        part: Path,
+        progress: ProgressCallback | None,
+        *,
+        resume: bool,
+    ) -> None:
+        size = announcement.size
+        start = part.stat().st_size if resume and part.exists() else 0
+        if start > size:
+            start = 0
+        reassembler = Reassembler(size, announcement.sha256, start)
+        if start:
+            await asyncio.to_thread(feed_prefix, reassembler, part, start)
+        with part.open("r+b" if start else "wb") as stream:
+            stream.truncate(start)
+            stream.seek(start)
+            if start == size:
+                if reassembler.verify():
+                    return
+                raise FileRefused("a complete .part file does not match", "checksum-mismatch")
+            sink = FetchSink(self._loop, stream, reassembler, announcement.name, progress)
+            if progress is not None:
+                progress(start, size)
+            self._fetches[announcement.file_id] = sink
+            try:
+                self._send(ev.FetchFile(announcement.file_id, start))
+                await self._drain()
+                await sink.done
+            finally:
+                self._fetches.pop(announcement.file_id, None)
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Leave normally: say goodbye, let the server close, end the stream."""
+        if self._final is None and not self._closing_by_us:
+            self._closing_by_us = True
+            try:
+                self._send(ev.Goodbye())
+                await asyncio.wait_for(self._drain(), timeout)
+            except (ChatError, LocalProtocolError, TimeoutError):
+                pass
+        done, _ = await asyncio.wait({self._reader_task}, timeout=timeout)
+        if not done:
+            self._abort("closed", "the server did not close after our goodbye")
+            await asyncio.wait({self._reader_task}, timeout=timeout)
+        self._heartbeat_task.cancel()
+
+
+__all__ = ["AsyncSession"]

@@ -1,0 +1,259 @@
+"""``Session``: the blocking face, for Tk and plain scripts.
+
+The ``AsyncSession`` runs on a background thread with its own event loop.
+Every incoming event, every transfer's ``Progress`` and the final
+``Disconnected`` land on ``session.events`` (a ``queue.Queue``) for the
+caller's thread to take, e.g. from Tk's ``after``. Each operation has a
+blocking form that returns the result or raises the typed error, and an
+``_async`` form that returns a ``concurrent.futures.Future`` at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import queue
+import ssl as _ssl
+import threading
+from collections.abc import Coroutine
+from os import PathLike
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from .. import events as ev
+from .asyncsession import AsyncSession
+from .core import DEFAULT_MAX_QUEUED_EVENTS
+from .errors import ConnectionLost
+from .notices import Disconnected, Progress
+from .transfers import ProgressCallback
+
+T = TypeVar("T")
+
+
+class _LoopThread:
+    """An event loop running forever on a daemon thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="chat-session", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.close()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        try:
+            return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        except RuntimeError:  # the loop is closed
+            coro.close()
+            failed: concurrent.futures.Future[T] = concurrent.futures.Future()
+            failed.set_exception(ConnectionLost("the session is closed"))
+            return failed
+
+    def stop(self) -> None:
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=10)
+
+
+class Session:
+    """A logged-in session driven from ordinary threads.
+
+    Create it with ``Session.connect(...)`` (same arguments as
+    ``AsyncSession.connect``) and end it with ``close()`` or a ``with`` block.
+    """
+
+    def __init__(self, runner: _LoopThread, inner: AsyncSession, max_queued: int) -> None:
+        """Use ``connect``."""
+        self._runner = runner
+        self._inner = inner
+        self._stopping = threading.Event()
+        self.events: queue.Queue[ev.Event] = queue.Queue(maxsize=max_queued)
+        self._pump = runner.submit(self._pump_events())
+
+    @classmethod
+    def connect(
+        cls,
+        host: str,
+        port: int,
+        username: str,
+        password: str,
+        *,
+        last_seen_seq: int = 0,
+        timeout: float = 10.0,
+        heartbeat_interval: float = 15.0,
+        heartbeat_timeout: float = 45.0,
+        max_queued_events: int = DEFAULT_MAX_QUEUED_EVENTS,
+        ssl: _ssl.SSLContext | None = None,
+    ) -> Session:
+        """Connect and log in, blocking; raises the typed ``ChatError``s."""
+        runner = _LoopThread()
+        try:
+            inner = runner.submit(
+                AsyncSession.connect(
+                    host,
+                    port,
+                    username,
+                    password,
+                    last_seen_seq=last_seen_seq,
+                    timeout=timeout,
+                    heartbeat_interval=heartbeat_interval,
+                    heartbeat_timeout=heartbeat_timeout,
+                    max_queued_events=max_queued_events,
+                    ssl=ssl,
+                )
+            ).result()
+        except BaseException:
+            runner.stop()
+            raise
+        return cls(runner, inner, max_queued_events)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- state (safe to read from any thread) --------------------------------
+
+    @property
+    def username(self) -> str:
+        return self._inner.username
+
+    @property
+    def new_account(self) -> bool:
+        return self._inner.new_account
+
+    @property
+    def rejoined(self) -> bool:
+        return self._inner.rejoined
+
+    @property
+    def last_seq(self) -> int:
+        return self._inner.last_seq
+
+    @property
+    def participants(self) -> dict[str, ev.ParticipantState]:
+        return dict(self._inner.participants)
+
+    @property
+    def connected(self) -> bool:
+        return self._inner.connected
+
+    # -- operations ------------------------------------------------------------
+
+    def send_chat_async(
+        self, text: str, to: str | None = None
+    ) -> concurrent.futures.Future[ev.ChatMessage]:
+        return self._runner.submit(self._inner.send_chat(text, to))
+
+    def send_chat(self, text: str, to: str | None = None) -> ev.ChatMessage:
+        return self.send_chat_async(text, to).result()
+
+    def send_file_async(
+        self,
+        path: str | PathLike[str],
+        to: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> concurrent.futures.Future[ev.FileAvailable]:
+        """Upload in the background. Progress goes to ``events`` as
+        ``Progress("upload", ...)``; ``progress``, if given, is also called,
+        on the session's thread."""
+        report = self._progress_reporter("upload", str(path), Path(path).name, progress)
+        return self._runner.submit(self._inner.send_file(path, to, report))
+
+    def send_file(
+        self,
+        path: str | PathLike[str],
+        to: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ev.FileAvailable:
+        return self.send_file_async(path, to, progress).result()
+
+    def download_async(
+        self,
+        announcement: ev.FileAvailable,
+        folder: str | PathLike[str],
+        progress: ProgressCallback | None = None,
+    ) -> concurrent.futures.Future[Path]:
+        """Download in the background; progress as for ``send_file_async``
+        (``key`` is the file id)."""
+        report = self._progress_reporter(
+            "download", str(announcement.file_id), announcement.name, progress
+        )
+        return self._runner.submit(self._inner.download(announcement, folder, report))
+
+    def download(
+        self,
+        announcement: ev.FileAvailable,
+        folder: str | PathLike[str],
+        progress: ProgressCallback | None = None,
+    ) -> Path:
+        return self.download_async(announcement, folder, progress).result()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Leave normally (goodbye) and stop the background thread. The
+        final ``Disconnected`` is on ``events`` when the queue had room."""
+        with contextlib.suppress(ConnectionLost, concurrent.futures.TimeoutError):
+            self._runner.submit(self._inner.close(timeout)).result(timeout * 3)
+        with contextlib.suppress(
+            ConnectionLost, concurrent.futures.TimeoutError, concurrent.futures.CancelledError
+        ):
+            self._pump.result(timeout)
+        self._stopping.set()
+        self._runner.stop()
+
+    # -- the bridge to the caller's thread -------------------------------------
+
+    async def _pump_events(self) -> None:
+        async for event in self._inner.events():
+            try:
+                self.events.put_nowait(event)
+            except queue.Full:
+                # Wait for room without blocking the loop (heartbeats go on).
+                await asyncio.to_thread(self._put_blocking, event)
+            if isinstance(event, Disconnected):
+                return
+
+    def _put_blocking(self, event: ev.Event) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.events.put(event, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def _progress_reporter(
+        self, direction: str, key: str, name: str, callback: ProgressCallback | None
+    ) -> ProgressCallback:
+        last_percent = -1
+
+        def report(done: int, total: int) -> None:
+            nonlocal last_percent
+            if callback is not None:
+                callback(done, total)
+            percent = 100 if total == 0 else done * 100 // total
+            if percent == last_percent:
+                return  # one notice per percent is plenty for a progress bar
+            last_percent = percent
+            # Progress is advisory: dropped when the queue is full, events never.
+            with contextlib.suppress(queue.Full):
+                self.events.put_nowait(Progress(direction, key, name, done, total))
+
+        return report
+
+
+__all__ = ["Session"]

@@ -1,0 +1,92 @@
+"""Opening a connection and logging in: Hello, Login, and the verdict.
+
+Every failure becomes a typed ``ChatError``: the network ones
+``ServerUnreachable``, the server's refusals ``LoginRefused`` with its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl as _ssl
+
+from .. import events as ev
+from ..connection import NEED_DATA, ClientConnection
+from ..errors import LocalProtocolError, RemoteProtocolError
+from ..limits import username_problem
+from .errors import ConnectionLost, LoginRefused, ServerUnreachable
+
+SOFTWARE = "chatproto-session"
+_READ_SIZE = 65_536
+
+Opened = tuple[asyncio.StreamReader, asyncio.StreamWriter, ClientConnection, ev.LoginAccepted]
+
+
+async def open_and_login(
+    host: str,
+    port: int,
+    username: str,
+    password: str,
+    last_seen_seq: int,
+    timeout: float,
+    ssl: _ssl.SSLContext | None,
+) -> Opened:
+    problem = username_problem(username)
+    if problem is not None:
+        raise LoginRefused(f"invalid user name {username!r}: {problem}", "invalid-name")
+    conn = ClientConnection()
+    try:
+        greeting = conn.send(conn.hello(SOFTWARE)) + conn.send(
+            ev.Login(username, password, max(0, last_seen_seq))
+        )
+    except LocalProtocolError as exc:
+        raise LoginRefused(f"cannot log in: {exc}", "invalid-login") from None
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, ssl=ssl), timeout
+        )
+    except TimeoutError:
+        message = f"cannot reach {host}:{port}: timed out after {timeout:g}s"
+        raise ServerUnreachable(message) from None
+    except (OSError, UnicodeError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise ServerUnreachable(f"cannot reach {host}:{port}: {reason}") from None
+    try:
+        writer.write(greeting)
+        accepted = await asyncio.wait_for(_await_verdict(reader, writer, conn), timeout)
+    except TimeoutError:
+        writer.close()
+        raise ServerUnreachable(
+            f"{host}:{port} did not answer the login within {timeout:g}s"
+        ) from None
+    except (OSError, EOFError) as exc:
+        writer.close()
+        raise ConnectionLost(f"connection lost during login: {exc}") from None
+    except BaseException:
+        writer.close()
+        raise
+    return reader, writer, conn, accepted
+
+
+async def _await_verdict(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, conn: ClientConnection
+) -> ev.LoginAccepted:
+    while True:
+        try:
+            event = conn.next_event()
+        except RemoteProtocolError as exc:
+            raise ConnectionLost(f"protocol error during login: {exc}", "protocol-error") from None
+        if event is NEED_DATA:
+            conn.receive_data(await reader.read(_READ_SIZE))
+        elif isinstance(event, ev.LoginAccepted):
+            return event
+        elif isinstance(event, ev.LoginRejected):
+            detail = f": {event.message}" if event.message else ""
+            raise LoginRefused(f"login refused ({event.reason}){detail}", event.reason)
+        elif isinstance(event, ev.Error):
+            detail = f": {event.message}" if event.message else ""
+            raise LoginRefused(f"the server refused the connection ({event.code}){detail}",
+                               event.code)
+        elif isinstance(event, ev.Ping):
+            writer.write(conn.send(ev.Pong(event.nonce)))
+        elif isinstance(event, ev.ConnectionClosed | ev.Goodbye):
+            raise ConnectionLost("the server closed the connection during login")
