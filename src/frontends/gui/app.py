@@ -1,0 +1,337 @@
+"""The application: one Tk window that shows the login form, then the chat.
+
+Threads: the session runs its socket on its own thread and hands everything
+over through queues (its ``events`` and our ``inbox``, fed by future
+callbacks). ``_poll`` drains both on the Tk thread every ``POLL_MS``; no
+other thread ever touches a widget.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import tkinter as tk
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from tkinter import filedialog
+from typing import Any
+
+from chatproto import ChatMessage, FileAvailable, Presence, is_valid_username
+from chatproto.session import Disconnected, Progress, SeqStore
+
+from . import errors_text, opener
+from .chat_view import ChatActions, ChatView
+from .dialogs import MessageDialog, open_dialogs
+from .i18n import _
+from .lines import chat_line, file_line, notice_line, presence_line
+from .link import Link
+from .login_view import LoginView
+from .safetext import clean
+from .settings import Settings, config_dir, load_settings, save_settings
+
+POLL_MS = 40
+#: Events handled per poll: the window repaints between batches even when
+#: a flood of messages arrives.
+BATCH = 300
+
+class App:
+    def __init__(self, root: tk.Tk, folder: Path | None = None) -> None:
+        self.root = root
+        self.config_folder = folder or config_dir()
+        self.settings: Settings = load_settings(self.config_folder)
+        self.seqs = SeqStore(self.config_folder / "last_seq.json")
+        #: Work posted by other threads (future callbacks), run on the Tk thread.
+        self.inbox: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self.link: Link | None = None
+        self.password = ""
+        self.shown_seq = 0
+        self.login_view: LoginView | None = None
+        self.chat_view: ChatView | None = None
+        self.closing = False
+        #: The link that was lost, kept for its address while reconnecting.
+        self.lost_link: Link | None = None
+        root.protocol("WM_DELETE_WINDOW", self.quit)
+        root.minsize(320, 200)
+        self.show_login()
+        self._poll_id = root.after(POLL_MS, self._poll)
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def later(self, future: Future[Any], handler: Callable[[Future[Any]], None]) -> None:
+        """Run ``handler(future)`` on the Tk thread once ``future`` is done."""
+        future.add_done_callback(lambda done: self.inbox.put(lambda: handler(done)))
+
+    def _poll(self) -> None:
+        try:
+            for _step in range(BATCH):
+                try:
+                    self.inbox.get_nowait()()
+                except queue.Empty:
+                    break
+            if self.link is not None:
+                self._drain_events(self.link)
+        finally:
+            with contextlib.suppress(tk.TclError):  # the window may be gone
+                self._poll_id = self.root.after(POLL_MS, self._poll)
+
+    def _drain_events(self, link: Link) -> None:
+        latest: dict[tuple[str, str], Progress] = {}
+        for _step in range(BATCH):
+            try:
+                event = link.events.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(event, Progress):
+                # Only the newest figure of each transfer is worth drawing.
+                latest[(event.direction, event.key)] = event
+                continue
+            self._handle(link, event)
+            if link is not self.link:
+                return
+        if self.chat_view is not None:
+            for event in latest.values():
+                self.chat_view.transfers.progress(
+                    event.direction, event.key, event.name, event.done, event.total
+                )
+
+    def dialog(self, title: str, message: str, *, kind: str = "error",
+               buttons: list[tuple[str, Callable[[], None] | None]] | None = None) -> MessageDialog:
+        return MessageDialog(self.root, title, message, kind=kind, buttons=buttons or [])
+
+    def dialogs(self) -> list[MessageDialog]:
+        return open_dialogs(self.root)
+
+    # -- login ------------------------------------------------------------------
+
+    def show_login(self) -> None:
+        self.root.title(_("LAN chat \u2014 login"))
+        self.login_view = LoginView(self.root, self.settings, self.login, self.quit)
+        self.login_view.pack(fill="both", expand=True)
+        self.login_view.focus_first_empty()
+
+    def login(self, server: str, port_text: str, username: str, password: str) -> None:
+        problem = _login_problem(server, port_text, username, password)
+        if problem:
+            self.dialog(_("Login"), problem, kind="warning")
+            return
+        port = int(port_text)
+        assert self.login_view is not None
+        self.login_view.set_busy(True, _("Connecting to {server}:{port}\u2026").format(
+            server=server, port=port))
+        link = Link()
+        last_seq = self.seqs.load(server, port, username)
+        self.later(link.connect(server, port, username, password, last_seq),
+                   lambda f: self._login_done(link, f, server, port, password))
+
+    def _login_done(self, link: Link, future: Future[None], server: str, port: int,
+                    password: str) -> None:
+        if self.closing or self.login_view is None:
+            link.close()
+            return
+        error = future.exception()
+        if error is not None:
+            self.login_view.set_busy(False)
+            self.dialog(_("Login failed"), errors_text.login_error(error, server, port))
+            return
+        self.settings.server, self.settings.port = server, port
+        self.settings.username = link.username
+        save_settings(self.settings, self.config_folder)
+        self.password = password
+        self.login_view.destroy()
+        self.login_view = None
+        self._open_chat(link)
+
+    # -- chat -------------------------------------------------------------------
+
+    def _open_chat(self, link: Link) -> None:
+        self.link = link
+        self.shown_seq = max(self.shown_seq, link.last_seen_seq)
+        self.root.title(link.username)
+        actions = ChatActions(self.send_chat, self.send_file, self.open_folder,
+                              self.choose_folder, self.reconnect)
+        view = self.chat_view = ChatView(self.root, actions, self.settings.download_folder())
+        view.pack(fill="both", expand=True)
+        view.participants.reset(link.username, link.participants())
+        view.refresh_recipients()
+        self.root.geometry("820x560")
+        self.root.minsize(520, 360)
+        view.entry.focus_set()
+
+    def _handle(self, link: Link, event: object) -> None:
+        view = self.chat_view
+        if view is None:
+            return
+        if isinstance(event, ChatMessage):
+            if self._is_new(event.seq):
+                view.transcript.append(chat_line(event, link.username))
+        elif isinstance(event, FileAvailable):
+            if self._is_new(event.seq):
+                view.transcript.append(file_line(event, link.username))
+                if event.sender != link.username:
+                    self._download(link, event)
+        elif isinstance(event, Presence):
+            view.participants.apply(event)
+            view.refresh_recipients()
+            view.transcript.append(presence_line(event))
+        elif isinstance(event, Disconnected):
+            self._disconnected(link, event)
+
+    def _is_new(self, seq: int) -> bool:
+        if seq <= self.shown_seq:
+            return False  # replayed again after a reconnect: already on screen
+        self.shown_seq = seq
+        if self.link is not None:
+            # A failure only costs a longer replay next time.
+            with contextlib.suppress(OSError):
+                self.seqs.save(self.link.host, self.link.port, self.link.username, seq)
+        return True
+
+    def send_chat(self, text: str, to: str | None) -> bool:
+        link = self.link
+        if link is None or not link.connected():
+            return False
+        self.later(link.send_chat(text, to), lambda f: self._chat_sent(f, text))
+        return True
+
+    def _chat_sent(self, future: Future[Any], text: str) -> None:
+        error = future.exception()
+        if error is None or self.chat_view is None:
+            return
+        self.chat_view.transcript.append(
+            notice_line(_("Message not sent: {reason}").format(reason=errors_text.describe(error)))
+        )
+        if not self.chat_view.draft():
+            self.chat_view.entry.insert("1.0", text)  # give the user their words back
+
+    def send_file(self, to: str | None) -> None:
+        link = self.link
+        if link is None or self.chat_view is None:
+            return
+        # Parented to our window: no stray default root ("tk") window, ever.
+        path = filedialog.askopenfilename(parent=self.root, title=_("Send a file"))
+        if not path or self.link is not link:
+            return
+        key = str(Path(path))
+        self.chat_view.transfers.progress("upload", key, Path(path).name, 0, 0)
+        self.later(link.send_file(path, to), lambda f: self._upload_done(f, key))
+
+    def _upload_done(self, future: Future[Any], key: str) -> None:
+        if self.chat_view is None:
+            return
+        error = future.exception()
+        self.chat_view.transfers.finish("upload", key, ok=error is None)
+        if error is not None:
+            self.chat_view.transcript.append(notice_line(
+                _("File not sent: {reason}").format(reason=errors_text.describe(error))))
+
+    def _download(self, link: Link, file: FileAvailable) -> None:
+        folder = self.settings.download_folder()
+        self.later(link.download(file, folder), lambda f: self._download_done(f, file))
+
+    def _download_done(self, future: Future[Any], file: FileAvailable) -> None:
+        if self.chat_view is None:
+            return
+        error = future.exception()
+        self.chat_view.transfers.finish("download", str(file.file_id), ok=error is None)
+        name = clean(file.name, single_line=True)
+        if error is None:
+            text = _("{name} saved as {path}").format(name=name, path=future.result())
+            self.chat_view.transcript.append(notice_line(text, "saved"))
+        else:
+            self.chat_view.transcript.append(notice_line(_("{name} not saved: {reason}").format(
+                name=name, reason=errors_text.describe(error))))
+
+    # -- download folder ----------------------------------------------------------
+
+    def open_folder(self) -> None:
+        folder = self.settings.download_folder()
+        problem = opener.open_folder(folder)
+        if problem:
+            self.dialog(_("Downloads"), _("Could not open {folder}: {reason}").format(
+                folder=folder, reason=problem))
+
+    def choose_folder(self) -> None:
+        chosen = filedialog.askdirectory(
+            parent=self.root, title=_("Download folder"),
+            initialdir=str(self.settings.download_folder()), mustexist=True)
+        if not chosen or self.chat_view is None:
+            return
+        self.settings.download_dir = chosen
+        save_settings(self.settings, self.config_folder)
+        self.chat_view.set_folder(Path(chosen))
+
+    # -- losing the server, reconnecting, leaving ----------------------------------
+
+    def _disconnected(self, link: Link, event: Disconnected) -> None:
+        if event.by_us or self.chat_view is None:
+            return
+        self.link = None
+        link.release()
+        message = _("Connection to the server lost: {reason}").format(
+            reason=clean(event.message, single_line=True))
+        self.chat_view.transcript.append(notice_line(message))
+        self.chat_view.show_disconnected(message)
+        self.lost_link = link
+        self.dialog(_("Disconnected"), message + "\n" + _("Reconnect now?"), kind="question",
+                    buttons=[(_("Reconnect"), self.reconnect), (_("Not now"), None)])
+
+    def reconnect(self) -> None:
+        old = self.lost_link
+        if old is None or self.chat_view is None or self.link is not None:
+            return
+        for dialog in self.dialogs():
+            if dialog.kind == "question":
+                dialog.destroy()
+        self.chat_view.show_reconnecting(_("Reconnecting\u2026"))
+        link = Link()
+        self.later(link.connect(old.host, old.port, old.username, self.password, self.shown_seq),
+                   lambda f: self._reconnected(link, f))
+
+    def _reconnected(self, link: Link, future: Future[None]) -> None:
+        view = self.chat_view
+        if view is None or self.closing:
+            link.close()
+            return
+        error = future.exception()
+        if error is not None:
+            message = errors_text.login_error(error, link.host, link.port)
+            view.transcript.append(notice_line(message))
+            view.show_disconnected(message)
+            return
+        self.link = link
+        view.show_connected()
+        view.participants.reset(link.username, link.participants())
+        view.refresh_recipients()
+        view.transcript.append(notice_line(_("Reconnected."), "presence"))
+
+    def quit(self) -> None:
+        """Closing the window is a normal leave: say goodbye, then go."""
+        if self.closing:
+            return
+        self.closing = True
+        link, self.link = self.link, None
+        if link is None:
+            self.root.destroy()
+            return
+        self.root.title(_("Leaving\u2026"))
+        self.later(link.close(), lambda _f: self._destroy())
+        self.root.after(5000, self._destroy)
+
+    def _destroy(self) -> None:
+        with contextlib.suppress(tk.TclError):  # already gone
+            self.root.destroy()
+
+
+def _login_problem(server: str, port_text: str, username: str, password: str) -> str:
+    if not server:
+        return _("Please enter the server's address.")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        return _("The port must be a number between 1 and 65535.")
+    if not username:
+        return _("Please enter your ID.")
+    if not is_valid_username(username):
+        return _("An ID may contain only letters, digits, '_' and '-' (at most 32).")
+    if not password:
+        return _("Please enter your password.")
+    return ""

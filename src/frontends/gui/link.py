@@ -1,0 +1,105 @@
+"""The GUI's handle on one chat session: every call returns at once.
+
+``chatproto.session.Session`` already runs the socket on its own thread
+and has non-blocking forms of its operations; logging in and leaving block,
+so they run on a short-lived worker thread here. The results come back as
+futures, which the application turns into work for the Tk thread.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from os import PathLike
+from pathlib import Path
+from typing import TypeVar
+
+from chatproto import ChatMessage, Event, FileAvailable
+from chatproto.session import ConnectionLost, Session
+
+T = TypeVar("T")
+
+
+def in_thread(work: Callable[[], T], name: str) -> Future[T]:
+    future: Future[T] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # handed to the Tk thread, which reports it
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
+
+
+def _failed(error: BaseException) -> Future[T]:
+    future: Future[T] = Future()
+    future.set_exception(error)
+    return future
+
+
+class Link:
+    def __init__(self) -> None:
+        self.session: Session | None = None
+        self.host = ""
+        self.port = 0
+        self.username = ""
+        self.last_seen_seq = 0
+        #: Replaced by the session's own queue once logged in.
+        self.events: queue.Queue[Event] = queue.Queue()
+
+    def connect(
+        self, host: str, port: int, username: str, password: str, last_seen_seq: int
+    ) -> Future[None]:
+        self.host, self.port, self.username = host, port, username
+        self.last_seen_seq = last_seen_seq
+
+        def login() -> None:
+            session = Session.connect(host, port, username, password,
+                                      last_seen_seq=last_seen_seq)
+            self.session = session
+            self.username = session.username
+            self.events = session.events
+
+        return in_thread(login, "chat-login")
+
+    def connected(self) -> bool:
+        return self.session is not None and self.session.connected
+
+    def participants(self) -> dict[str, str]:
+        if self.session is None:
+            return {}
+        return {name: str(state) for name, state in self.session.participants.items()}
+
+    def send_chat(self, text: str, to: str | None) -> Future[ChatMessage]:
+        if self.session is None:
+            return _failed(ConnectionLost("not connected"))
+        return self.session.send_chat_async(text, to)
+
+    def send_file(self, path: str | PathLike[str], to: str | None) -> Future[FileAvailable]:
+        if self.session is None:
+            return _failed(ConnectionLost("not connected"))
+        return self.session.send_file_async(path, to)
+
+    def download(self, file: FileAvailable, folder: Path) -> Future[Path]:
+        if self.session is None:
+            return _failed(ConnectionLost("not connected"))
+        return self.session.download_async(file, folder)
+
+    def close(self) -> Future[None]:
+        """Say goodbye and stop the session's thread (on a worker thread)."""
+        session, self.session = self.session, None
+        if session is None:
+            done: Future[None] = Future()
+            done.set_result(None)
+            return done
+        return in_thread(session.close, "chat-close")
+
+    def release(self) -> None:
+        """The connection is gone already: stop its thread in the background."""
+        self.close()

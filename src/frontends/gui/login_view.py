@@ -1,0 +1,88 @@
+"""The login form: server, port, ID, password, Login and Cancel."""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+
+from .i18n import _
+from .settings import Settings
+
+LoginHandler = Callable[[str, str, str, str], None]
+
+
+class LoginView(ttk.Frame):
+    def __init__(
+        self,
+        parent: tk.Misc,
+        settings: Settings,
+        on_login: LoginHandler,
+        on_cancel: Callable[[], None],
+    ) -> None:
+        super().__init__(parent, padding=16)
+        self._on_login = on_login
+        self.server = tk.StringVar(self, settings.server)
+        self.port = tk.StringVar(self, str(settings.port))
+        self.username = tk.StringVar(self, settings.username)
+        self.password = tk.StringVar(self, "")
+        self.entries: dict[str, ttk.Entry] = {}
+        fields = (
+            ("server", _("Server"), self.server, ""),
+            ("port", _("Port"), self.port, ""),
+            ("username", _("ID"), self.username, ""),
+            ("password", _("Password"), self.password, "\u2022"),
+        )
+        for row, (key, label, variable, mask) in enumerate(fields):
+            ttk.Label(self, text=label).grid(row=row, column=0, sticky="w", pady=3)
+            entry = ttk.Entry(self, textvariable=variable, width=28, show=mask)
+            entry.grid(row=row, column=1, sticky="ew", pady=3)
+            entry.bind("<Return>", lambda _e: self.submit())
+            entry.bind("<KP_Enter>", lambda _e: self.submit())
+            self.entries[key] = entry
+        self.columnconfigure(1, weight=1)
+
+        buttons = ttk.Frame(self)
+        buttons.grid(row=len(fields), column=0, columnspan=2, sticky="e", pady=(10, 0))
+        self.login_button = ttk.Button(buttons, text=_("Login"), command=self.submit)
+        self.cancel_button = ttk.Button(buttons, text=_("Cancel"), command=on_cancel)
+        self.login_button.pack(side="left", padx=(0, 6))
+        self.cancel_button.pack(side="left")
+
+        self.status = ttk.Label(self, text="", foreground="#555555")
+        self.status.grid(row=len(fields) + 1, column=0, columnspan=2, sticky="w", pady=(10, 0))
+        self.spinner = ttk.Progressbar(self, mode="indeterminate", length=200)
+        self.busy = False
+
+    def focus_first_empty(self) -> None:
+        for key, variable in (
+            ("server", self.server), ("username", self.username), ("password", self.password)
+        ):
+            if not variable.get():
+                self.entries[key].focus_set()
+                return
+        self.entries["password"].focus_set()
+
+    def submit(self) -> None:
+        if self.busy:
+            return
+        self._on_login(
+            self.server.get().strip(), self.port.get().strip(),
+            self.username.get().strip(), self.password.get(),
+        )
+
+    def set_busy(self, busy: bool, message: str = "") -> None:
+        """Show that a login is under way; the form stays responsive but
+        cannot be submitted twice."""
+        self.busy = busy
+        state = ["disabled"] if busy else ["!disabled"]
+        for entry in self.entries.values():
+            entry.state(state)
+        self.login_button.state(state)
+        self.status.configure(text=message)
+        if busy:
+            self.spinner.grid(row=6, column=0, columnspan=2, sticky="ew", pady=(6, 0))
+            self.spinner.start(15)
+        else:
+            self.spinner.stop()
+            self.spinner.grid_remove()

@@ -1,0 +1,91 @@
+"""The desktop client's small settings file: last server, port, ID, download folder.
+
+It lives in ``$CHAT_CONFIG_DIR`` when set (tests point it at a temporary
+folder), else ``$XDG_CONFIG_HOME/lanchat``, else ``~/.config/lanchat``.
+A missing or damaged file gives the defaults: settings are a convenience,
+never a reason not to start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+
+CONFIG_DIR_ENV = "CHAT_CONFIG_DIR"
+SETTINGS_FILE = "gui-settings.json"
+DEFAULT_SERVER = "localhost"
+DEFAULT_PORT = 9000
+# Bounds on what we accept back from the file: it may have been edited by hand.
+_MAX_FIELD_CHARS = 4096
+
+
+@dataclasses.dataclass
+class Settings:
+    server: str = DEFAULT_SERVER
+    port: int = DEFAULT_PORT
+    username: str = ""
+    #: Empty means "the default": the user's Downloads folder, or home.
+    download_dir: str = ""
+
+    def download_folder(self) -> Path:
+        if self.download_dir:
+            return Path(self.download_dir).expanduser()
+        return default_download_dir()
+
+
+def config_dir() -> Path:
+    explicit = os.environ.get(CONFIG_DIR_ENV)
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".config"
+    return base / "lanchat"
+
+
+def default_download_dir() -> Path:
+    downloads = Path.home() / "Downloads"
+    return downloads if downloads.is_dir() else Path.home()
+
+
+def load_settings(folder: Path | None = None) -> Settings:
+    path = (folder or config_dir()) / SETTINGS_FILE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, ValueError) as exc:
+        print(f"chat-gui: ignoring unreadable settings file {path}: {exc}", file=sys.stderr)
+        return Settings()
+    return _from_mapping(raw) if isinstance(raw, dict) else Settings()
+
+
+def _from_mapping(raw: dict[str, object]) -> Settings:
+    settings = Settings()
+    for field in ("server", "username", "download_dir"):
+        value = raw.get(field)
+        if isinstance(value, str) and len(value) <= _MAX_FIELD_CHARS:
+            setattr(settings, field, value)
+    port = raw.get("port")
+    if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
+        settings.port = port
+    return settings
+
+
+def save_settings(settings: Settings, folder: Path | None = None) -> None:
+    """Write atomically (a crash leaves the old file, never half a file);
+    a failure is reported on stderr and otherwise ignored."""
+    folder = folder or config_dir()
+    path = folder / SETTINGS_FILE
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(
+            json.dumps(dataclasses.asdict(settings), ensure_ascii=False, indent=2) + "\n",
+            encoding="utf-8",
+        )
+        os.replace(temporary, path)
+    except OSError as exc:
+        print(f"chat-gui: could not save settings to {path}: {exc}", file=sys.stderr)
