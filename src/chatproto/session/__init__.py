@@ -5,7 +5,7 @@ its blocking face on a background thread, handing events to the caller's
 thread through ``session.events`` (a ``queue.Queue``). See ``docs/client.md``.
 """
 
-from .asyncsession import AsyncSession
+from .asyncsession import SKIP_REPLAY, AsyncSession
 from .blocking import Session
 from .errors import (
     ChatError,
@@ -21,6 +21,7 @@ from .seqstore import SeqStore, default_state_file
 from .transfers import ProgressCallback
 
 __all__ = [
+    "SKIP_REPLAY",
     "AsyncSession",
     "ChatError",
     "ConnectionLost",

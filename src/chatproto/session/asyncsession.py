@@ -24,6 +24,10 @@ from .handshake import open_and_login
 from .localfiles import hash_file, partial_path, publish
 from .transfers import FetchSink, ProgressCallback, UploadWaiter, feed_prefix, open_upload
 
+#: ``last_seen_seq`` that asks for no replay at all: for short-lived
+#: programs (send one message and leave) that never show history.
+SKIP_REPLAY = 2**63 - 1
+
 
 class AsyncSession(SessionCore):
     """A logged-in session. Create it with ``await AsyncSession.connect(...)``.
@@ -266,4 +270,4 @@ class AsyncSession(SessionCore):
         self._heartbeat_task.cancel()
 
 
-__all__ = ["AsyncSession"]
+__all__ = ["SKIP_REPLAY", "AsyncSession"]

@@ -1,0 +1,83 @@
+"""The ``chat-cli`` command group: global options and the commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .commands import list_users, send_file, send_text
+from .exitcodes import HELP_TEXT
+from .listen import listen
+from .options import PROG, Target, resolve_target, run
+
+
+@click.group(
+    help=f"Chat from the command line: send messages and files, listen, list users.\n\n{HELP_TEXT}",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option("--host", envvar="CHAT_HOST", default="localhost", show_default=True,
+              help="Server host name or address (env CHAT_HOST).")
+@click.option("--port", envvar="CHAT_PORT", type=click.IntRange(1, 65535), default=9000,
+              show_default=True, help="Server port (env CHAT_PORT).")
+@click.option("--user", envvar="CHAT_USER", help="Your user ID (env CHAT_USER).")
+@click.option("--password", envvar="CHAT_PASSWORD",
+              help="Your password (env CHAT_PASSWORD; asked for, hidden, on a terminal).")
+@click.pass_context
+def cli(ctx: click.Context, host: str, port: int, user: str | None, password: str | None) -> None:
+    ctx.obj = (host, port, user, password)
+
+
+def _target(ctx: click.Context) -> Target:
+    host, port, user, password = ctx.obj
+    return resolve_target(host, port, user, password)
+
+
+@cli.command(help="Send TEXT to everyone (or --to one user); exits once the server delivered it.")
+@click.argument("text")
+@click.option("--to", "recipient", metavar="USER", help="Send to this user only.")
+@click.pass_context
+def send(ctx: click.Context, text: str, recipient: str | None) -> None:
+    run(send_text(_target(ctx), text, recipient))
+
+
+@cli.command("send-file", help="Upload PATH; exits once the server has verified the file.")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--to", "recipient", metavar="USER", help="Send to this user only.")
+@click.pass_context
+def send_file_command(ctx: click.Context, path: Path, recipient: str | None) -> None:
+    run(send_file(_target(ctx), path, recipient))
+
+
+@cli.command("listen", help="Stay logged in, print one line per event, download every file.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--download-dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("."), show_default=True, help="Where announced files are saved.")
+@click.option("--no-download", is_flag=True, help="Print file announcements only.")
+@click.option("--state-file", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="CHAT_STATE_FILE",
+              help="Where the last seen message number is kept (env CHAT_STATE_FILE; "
+                   "default: the user's state folder).")
+@click.pass_context
+def listen_command(
+    ctx: click.Context, as_json: bool, download_dir: Path, no_download: bool,
+    state_file: Path | None,
+) -> None:
+    run(listen(_target(ctx), as_json, None if no_download else download_dir, state_file))
+
+
+@cli.command(help="Print the participants (active and deactivated) and exit.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON list of {user, state}.")
+@click.pass_context
+def users(ctx: click.Context, as_json: bool) -> None:
+    run(list_users(_target(ctx), as_json))
+
+
+def main() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal that cannot show some characters gets escapes, not a crash.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    cli(prog_name=PROG)

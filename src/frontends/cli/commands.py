@@ -1,0 +1,72 @@
+"""``send``, ``send-file`` and ``users``: log in, do one thing, leave."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from chatproto.session import SKIP_REPLAY, AsyncSession
+
+from .exitcodes import ExitCode
+from .options import Target
+from .render import escape
+
+
+async def _open(target: Target) -> AsyncSession:
+    # These commands never read events: keep none, and skip the replay of
+    # history (that is the listener's job).
+    return await AsyncSession.connect(
+        target.host,
+        target.port,
+        target.user,
+        target.password,
+        last_seen_seq=SKIP_REPLAY,
+        keep_events=False,
+    )
+
+
+async def send_text(target: Target, text: str, to: str | None) -> ExitCode:
+    async with await _open(target) as session:
+        await session.send_chat(text, to)
+    return ExitCode.OK
+
+
+async def send_file(target: Target, path: Path, to: str | None) -> ExitCode:
+    bar: Any = None
+    shown = 0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar, shown
+        if bar is None:
+            bar = click.progressbar(length=total, label=escape(path.name), file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - shown)
+        shown = done
+
+    show_bar = sys.stderr.isatty()
+    try:
+        async with await _open(target) as session:
+            await session.send_file(path, to, progress if show_bar else None)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    return ExitCode.OK
+
+
+async def list_users(target: Target, as_json: bool) -> ExitCode:
+    async with await _open(target) as session:
+        participants = dict(session.participants)
+    if as_json:
+        rows = [{"user": name, "state": str(state)} for name, state in participants.items()]
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return ExitCode.OK
+    width = max((len(escape(name)) for name in participants), default=0)
+    for name, state in sorted(participants.items()):
+        click.echo(f"{escape(name).ljust(width)}  {state}")
+    count = len(participants)
+    click.echo(f"{count} participant{'' if count == 1 else 's'}")
+    return ExitCode.OK

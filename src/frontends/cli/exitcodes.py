@@ -1,0 +1,61 @@
+"""The exit codes of ``chat-cli``: a public contract, kept in this one place."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from chatproto.session import (
+    ChatError,
+    FileRefused,
+    LoginRefused,
+    MessageRefused,
+    ServerUnreachable,
+)
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    USAGE = 2  # click's own code for a usage error
+    UNREACHABLE = 3
+    BAD_PASSWORD = 4
+    ALREADY_ACTIVE = 5
+    RATE_LIMITED = 6
+    FILE_REFUSED = 7
+    LOGIN_REFUSED = 8
+    CONNECTION_LOST = 9
+    MESSAGE_REFUSED = 10
+
+
+_LOGIN_CODES = {
+    "bad-password": ExitCode.BAD_PASSWORD,
+    "already-active": ExitCode.ALREADY_ACTIVE,
+    "rate-limited": ExitCode.RATE_LIMITED,
+}
+
+HELP_TEXT = """\b
+Exit codes:
+  0  success
+  2  usage error
+  3  server unreachable
+  4  bad password
+  5  ID already active
+  6  rate-limited
+  7  file refused (too large, unreadable, checksum mismatch)
+  8  other login refusal (invalid name, server full)
+  9  connection lost or protocol error
+  10 message refused (e.g. unknown recipient)"""
+
+
+def exit_code_for(error: ChatError) -> ExitCode:
+    if isinstance(error, ServerUnreachable):
+        return ExitCode.UNREACHABLE
+    if isinstance(error, LoginRefused):
+        return _LOGIN_CODES.get(error.code, ExitCode.LOGIN_REFUSED)
+    if isinstance(error, FileRefused):
+        return ExitCode.FILE_REFUSED
+    if isinstance(error, MessageRefused):
+        return ExitCode.MESSAGE_REFUSED
+    return ExitCode.CONNECTION_LOST
+
+
+__all__ = ["HELP_TEXT", "ExitCode", "exit_code_for"]

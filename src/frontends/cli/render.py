@@ -1,0 +1,148 @@
+"""One line (or one JSON object) per event, safe to put on a terminal.
+
+Human output escapes control characters, ANSI escapes and bidi overrides
+visibly and indents continuation lines, so no message can paint over the
+screen or forge a line that looks like another user's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from chatproto import ChatMessage, Event, FileAvailable, Presence
+
+TIME_PREFIX_WIDTH = len("[00:00:00] ")
+_CONTINUATION = " " * TIME_PREFIX_WIDTH
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co"})
+_NAMED = {"\t": "\\t", "\r": "\\r", "\n": "\\n", "\x1b": "\\e"}
+
+
+def _escape_char(ch: str) -> str:
+    if ch in _NAMED:
+        return _NAMED[ch]
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def escape(text: str) -> str:
+    """``text`` with every control, format and line-separator character
+    (newlines included) replaced by a visible escape such as ``\\e``."""
+    return "".join(
+        _escape_char(ch) if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch
+        for ch in text
+    )
+
+
+def _clock(moment: datetime) -> str:
+    return moment.astimezone().strftime("%H:%M:%S")
+
+
+def event_time(event: Event, now: datetime | None = None) -> datetime:
+    if isinstance(event, ChatMessage | FileAvailable):
+        return datetime.fromtimestamp(event.timestamp_ms / 1000, tz=UTC)
+    return now or datetime.now(tz=UTC)
+
+
+def _human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"
+
+
+def _participants(count: int) -> str:
+    return f"({count} participant{'' if count == 1 else 's'})"
+
+
+def human_chat(event: ChatMessage, when: datetime) -> str:
+    who = escape(event.sender)
+    if event.recipient is not None:
+        head = f"[{_clock(when)}] (direct) <{who} -> {escape(event.recipient)}>"
+    else:
+        head = f"[{_clock(when)}] <{who}>"
+    lines = event.text.split("\n")
+    body = [escape(line) for line in lines]
+    return "\n".join([f"{head} {body[0]}", *(_CONTINUATION + line for line in body[1:])])
+
+
+def human_presence(event: Presence, when: datetime) -> str:
+    return (
+        f"[{_clock(when)}] * {escape(event.user)} {event.state.value} "
+        f"{_participants(event.participant_count)}"
+    )
+
+
+def human_file(event: FileAvailable, when: datetime, path: Path | None, note: str = "") -> str:
+    direct = f" (direct to {escape(event.recipient)})" if event.recipient is not None else ""
+    where = f", saved as {escape(str(path))}" if path is not None else ""
+    return (
+        f"[{_clock(when)}] * {escape(event.sender)} sent the file {escape(event.name)} "
+        f"({_human_size(event.size)}){direct}{where}{note}"
+    )
+
+
+def json_record(event: Event, when: datetime, path: Path | None = None) -> dict[str, Any]:
+    ts = when.astimezone().isoformat(timespec="milliseconds")
+    if isinstance(event, ChatMessage):
+        return {
+            "type": "chat",
+            "seq": event.seq,
+            "ts": ts,
+            "from": event.sender,
+            "to": event.recipient,
+            "text": event.text,
+        }
+    if isinstance(event, Presence):
+        return {
+            "type": "presence",
+            "seq": None,
+            "ts": ts,
+            "user": event.user,
+            "state": event.state.value,
+            "participants": event.participant_count,
+        }
+    if isinstance(event, FileAvailable):
+        return {
+            "type": "file",
+            "seq": event.seq,
+            "ts": ts,
+            "from": event.sender,
+            "to": event.recipient,
+            "name": event.name,
+            "size": event.size,
+            "sha256": event.sha256.hex(),
+            "path": str(path) if path is not None else None,
+        }
+    raise TypeError(f"no JSON form for {type(event).__name__}")
+
+
+_JSON_UNSAFE = re.compile(r"[\u0080-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def json_line(record: dict[str, Any]) -> str:
+    """One line of JSON; line separators and bidi controls are \\u-escaped
+    (still the same JSON string) so they cannot split or reorder the line."""
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+__all__ = [
+    "escape",
+    "event_time",
+    "human_chat",
+    "human_file",
+    "human_presence",
+    "json_line",
+    "json_record",
+]
