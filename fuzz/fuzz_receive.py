@@ -1,0 +1,37 @@
+"""atheris entry point: coverage-guided fuzzing of both receive paths.
+
+    python fuzz/fuzz_receive.py [libFuzzer options] CORPUS_DIR
+
+Normally run through ``scripts/fuzz.sh SECONDS``, which seeds the corpus and
+bounds time and memory. A crash (any exception but ``RemoteProtocolError``
+out of the core, or a broken invariant) is saved as ``crash-*`` and
+reproduced with ``python fuzz/fuzz_receive.py crash-FILE``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import atheris
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+with atheris.instrument_imports(include=["chatproto", "harness"]):
+    import harness
+
+    from chatproto.wire import LAYOUTS
+
+# The fast codecs are generated with exec, after import instrumentation ran:
+# instrument them too, or the fuzzer is blind inside the hottest code.
+for _layout in LAYOUTS:
+    _layout.fast_decode = atheris.instrument_func(_layout.fast_decode)
+
+
+def main() -> None:
+    atheris.Setup(sys.argv, harness.run_one)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
