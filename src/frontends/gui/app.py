@@ -9,6 +9,8 @@ other thread ever touches a widget.
 from __future__ import annotations
 
 import contextlib
+import gc
+import itertools
 import queue
 import tkinter as tk
 from collections.abc import Callable
@@ -31,6 +33,8 @@ from .safetext import clean
 from .settings import Settings, config_dir, load_settings, save_settings
 
 POLL_MS = 40
+#: How long a leaving window waits for the server to see its goodbye.
+EXIT_GRACE_MS = 5000
 #: Events handled per poll: the window repaints between batches even when
 #: a flood of messages arrives.
 BATCH = 300
@@ -41,8 +45,10 @@ class App:
         self.config_folder = folder or config_dir()
         self.settings: Settings = load_settings(self.config_folder)
         self.seqs = SeqStore(self.config_folder / "last_seq.json")
-        #: Work posted by other threads (future callbacks), run on the Tk thread.
-        self.inbox: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        #: Futures finished on other threads, handled on the Tk thread.
+        self.inbox: queue.SimpleQueue[tuple[int, Future[Any]]] = queue.SimpleQueue()
+        self._handlers: dict[int, Callable[[Future[Any]], None]] = {}
+        self._tokens = itertools.count()
         self.link: Link | None = None
         self.password = ""
         self.shown_seq = 0
@@ -51,24 +57,37 @@ class App:
         self.closing = False
         #: The link that was lost, kept for its address while reconnecting.
         self.lost_link: Link | None = None
+        #: A login under way: its link and the future of its connection.
+        self.pending: tuple[Link, Future[None]] | None = None
         root.protocol("WM_DELETE_WINDOW", self.quit)
         root.minsize(320, 200)
         self.show_login()
+        self._exit_timer = ""
         self._poll_id = root.after(POLL_MS, self._poll)
 
     # -- plumbing ---------------------------------------------------------------
 
     def later(self, future: Future[Any], handler: Callable[[Future[Any]], None]) -> None:
-        """Run ``handler(future)`` on the Tk thread once ``future`` is done."""
-        future.add_done_callback(lambda done: self.inbox.put(lambda: handler(done)))
+        """Run ``handler(future)`` on the Tk thread once ``future`` is done.
+
+        The callback, which runs on another thread and stays referenced by
+        the future, holds only the queue and a number: never a Tk object,
+        which another thread must not even garbage-collect."""
+        token = next(self._tokens)
+        self._handlers[token] = handler
+        inbox = self.inbox
+        future.add_done_callback(lambda done: inbox.put((token, done)))
 
     def _poll(self) -> None:
         try:
             for _step in range(BATCH):
                 try:
-                    self.inbox.get_nowait()()
+                    token, future = self.inbox.get_nowait()
                 except queue.Empty:
                     break
+                handler = self._handlers.pop(token, None)
+                if handler is not None:
+                    handler(future)
             if self.link is not None:
                 self._drain_events(self.link)
         finally:
@@ -121,11 +140,13 @@ class App:
             server=server, port=port))
         link = Link()
         last_seq = self.seqs.load(server, port, username)
-        self.later(link.connect(server, port, username, password, last_seq),
-                   lambda f: self._login_done(link, f, server, port, password))
+        attempt = link.connect(server, port, username, password, last_seq)
+        self.later(attempt, lambda f: self._login_done(link, f, server, port, password))
+        self.pending = (link, attempt)
 
     def _login_done(self, link: Link, future: Future[None], server: str, port: int,
                     password: str) -> None:
+        self.pending = None
         if self.closing or self.login_view is None:
             link.close()
             return
@@ -140,6 +161,7 @@ class App:
         self.password = password
         self.login_view.destroy()
         self.login_view = None
+        _collect_tk_garbage()
         self._open_chat(link)
 
     # -- chat -------------------------------------------------------------------
@@ -310,17 +332,34 @@ class App:
         if self.closing:
             return
         self.closing = True
+        if self.pending is not None:
+            # A login still under way: leave properly if it succeeds later.
+            pending, attempt = self.pending
+            attempt.add_done_callback(lambda _f: pending.close())
         link, self.link = self.link, None
         if link is None:
             self.root.destroy()
             return
         self.root.title(_("Leaving\u2026"))
         self.later(link.close(), lambda _f: self._destroy())
-        self.root.after(5000, self._destroy)
+        self._exit_timer = self.root.after(EXIT_GRACE_MS, self._destroy)
 
     def _destroy(self) -> None:
         with contextlib.suppress(tk.TclError):  # already gone
+            for timer in (self._poll_id, self._exit_timer):
+                if timer:
+                    self.root.after_cancel(timer)
             self.root.destroy()
+        _collect_tk_garbage()
+
+
+def _collect_tk_garbage() -> None:
+    """Free destroyed widgets now, on the Tk thread.
+
+    Widgets and their variables form reference cycles; left to the cyclic
+    collector, they may be freed on the session's thread, and a Tk variable
+    freed there calls into Tcl from the wrong thread."""
+    gc.collect()
 
 
 def _login_problem(server: str, port_text: str, username: str, password: str) -> str:

@@ -1,0 +1,167 @@
+"""Driving real chat-gui windows from a test, in this process.
+
+Each ``GuiClient`` is the real ``App`` in its own Tk interpreter (its own
+root window on the Xvfb display). The test thread is the Tk thread: it pumps
+every live window with ``update()`` while it waits for a condition, so
+after-callbacks, the session queue polling and redraws all run for real.
+Input goes through the widgets (``event_generate`` of key presses, button
+``invoke``), as a user's clicks and keys would.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import subprocess
+import time
+import tkinter as tk
+from collections.abc import Callable
+from pathlib import Path
+
+from frontends.gui.app import App
+from frontends.gui.dialogs import MessageDialog
+from frontends.gui.settings import SETTINGS_FILE
+
+TIMEOUT = 15.0
+_live: list[GuiClient] = []
+
+
+def pump(timeout: float = 0.0) -> None:
+    """Process pending events of every live window (for ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for client in list(_live):
+            client.update()
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.005)
+
+
+def wait_until(condition: Callable[[], object], timeout: float = TIMEOUT, what: str = "") -> None:
+    """Pump every window until ``condition()`` is true; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pump()
+        if condition():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+        time.sleep(0.01)
+
+
+def xdotool(*args: str) -> list[str]:
+    out = subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=10)
+    return out.stdout.split("\n") if out.stdout else []
+
+
+def visible_window_names() -> list[str]:
+    """Titles of every mapped window on the display that has a title."""
+    names = []
+    for window in xdotool("search", "--onlyvisible", "--name", ""):
+        if window.strip():
+            names.extend(n for n in xdotool("getwindowname", window.strip()) if n)
+    return names
+
+
+class GuiClient:
+    def __init__(self, config_dir: Path, downloads: Path) -> None:
+        config_dir.mkdir(parents=True, exist_ok=True)
+        downloads.mkdir(parents=True, exist_ok=True)
+        settings = config_dir / SETTINGS_FILE
+        if not settings.exists():
+            settings.write_text(json.dumps({"download_dir": str(downloads)}), encoding="utf-8")
+        self.config_dir = config_dir
+        self.downloads = downloads
+        self.root = tk.Tk()
+        self.app = App(self.root, config_dir)
+        self.alive = True
+        _live.append(self)
+        pump()
+
+    def update(self) -> None:
+        if self.alive:
+            try:
+                self.root.update()
+            except tk.TclError:
+                self._gone()
+
+    def _gone(self) -> None:
+        self.alive = False
+        if self in _live:
+            _live.remove(self)
+
+    def exists(self) -> bool:
+        if not self.alive:
+            return False
+        try:
+            self.root.winfo_exists()
+        except tk.TclError:
+            self._gone()
+        return self.alive
+
+    # -- the login window -------------------------------------------------------
+
+    def fill_login(self, host: str, port: int, user: str, password: str) -> None:
+        view = self.app.login_view
+        assert view is not None, "the login window is not shown"
+        view.server.set(host)
+        view.port.set(str(port))
+        view.username.set(user)
+        view.password.set(password)
+
+    def press_enter(self, widget: tk.Misc) -> None:
+        widget.focus_force()
+        pump()
+        widget.event_generate("<Return>")
+        pump()
+
+    def login(self, host: str, port: int, user: str, password: str = "pw") -> None:
+        self.fill_login(host, port, user, password)
+        assert self.app.login_view is not None
+        self.press_enter(self.app.login_view.entries["password"])
+        wait_until(lambda: self.app.chat_view is not None or self.dialogs(),
+                   what=f"{user} to log in")
+        assert self.app.chat_view is not None, [d.message for d in self.dialogs()]
+        pump()
+
+    def dialogs(self) -> list[MessageDialog]:
+        return self.app.dialogs() if self.exists() else []
+
+    # -- the chat window ----------------------------------------------------------
+
+    @property
+    def chat(self):  # type: ignore[no-untyped-def]
+        view = self.app.chat_view
+        assert view is not None, "the chat window is not shown"
+        return view
+
+    def transcript(self) -> str:
+        return self.chat.transcript.content()
+
+    def type_message(self, text: str) -> None:
+        self.chat.entry.delete("1.0", "end")
+        self.chat.entry.insert("1.0", text)
+
+    def say(self, text: str, to: str | None = None) -> None:
+        """Type ``text`` and press Enter, as a user would."""
+        self.chat.address_to(to)
+        self.type_message(text)
+        self.press_enter(self.chat.entry)
+
+    def wait_for_text(self, text: str, timeout: float = TIMEOUT) -> None:
+        wait_until(lambda: text in self.transcript(), timeout,
+                   what=f"{text!r} in the transcript of {self.root.title()!r}:\n"
+                        + self.transcript())
+
+    def close_window(self) -> None:
+        """What the window manager does when the user clicks the X."""
+        self.root.tk.call(self.root.protocol("WM_DELETE_WINDOW"))
+
+    def destroy(self) -> None:
+        if self.exists():
+            if not self.app.closing:
+                self.close_window()
+            wait_until(lambda: not self.exists(), what="the window to close")
+        self._gone()
+        # Free the Tk objects here, on the Tk thread (see app._collect_tk_garbage).
+        gc.collect()
