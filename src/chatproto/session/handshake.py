@@ -7,6 +7,8 @@ Every failure becomes a typed ``ChatError``: the network ones
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import ssl as _ssl
 
 from .. import events as ev
@@ -48,7 +50,13 @@ async def open_and_login(
         message = f"cannot reach {host}:{port}: timed out after {timeout:g}s"
         raise ServerUnreachable(message) from None
     except (OSError, UnicodeError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        errno = getattr(exc, "errno", None)
+        if isinstance(exc, socket.gaierror):
+            reason = f"unknown host ({exc.strerror})"
+        elif errno:
+            reason = os.strerror(errno).lower()
+        else:
+            reason = str(exc) or type(exc).__name__
         raise ServerUnreachable(f"cannot reach {host}:{port}: {reason}") from None
     try:
         writer.write(greeting)

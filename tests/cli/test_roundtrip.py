@@ -1,0 +1,99 @@
+"""send / listen round trips through a real server, human and JSON output."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+from .clitools import Listener, run_cli
+
+MULTILINE = "첫 줄 🐸\n[12:00:00] <관리자> 가짜 줄\n끝"
+
+
+def test_json_round_trip_with_unicode_and_multiline(server_proc, home: Path) -> None:
+    with Listener(server_proc, "개구리", "--json", home=home) as listener:
+        joined = listener.next_json()
+        assert joined["type"] == "presence"
+        assert joined["user"] == "개구리"
+        assert joined["state"] == "joined"
+        assert joined["seq"] is None
+        assert joined["participants"] == 1
+        datetime.fromisoformat(joined["ts"])
+
+        sent = run_cli(server_proc, "frog", "send", MULTILINE, home=home)
+        assert sent.returncode == 0, sent.stderr
+        assert sent.stderr == ""
+
+        presence = listener.wait_json(lambda r: r["type"] == "presence" and r["user"] == "frog")
+        assert presence["state"] == "joined"
+        assert presence["participants"] == 2
+        chat = listener.wait_json(lambda r: r["type"] == "chat")
+        assert chat["from"] == "frog"
+        assert chat["to"] is None
+        assert chat["text"] == MULTILINE
+        assert isinstance(chat["seq"], int) and chat["seq"] >= 1
+        datetime.fromisoformat(chat["ts"])
+        left = listener.wait_json(lambda r: r["type"] == "presence" and r["user"] == "frog")
+        assert left["state"] == "left"
+        assert left["participants"] == 1
+
+        direct = run_cli(server_proc, "frog", "send", "--to", "개구리", "비밀 😀", home=home)
+        assert direct.returncode == 0, direct.stderr
+        dm = listener.wait_json(lambda r: r["type"] == "chat")
+        assert (dm["from"], dm["to"], dm["text"]) == ("frog", "개구리", "비밀 😀")
+        assert dm["seq"] > chat["seq"]
+
+        assert listener.terminate() == 0
+
+
+def test_human_output_cannot_forge_lines_or_paint_the_terminal(server, home: Path) -> None:
+    with Listener(server, "개구리", home=home) as listener:
+        own = listener.next_line()
+        assert re.fullmatch(r"\[\d\d:\d\d:\d\d\] \* 개구리 joined \(1 participant\)", own)
+        hostile = "빨강 \x1b[31mred\x1b[0m \u202eevil\u202c\r"
+        assert run_cli(server, "frog", "send", MULTILINE, home=home).returncode == 0
+        assert run_cli(server, "frog", "send", hostile, home=home).returncode == 0
+        assert run_cli(server, "frog", "send", "--to", "개구리", "psst", home=home).returncode == 0
+
+        first = listener.wait_line(lambda line: "<frog>" in line)
+        assert re.fullmatch(r"\[\d\d:\d\d:\d\d\] <frog> 첫 줄 🐸", first)
+        # Continuation lines are indented: the forged line does not start a line.
+        assert listener.next_line() == " " * 11 + "[12:00:00] <관리자> 가짜 줄"
+        assert listener.next_line() == " " * 11 + "끝"
+
+        painted = listener.wait_line(lambda line: "<frog>" in line)
+        assert painted.endswith(r"<frog> 빨강 \e[31mred\e[0m \u202eevil\u202c\r")
+        assert "\x1b" not in painted and "\u202e" not in painted
+
+        dm = listener.wait_line(lambda line: "psst" in line)
+        assert re.fullmatch(r"\[\d\d:\d\d:\d\d\] \(direct\) <frog -> 개구리> psst", dm)
+        assert listener.terminate() == 0
+
+
+def test_presence_lines_and_users_command(server, home: Path) -> None:
+    with Listener(server, "watcher", home=home) as listener:
+        listener.next_line()
+        with Listener(server, "frog", home=home) as frog:
+            frog.next_line()
+            line = listener.wait_line(lambda line: "frog" in line)
+            assert line.endswith("* frog joined (2 participants)")
+            frog.kill()  # killed: deactivated, still counted
+            line = listener.wait_line(lambda line: "frog" in line)
+            assert line.endswith("* frog deactivated (2 participants)")
+
+        listed = run_cli(server, "개구리", "users", home=home)
+        assert listed.returncode == 0, listed.stderr
+        rows = dict(line.split() for line in listed.stdout.splitlines()[:-1])
+        assert rows == {"watcher": "active", "frog": "deactivated", "개구리": "active"}
+        assert listed.stdout.splitlines()[-1] == "3 participants"
+
+        with Listener(server, "frog", home=home) as frog:
+            frog.next_line()
+            line = listener.wait_line(lambda line: "frog" in line)
+            # 개구리 left again after listing: watcher and frog remain.
+            assert line.endswith("* frog rejoined (2 participants)")
+            assert frog.terminate() == 0
+            line = listener.wait_line(lambda line: "frog" in line)
+            assert line.endswith("* frog left (1 participant)")
+        assert listener.terminate() == 0
