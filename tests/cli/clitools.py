@@ -84,7 +84,9 @@ class Listener:
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.stderr_lines: list[str] = []
-        threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines), daemon=True).start()
+        reader = threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines))
+        reader.daemon = True
+        reader.start()
         self._err_thread = threading.Thread(target=self._pump_err, daemon=True)
         self._err_thread.start()
 
@@ -103,7 +105,8 @@ class Listener:
         try:
             line = self.lines.get(timeout=timeout)
         except queue.Empty:
-            raise TimeoutError(f"no output line within {timeout}s; stderr: {self.stderr_lines}")
+            message = f"no output line within {timeout}s; stderr: {self.stderr_lines}"
+            raise TimeoutError(message) from None
         if line is None:
             self.lines.put(None)
             raise EOFError(f"listener exited ({self.proc.poll()}); stderr: {self.stderr_lines}")

@@ -1,0 +1,55 @@
+"""A killed listener comes back and prints exactly what it missed; a
+terminated one leaves normally."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from support import wait_until
+
+from .clitools import Listener, run_cli
+
+
+def test_killed_listener_gets_what_it_missed_without_duplicates(server_proc, home: Path) -> None:
+    with Listener(server_proc, "개구리", "--json", home=home) as listener:
+        listener.next_json()
+        assert run_cli(server_proc, "frog", "send", "before 1", home=home).returncode == 0
+        assert run_cli(server_proc, "frog", "send", "before 2", home=home).returncode == 0
+        listener.wait_json(lambda r: r.get("text") == "before 2")
+        listener.kill()  # SIGKILL: no goodbye
+
+    with Listener(server_proc, "watcher", "--json", home=home) as watcher:
+        watcher.next_json()
+        for text in ("missed 1", "missed 2\n둘째 줄", "missed 3"):
+            assert run_cli(server_proc, "frog", "send", text, home=home).returncode == 0
+        assert watcher.terminate() == 0
+    with Listener(server_proc, "개구리", "--json", home=home) as listener:
+        rejoined = listener.next_json()
+        assert (rejoined["user"], rejoined["state"]) == ("개구리", "rejoined")
+        assert run_cli(server_proc, "frog", "send", "live", home=home).returncode == 0
+        texts = []
+        while not texts or texts[-1] != "live":
+            record = listener.next_json()
+            if record["type"] == "chat":
+                texts.append(record["text"])
+        assert texts == ["missed 1", "missed 2\n둘째 줄", "missed 3", "live"]
+        assert listener.terminate() == 0
+
+
+def test_sigterm_and_ctrl_c_are_a_normal_leave(server, home: Path) -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with Listener(server, "개구리", home=home) as listener:
+            listener.next_line()
+            assert server.participants()["개구리"] == "active"
+            assert listener.terminate(signum) == 0
+            wait_until(lambda: "개구리" not in server.participants(), what="개구리 left")
+            assert listener.stderr_after_exit() == []
+
+
+def test_killed_listener_is_deactivated(server, home: Path) -> None:
+    with Listener(server, "개구리", home=home) as listener:
+        listener.next_line()
+        listener.kill()
+    wait_until(lambda: server.participants().get("개구리") == "deactivated",
+               what="개구리 deactivated")
