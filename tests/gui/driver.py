@@ -153,6 +153,21 @@ class GuiClient:
                    what=f"{text!r} in the transcript of {self.root.title()!r}:\n"
                         + self.transcript())
 
+    def double_click(self, widget: tk.Misc, x: int, y: int) -> None:
+        """Two clicks at (x, y) of ``widget``, close enough to be a double click."""
+        for _ in range(2):
+            widget.event_generate("<ButtonPress-1>", x=x, y=y)
+            widget.event_generate("<ButtonRelease-1>", x=x, y=y)
+        pump()
+
+    def pick_participant(self, name: str) -> None:
+        """Double-click ``name`` in the participant list."""
+        tree = self.chat.participants.tree
+        tree.see(name)
+        pump()
+        x, y, width, height = tree.bbox(name)  # type: ignore[misc]
+        self.double_click(tree, x + width // 2, y + height // 2)
+
     def close_window(self) -> None:
         """What the window manager does when the user clicks the X."""
         self.root.tk.call(self.root.protocol("WM_DELETE_WINDOW"))
@@ -165,3 +180,52 @@ class GuiClient:
         self._gone()
         # Free the Tk objects here, on the Tk thread (see app._collect_tk_garbage).
         gc.collect()
+
+
+def toplevels(root: tk.Misc) -> list[str]:
+    """Path names of the Tk toplevel windows of ``root``'s interpreter."""
+    found = [str(root)]
+    pending = list(root.tk.splitlist(root.tk.call("winfo", "children", ".")))
+    while pending:
+        path = str(pending.pop(0))
+        if root.tk.call("winfo", "toplevel", path) == path:
+            found.append(path)
+        pending.extend(root.tk.splitlist(root.tk.call("winfo", "children", path)))
+    return found
+
+
+FILE_DIALOG = ".__tk_filedialog"
+
+
+def pick_file(client: GuiClient, path: Path | None) -> dict[str, object]:
+    """Click File and answer the real file dialog with ``path`` (None: Cancel).
+
+    The dialog runs a nested event loop until it is answered, so the answer
+    is given from an ``after`` callback, which first records what is on
+    screen while the dialog is open."""
+    seen: dict[str, object] = {}
+    tcl = client.root.tk
+    deadline = time.monotonic() + TIMEOUT
+
+    def answer() -> None:
+        ready = tcl.call("winfo", "exists", FILE_DIALOG) and tcl.call(
+            "winfo", "ismapped", FILE_DIALOG)
+        if not ready:
+            if time.monotonic() < deadline:
+                client.root.after(20, answer)
+            return
+        seen["toplevels"] = toplevels(client.root)
+        seen["transient_for"] = str(tcl.call("wm", "transient", FILE_DIALOG))
+        seen["dialog_title"] = str(tcl.call("wm", "title", FILE_DIALOG))
+        seen["windows"] = visible_window_names()
+        if path is None:
+            tcl.call(f"{FILE_DIALOG}.contents.f2.cancel", "invoke")
+        else:
+            tcl.call(f"{FILE_DIALOG}.contents.f2.ent", "delete", 0, "end")
+            tcl.call(f"{FILE_DIALOG}.contents.f2.ent", "insert", 0, str(path))
+            tcl.call(f"{FILE_DIALOG}.contents.f2.ok", "invoke")
+
+    client.root.after(20, answer)
+    client.chat.file_button.invoke()  # returns when the dialog has closed
+    assert seen, "the file dialog never appeared"
+    return seen

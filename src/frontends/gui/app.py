@@ -55,6 +55,7 @@ class App:
         self.login_view: LoginView | None = None
         self.chat_view: ChatView | None = None
         self.closing = False
+        self.destroyed = False
         #: The link that was lost, kept for its address while reconnecting.
         self.lost_link: Link | None = None
         #: A login under way: its link and the future of its connection.
@@ -80,6 +81,10 @@ class App:
 
     def _poll(self) -> None:
         try:
+            # Session events first: a transfer's progress notices are queued
+            # before its future completes.
+            if self.link is not None:
+                self._drain_events(self.link)
             for _step in range(BATCH):
                 try:
                     token, future = self.inbox.get_nowait()
@@ -88,31 +93,19 @@ class App:
                 handler = self._handlers.pop(token, None)
                 if handler is not None:
                     handler(future)
-            if self.link is not None:
-                self._drain_events(self.link)
         finally:
-            with contextlib.suppress(tk.TclError):  # the window may be gone
+            if not self.destroyed:
                 self._poll_id = self.root.after(POLL_MS, self._poll)
 
     def _drain_events(self, link: Link) -> None:
-        latest: dict[tuple[str, str], Progress] = {}
         for _step in range(BATCH):
             try:
                 event = link.events.get_nowait()
             except queue.Empty:
                 break
-            if isinstance(event, Progress):
-                # Only the newest figure of each transfer is worth drawing.
-                latest[(event.direction, event.key)] = event
-                continue
             self._handle(link, event)
             if link is not self.link:
                 return
-        if self.chat_view is not None:
-            for event in latest.values():
-                self.chat_view.transfers.progress(
-                    event.direction, event.key, event.name, event.done, event.total
-                )
 
     def dialog(self, title: str, message: str, *, kind: str = "error",
                buttons: list[tuple[str, Callable[[], None] | None]] | None = None) -> MessageDialog:
@@ -196,6 +189,10 @@ class App:
             view.participants.apply(event)
             view.refresh_recipients()
             view.transcript.append(presence_line(event))
+        elif isinstance(event, Progress):
+            # The session sends at most one per percent: cheap to show them all.
+            view.transfers.progress(event.direction, event.key, event.name, event.done,
+                                    event.total)
         elif isinstance(event, Disconnected):
             self._disconnected(link, event)
 
@@ -235,27 +232,30 @@ class App:
         if not path or self.link is not link:
             return
         key = str(Path(path))
-        self.chat_view.transfers.progress("upload", key, Path(path).name, 0, 0)
-        self.later(link.send_file(path, to), lambda f: self._upload_done(f, key))
+        self.chat_view.transfers.start("upload", key, Path(path).name, 0)
+        self.later(link.send_file(key, to), lambda f: self._upload_done(f, key))
 
     def _upload_done(self, future: Future[Any], key: str) -> None:
         if self.chat_view is None:
             return
         error = future.exception()
-        self.chat_view.transfers.finish("upload", key, ok=error is None)
+        self.chat_view.transfers.finish("upload", key, Path(key).name, ok=error is None)
         if error is not None:
             self.chat_view.transcript.append(notice_line(
                 _("File not sent: {reason}").format(reason=errors_text.describe(error))))
 
     def _download(self, link: Link, file: FileAvailable) -> None:
         folder = self.settings.download_folder()
+        assert self.chat_view is not None
+        self.chat_view.transfers.start("download", str(file.file_id), file.name, file.size)
         self.later(link.download(file, folder), lambda f: self._download_done(f, file))
 
     def _download_done(self, future: Future[Any], file: FileAvailable) -> None:
         if self.chat_view is None:
             return
         error = future.exception()
-        self.chat_view.transfers.finish("download", str(file.file_id), ok=error is None)
+        self.chat_view.transfers.finish("download", str(file.file_id), file.name,
+                                        ok=error is None)
         name = clean(file.name, single_line=True)
         if error is None:
             text = _("{name} saved as {path}").format(name=name, path=future.result())
@@ -345,6 +345,9 @@ class App:
         self._exit_timer = self.root.after(EXIT_GRACE_MS, self._destroy)
 
     def _destroy(self) -> None:
+        if self.destroyed:
+            return
+        self.destroyed = True
         with contextlib.suppress(tk.TclError):  # already gone
             for timer in (self._poll_id, self._exit_timer):
                 if timer:

@@ -49,22 +49,35 @@ class TransferRow:
 
 
 class TransferPanel(ttk.Frame):
+    """Rows keyed by (direction, key): the local path of an upload, the
+    file id of a download, as in the session's ``Progress`` notices."""
+
     def __init__(self, parent: tk.Misc) -> None:
         super().__init__(parent)
         self.rows: dict[tuple[str, str], TransferRow] = {}
         #: Finished rows, kept (bounded) for tests and for a last look.
         self.history: list[TransferRow] = []
+        # Progress notices and the end of a transfer travel by different
+        # queues: a late notice must not revive a finished row.
+        self._finished: dict[tuple[str, str], None] = {}
+
+    def start(self, direction: str, key: str, name: str, total: int) -> None:
+        self._finished.pop((direction, key), None)
+        if (direction, key) not in self.rows:
+            self.rows[(direction, key)] = TransferRow(self, direction, name, total)
 
     def progress(self, direction: str, key: str, name: str, done: int, total: int) -> None:
-        row = self.rows.get((direction, key))
-        if row is None:
-            row = self.rows[(direction, key)] = TransferRow(self, direction, name, total)
-        row.update(done, total)
-
-    def finish(self, direction: str, key: str, ok: bool) -> None:
-        row = self.rows.pop((direction, key), None)
-        if row is None:
+        if (direction, key) in self._finished:
             return
+        self.start(direction, key, name, total)
+        self.rows[(direction, key)].update(done, total)
+
+    def finish(self, direction: str, key: str, name: str, ok: bool) -> None:
+        self.start(direction, key, name, 0)
+        row = self.rows.pop((direction, key))
+        self._finished[(direction, key)] = None
+        if len(self._finished) > 1000:
+            del self._finished[next(iter(self._finished))]
         if ok:
             row.update(row.total, row.total)
         row.finish(_("done") if ok else _("failed"))
