@@ -1,0 +1,51 @@
+"""The bot from docs/client.md (examples/time_bot.py) answers !time for real."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from chatproto import ChatMessage
+from chatproto.session import AsyncSession
+
+from .clitools import Listener, cli_env, run_cli
+
+BOT = Path(__file__).resolve().parents[2] / "examples" / "time_bot.py"
+
+
+async def ask_privately(server) -> str | None:
+    async with await AsyncSession.connect(server.host, server.port, "toad", "pw") as toad:
+        await toad.send_chat("!time", to="timebot")
+        while True:
+            event = await asyncio.wait_for(toad.next_event(), 10)
+            if isinstance(event, ChatMessage) and event.sender == "timebot":
+                return event.recipient
+
+
+def test_time_bot_answers(server_proc, home: Path) -> None:
+    bot = subprocess.Popen(
+        [sys.executable, str(BOT), server_proc.host, str(server_proc.port), "timebot", "pw"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(home),
+    )
+    try:
+        assert bot.stdout is not None
+        assert bot.stdout.readline().strip() == "timebot is answering !time"
+        with Listener(server_proc, "watcher", "--json", home=home) as watcher:
+            watcher.next_json()
+            assert run_cli(server_proc, "frog", "send", "!time", home=home).returncode == 0
+            reply = watcher.wait_json(lambda r: r["type"] == "chat" and r["from"] == "timebot")
+            assert re.fullmatch(r"It is \d\d:\d\d:\d\d\.", reply["text"])
+            assert reply["to"] is None
+            assert watcher.terminate() == 0
+        assert asyncio.run(ask_privately(server_proc)) == "toad"
+        bot.send_signal(signal.SIGINT)
+        assert bot.wait(20) == 0
+        assert "Traceback" not in bot.stderr.read()
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
