@@ -1,0 +1,158 @@
+"""Fan-out: N clients in one room, each sending chat lines that everyone receives.
+
+Runs a real ``chat-server`` (temporary data dir) and, when installed, ngircd
+as the reference, each pinned to one core with the load generator pinned to
+the other. For each N: an unbounded run (a window of messages in flight, as
+fast as the server goes) and a paced run (a fixed total delivery rate, for
+latency). Every client counts every delivery; latency runs from the sender's
+clock just before ``send`` to the kernel's arrival time at the receiver.
+
+    python benchmarks/fanout.py            # N = 10, 50, 200, both servers
+    python benchmarks/fanout.py --quick    # a smoke run of a few seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from loadgen import procs, report
+from loadgen.worker import Generator
+
+CHAT_SERVER_ARGS = (
+    "--max-connections-per-address", "100000",
+    "--max-connections", "100000",
+    "--login-timeout", "120",
+)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    parser.add_argument("--clients", type=int, nargs="+", default=[10, 50, 200], metavar="N")
+    parser.add_argument("--deliveries", type=int, default=1_000_000,
+                        help="deliveries per unbounded run (default: %(default)s)")
+    parser.add_argument("--window", type=int, default=300,
+                        help="messages in flight in unbounded runs (default: %(default)s)")
+    parser.add_argument("--rate", type=float, default=40_000,
+                        help="total deliveries/s of paced runs (default: %(default)s)")
+    parser.add_argument("--paced-seconds", type=float, default=5.0)
+    parser.add_argument("--servers", nargs="+", default=["chat", "ngircd"],
+                        choices=["chat", "ngircd"])
+    args = parser.parse_args()
+    if args.quick:
+        args.clients = [10]
+        args.deliveries = 20_000
+        args.paced_seconds = 1.0
+        args.rate = 10_000
+    return args
+
+
+@contextlib.contextmanager
+def start_server(kind: str, cpus: set[int] | None) -> Iterator[procs.ServerProcess]:
+    if kind == "chat":
+        with procs.chat_server(cpus, CHAT_SERVER_ARGS) as server:
+            yield server
+    else:
+        with procs.ngircd(cpus) as server:
+            yield server
+
+
+def run_one(kind: str, n: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+    server_cpus, generator_cpus = procs.cpu_plan()
+    protocol = "chat" if kind == "chat" else "irc"
+    names = [f"bench{n}_{i}" for i in range(n)]
+    rows = []
+    with start_server(kind, server_cpus) as server, Generator(
+        protocol, server.address, names, generator_cpus
+    ) as generator:
+        fanout = n if protocol == "chat" else n - 1
+        runs: list[tuple[str, dict[str, Any]]] = [
+            ("unbounded", {
+                "messages_per_client": max(1, args.deliveries // (n * fanout)),
+                "window": args.window,
+            }),
+            ("paced", {
+                "messages_per_client": max(1, int(args.rate * args.paced_seconds) // (n * fanout)),
+                "rate": args.rate,
+            }),
+        ]
+        for mode, options in runs:
+            cpu_before = server.stats.cpu_seconds()
+            result = generator.run(mode, **options)
+            server_cpu = server.stats.cpu_seconds() - cpu_before
+            if not server.alive():
+                raise SystemExit(f"{kind} died during the {mode} run")
+            result.update(
+                server=kind,
+                login_s=generator.login_seconds,
+                server_cpu_s=server_cpu,
+                cpu_s_per_million=server_cpu / max(1, result["deliveries"]) * 1e6,
+                server_busy=server_cpu / result["seconds"],
+                generator_busy=result["generator_cpu_s"] / result["seconds"],
+                peak_rss_mib=server.stats.peak_rss_kib() / 1024,
+            )
+            rows.append(result)
+    return rows
+
+
+HEADERS = (
+    "server", "N", "mode", "deliveries/s", "CPU s/M", "srv busy", "gen busy",
+    "p50 ms", "p99 ms", "max ms", "lost", "peak RSS MiB",
+)
+
+
+def row_cells(r: dict[str, Any]) -> list[Any]:
+    mode = r["mode"] if r["mode"] == "unbounded" else f"paced {r['rate']:,.0f}/s"
+    return [
+        r["server"], r["n"], mode, r["deliveries_per_s"], r["cpu_s_per_million"],
+        f"{r['server_busy']:.0%}", f"{r['generator_busy']:.0%}",
+        r["p50_ms"], r["p99_ms"], r["max_ms"], r["lost"], r["peak_rss_mib"],
+    ]
+
+
+def main() -> int:
+    args = parse_args()
+    print(report.machine())
+    servers = list(args.servers)
+    if "ngircd" in servers and procs.ngircd_path() is None:
+        print("ngircd is not installed (apt-get install ngircd): showing chat-server alone")
+        servers.remove("ngircd")
+    results: list[dict[str, Any]] = []
+    for n in args.clients:
+        for kind in servers:
+            rows = run_one(kind, n, args)
+            results += rows
+            for r in rows:
+                print("  " + " ".join(str(c) for c in row_cells(r)), flush=True)
+    print()
+    print(report.table(HEADERS, [row_cells(r) for r in results]))
+    ratios = []
+    for ours in (r for r in results if r["server"] == "chat"):
+        theirs = next(
+            (r for r in results if r["server"] == "ngircd" and r["n"] == ours["n"]
+             and r["mode"] == ours["mode"]),
+            None,
+        )
+        if theirs is not None:
+            ratios.append([
+                ours["n"], row_cells(ours)[2],
+                f"{report.ratio(ours['deliveries_per_s'], theirs['deliveries_per_s']):.2f}x",
+                f"{report.ratio(ours['cpu_s_per_million'], theirs['cpu_s_per_million']):.2f}x",
+                f"{report.ratio(ours['p99_ms'], theirs['p99_ms']):.2f}x",
+                f"{report.ratio(ours['peak_rss_mib'], theirs['peak_rss_mib']):.2f}x",
+            ])
+    if ratios:
+        print("\nchat-server / ngircd")
+        print(report.table(("N", "mode", "deliveries/s", "CPU s/M", "p99", "peak RSS"), ratios))
+    lost = sum(r["lost"] for r in results)
+    print(f"\nlost messages: {lost}")
+    print(f"command: {report.command_line()}")
+    return 1 if lost else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The benchmarks' shared parts: server processes, the load generator, reports."""

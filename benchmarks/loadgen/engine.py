@@ -1,0 +1,316 @@
+"""The generator's event loop: connect and log in many clients, then drive
+chat traffic either as fast as a window allows (unbounded) or at a fixed total
+delivery rate (paced), counting every delivery at every client.
+
+One thread, one epoll, raw non-blocking sockets: the generator must cost far
+less per delivery than the server it measures.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import select
+import selectors
+import socket
+import struct
+import time
+from array import array
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .clients import BenchClient, message_text, tune_socket
+
+READ_SIZE = 262_144
+READ, WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
+
+
+class GeneratorError(Exception):
+    pass
+
+
+def connect_all(
+    factory: Callable[[int, str], BenchClient],
+    address: tuple[str, int],
+    names: Sequence[str],
+    *,
+    max_pending: int = 200,
+    timeout: float = 120.0,
+    source_hosts: Sequence[str] = (),
+    idle_reader: Callable[[BenchClient, bytes], None] | None = None,
+) -> tuple[list[BenchClient], float]:
+    """Connect and log in one client per name, ``max_pending`` handshakes at a time.
+
+    Returns the clients and the seconds it took. Clients already logged in
+    keep being read (presence of later logins) through ``idle_reader`` when
+    given, else through their own ``deliveries``.
+    """
+    selector = selectors.DefaultSelector()
+    clients = [factory(i, name) for i, name in enumerate(names)]
+    waiting = deque(clients)
+    pending = 0
+    done = 0
+    started = time.monotonic()
+    deadline = started + timeout
+
+    def start(client: BenchClient) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        tune_socket(sock)
+        if source_hosts:
+            sock.bind((source_hosts[client.index % len(source_hosts)], 0))
+        err = sock.connect_ex(address)
+        if err not in (0, errno.EINPROGRESS):
+            raise GeneratorError(f"connect to {address}: {os.strerror(err)}")
+        client.sock = sock
+        selector.register(sock, WRITE, client)
+
+    try:
+        while done < len(clients):
+            while waiting and pending < max_pending:
+                start(waiting.popleft())
+                pending += 1
+            if time.monotonic() > deadline:
+                raise GeneratorError(
+                    f"only {done} of {len(clients)} clients logged in within {timeout}s"
+                )
+            for key, mask in selector.select(1.0):
+                client = key.data
+                sock = client.sock
+                if mask & WRITE and not client.ready and not client.outbox:
+                    err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    if err:
+                        raise GeneratorError(f"connect failed: {os.strerror(err)}")
+                    selector.modify(sock, READ, client)
+                    client.write(client.greeting())
+                    continue
+                if not mask & READ:
+                    continue
+                try:
+                    data = sock.recv(READ_SIZE)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except ConnectionError as exc:
+                    raise GeneratorError(f"{client.name}: {exc}") from None
+                if not data:
+                    raise GeneratorError(f"{client.name}: server closed the connection")
+                if client.ready:
+                    if idle_reader is not None:
+                        idle_reader(client, data)
+                    else:
+                        client.deliveries(data)
+                else:
+                    client.handshake(data)
+                    if client.failure:
+                        raise GeneratorError(f"{client.name}: {client.failure}")
+                    if client.ready:
+                        pending -= 1
+                        done += 1
+                client.flush()
+    except BaseException:
+        for client in clients:
+            if client.sock is not None:
+                client.sock.close()
+        raise
+    finally:
+        selector.close()
+    return clients, time.monotonic() - started
+
+
+def settle(clients: Sequence[BenchClient], quiet: float = 0.3, timeout: float = 30.0) -> None:
+    """Read (and drop) whatever arrives until nothing has for ``quiet`` seconds."""
+    selector = selectors.DefaultSelector()
+    for client in clients:
+        assert client.sock is not None
+        selector.register(client.sock, READ, client)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            events = selector.select(quiet)
+            if not events:
+                return
+            for key, _ in events:
+                data = key.data.sock.recv(READ_SIZE)
+                key.data.deliveries(data)
+                key.data.flush()
+    finally:
+        selector.close()
+
+
+#: Ask the kernel for each read's arrival time (Linux: SO_TIMESTAMPNS = 35):
+#: latency then ends when the bytes reached the receiver's socket, not when
+#: the generator got round to reading them.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+STAMP_SPACE = socket.CMSG_SPACE(16)
+TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", 12)
+_timespec = struct.Struct("qq").unpack_from
+
+
+class Traffic:
+    """One measured run over logged-in clients; ``run_unbounded``/``run_paced``."""
+
+    def __init__(self, clients: Sequence[BenchClient], messages_per_client: int) -> None:
+        self.clients = list(clients)
+        self.n = len(clients)
+        self.per_client = messages_per_client
+        echo = clients[0].echoes_to_sender
+        self.fanout = self.n if echo else self.n - 1
+        self.total_messages = self.n * messages_per_client
+        self.expected_each = self.total_messages - (0 if echo else messages_per_client)
+        self.expected = self.expected_each * self.n
+        self.sent = [0] * self.n
+        self.received = [0] * self.n
+        self.received_total = 0
+        self.sent_total = 0
+        self.latencies_ns = array("q")
+        self.first_send = 0
+        self.last_delivery = 0
+        self.epoll = select.epoll(self.n)
+        self.by_fd: dict[int, BenchClient] = {}
+        for client in self.clients:
+            assert client.sock is not None
+            client.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+            self.by_fd[client.sock.fileno()] = client
+            self.epoll.register(client.sock.fileno(), select.EPOLLIN)
+        self._senders = itertools.cycle(range(self.n))
+
+    def close(self) -> None:
+        for client in self.clients:
+            assert client.sock is not None
+            client.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 0)
+        self.epoll.close()
+
+    def _send_one(self) -> bool:
+        """Send the next message of the next sender that has one left."""
+        for _ in range(self.n):
+            i = next(self._senders)
+            if self.sent[i] < self.per_client:
+                client = self.clients[i]
+                client.write(client.chat(message_text(i, self.sent[i])))
+                self.sent[i] += 1
+                self.sent_total += 1
+                return True
+        return False
+
+    def _poll(self, timeout: float) -> None:
+        events = self.epoll.poll(timeout)
+        by_fd = self.by_fd
+        latencies = self.latencies_ns
+        received = self.received
+        got = 0
+        last = 0
+        for fd, mask in events:
+            client = by_fd[fd]
+            sock = client.sock
+            assert sock is not None
+            if mask & select.EPOLLOUT:
+                client.flush()
+                if not client.outbox:
+                    self.epoll.modify(fd, select.EPOLLIN)
+            if not mask & (select.EPOLLIN | select.EPOLLHUP | select.EPOLLERR):
+                continue
+            try:
+                data, ancillary, _, _ = sock.recvmsg(READ_SIZE, STAMP_SPACE)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except ConnectionError as exc:
+                raise GeneratorError(f"{client.name}: {exc}") from None
+            if not data:
+                raise GeneratorError(f"{client.name}: the server closed the connection")
+            # Linux leaves quick-ACK mode on its own; re-arm it after each read
+            # or a Nagle-ing server waits up to 40 ms for our delayed ACK.
+            sock.setsockopt(socket.IPPROTO_TCP, TCP_QUICKACK, 1)
+            stamps = client.deliveries(data)
+            if client.failure:
+                raise GeneratorError(f"{client.name}: {client.failure}")
+            if stamps:
+                if ancillary:
+                    seconds, nanos = _timespec(ancillary[0][2])
+                    arrived = seconds * 1_000_000_000 + nanos
+                else:
+                    arrived = time.time_ns()
+                received[client.index] += len(stamps)
+                got += len(stamps)
+                latencies.extend([arrived - stamp for stamp in stamps])
+                last = max(last, arrived)
+        if got:
+            self.received_total += got
+            self.last_delivery = max(self.last_delivery, last)
+
+    def _watch_outboxes(self) -> None:
+        for client in self.clients:
+            if client.outbox:
+                client.flush()
+                if client.outbox:
+                    fd = client.sock.fileno()  # type: ignore[union-attr]
+                    self.epoll.modify(fd, select.EPOLLIN | select.EPOLLOUT)
+
+    def run_unbounded(self, window: int, stall: float = 10.0) -> dict[str, Any]:
+        """Keep ``window`` messages in flight (sent, not yet delivered to all)."""
+        self.first_send = time.time_ns()
+        last_progress = time.monotonic()
+        seen = 0
+        while self.received_total < self.expected:
+            in_flight = self.sent_total - self.received_total // self.fanout
+            budget = window - in_flight
+            while budget > 0 and self._send_one():
+                budget -= 1
+            self._watch_outboxes()
+            self._poll(1.0)
+            if self.received_total != seen:
+                seen = self.received_total
+                last_progress = time.monotonic()
+            elif time.monotonic() - last_progress > stall:
+                break
+        return self.result("unbounded")
+
+    def run_paced(self, rate: float, stall: float = 10.0) -> dict[str, Any]:
+        """Send messages so that deliveries arrive at ``rate`` per second in total."""
+        interval = int(1e9 * self.fanout / rate)
+        self.first_send = time.time_ns()
+        next_due = time.monotonic_ns()
+        while self.sent_total < self.total_messages:
+            now = time.monotonic_ns()
+            while next_due <= now and self._send_one():
+                next_due += interval
+            self._watch_outboxes()
+            self._poll(max(0.0, (next_due - time.monotonic_ns()) / 1e9))
+        last_progress = time.monotonic()
+        seen = self.received_total
+        while self.received_total < self.expected:
+            self._poll(0.5)
+            if self.received_total != seen:
+                seen = self.received_total
+                last_progress = time.monotonic()
+            elif time.monotonic() - last_progress > stall:
+                break
+        return self.result("paced", rate)
+
+    def result(self, mode: str, rate: float = 0.0) -> dict[str, Any]:
+        elapsed = max(1, self.last_delivery - self.first_send) / 1e9
+        lost = sum(max(0, self.expected_each - got) for got in self.received)
+        extra = sum(max(0, got - self.expected_each) for got in self.received)
+        ordered = sorted(self.latencies_ns)
+
+        def pct(p: float) -> float:
+            if not ordered:
+                return float("nan")
+            return ordered[min(len(ordered) - 1, int(p * len(ordered)))] / 1e6
+
+        return {
+            "mode": mode,
+            "rate": rate,
+            "n": self.n,
+            "messages": self.sent_total,
+            "deliveries": self.received_total,
+            "expected": self.expected,
+            "lost": lost,
+            "duplicates": extra,
+            "seconds": elapsed,
+            "deliveries_per_s": self.received_total / elapsed,
+            "p50_ms": pct(0.50),
+            "p99_ms": pct(0.99),
+            "max_ms": ordered[-1] / 1e6 if ordered else float("nan"),
+        }

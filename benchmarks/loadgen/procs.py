@@ -1,0 +1,252 @@
+"""Server processes for the benchmarks: start, pin, measure through /proc, stop.
+
+Every server runs as a real subprocess so that its CPU time and peak RSS can
+be read from ``/proc/PID`` without counting the load generator.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_plan() -> tuple[set[int] | None, set[int] | None]:
+    """(server cpus, generator cpus): one core each when two exist, else no pinning."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None, None
+    return {cpus[0]}, {cpus[1]}
+
+
+def pin(pid: int, cpus: set[int] | None) -> None:
+    if cpus is not None:
+        os.sched_setaffinity(pid, cpus)
+
+
+def raise_fd_limit(wanted: int) -> int:
+    """Raise this process's RLIMIT_NOFILE towards ``wanted``; children inherit it."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, max(hard, target)))
+        except (ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class ProcStats:
+    """CPU seconds and memory of one process, read from /proc."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def cpu_seconds(self) -> float:
+        """User + system time of every thread of the process so far."""
+        with open(f"/proc/{self.pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        # fields[0] is the state (field 3); utime and stime are fields 14 and 15.
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def _status_kib(self, key: bytes) -> int:
+        with open(f"/proc/{self.pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(key):
+                    return int(line.split()[1])
+        return 0
+
+    def peak_rss_kib(self) -> int:
+        return self._status_kib(b"VmHWM:")
+
+    def rss_kib(self) -> int:
+        return self._status_kib(b"VmRSS:")
+
+
+class ServerProcess:
+    """A running server subprocess with its address; stop it with ``stop``."""
+
+    def __init__(self, name: str, popen: subprocess.Popen[bytes], host: str, port: int) -> None:
+        self.name = name
+        self.popen = popen
+        self.host = host
+        self.port = port
+        self.stats = ProcStats(popen.pid)
+        self.output: deque[str] = deque(maxlen=50)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.host, self.port
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(10)
+
+    def _drain(self, stream: object) -> None:
+        # The server logs every login; an unread pipe would block it.
+        for raw in stream:  # type: ignore[attr-defined]
+            self.output.append(raw.decode("utf-8", "replace").rstrip())
+
+
+def chat_server_command() -> list[str]:
+    """``chat-server`` from this interpreter's environment, else from PATH."""
+    beside = Path(sys.executable).with_name("chat-server")
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("chat-server")
+    if found is None:
+        raise SystemExit("chat-server is not installed: pip install -e . first")
+    return [found]
+
+
+@contextlib.contextmanager
+def chat_server(
+    cpus: set[int] | None, extra_args: Sequence[str] = (), timeout: float = 20.0
+) -> Iterator[ServerProcess]:
+    """A ``chat-server`` on 127.0.0.1, a free port and a temporary data dir."""
+    with tempfile.TemporaryDirectory(prefix="chat-bench-") as data_dir:
+        command = [
+            *chat_server_command(),
+            "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir, *extra_args,
+        ]
+        popen = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        server = ServerProcess("chat-server", popen, "127.0.0.1", 0)
+        try:
+            pin(popen.pid, cpus)
+            server.port = _await_listening(server, timeout)
+            yield server
+        finally:
+            server.stop()
+
+
+def _await_listening(server: ServerProcess, timeout: float) -> int:
+    """Read the server's output until ``listening on HOST:PORT``; keep draining after."""
+    assert server.popen.stdout is not None
+    stdout = server.popen.stdout
+    found: list[int] = []
+    ready = threading.Event()
+
+    def reader() -> None:
+        for raw in stdout:
+            line = raw.decode("utf-8", "replace").rstrip()
+            server.output.append(line)
+            if not found and "listening on " in line:
+                found.append(int(line.rsplit(":", 1)[1].split()[0]))
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=reader, daemon=True).start()
+    if not ready.wait(timeout) or not found:
+        server.stop()
+        tail = "\n".join(server.output)
+        raise SystemExit(f"chat-server did not start listening:\n{tail}")
+    return found[0]
+
+
+NGIRCD_CONFIG = """\
+[Global]
+Name = bench.irc.local
+Info = benchmark reference
+AdminInfo1 = benchmark
+AdminInfo2 = loopback only
+AdminEMail = nobody@localhost
+Listen = 127.0.0.1
+Ports = {port}
+MotdPhrase = benchmark
+PidFile = {directory}/ngircd.pid
+
+[Limits]
+# No connection caps, no penalty time (ngircd's flood control), long pings.
+MaxConnections = 0
+MaxConnectionsIP = 0
+MaxJoins = 0
+MaxNickLength = 30
+MaxPenaltyTime = 0
+PingTimeout = 600
+PongTimeout = 600
+
+[Options]
+DNS = no
+Ident = no
+PAM = no
+RequireAuthPing = no
+IncludeDir = {directory}/conf.d
+"""
+
+
+def ngircd_path() -> str | None:
+    return shutil.which("ngircd") or next(
+        (p for p in ("/usr/sbin/ngircd", "/usr/local/sbin/ngircd") if os.access(p, os.X_OK)),
+        None,
+    )
+
+
+@contextlib.contextmanager
+def ngircd(cpus: set[int] | None, timeout: float = 20.0) -> Iterator[ServerProcess]:
+    """ngircd in the foreground with the benchmark's own config, on a free port."""
+    binary = ngircd_path()
+    if binary is None:
+        raise FileNotFoundError("ngircd")
+    with tempfile.TemporaryDirectory(prefix="ngircd-bench-") as directory:
+        os.chmod(directory, 0o755)  # ngircd drops to "nobody" when started as root
+        (Path(directory) / "conf.d").mkdir()
+        port = free_port()
+        config = Path(directory) / "ngircd.conf"
+        config.write_text(NGIRCD_CONFIG.format(port=port, directory=directory))
+        popen = subprocess.Popen(
+            [binary, "-n", "-f", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
+        server = ServerProcess("ngircd", popen, "127.0.0.1", port)
+        try:
+            pin(popen.pid, cpus)
+            _await_port(server, timeout)
+            yield server
+        finally:
+            server.stop()
+
+
+def _await_port(server: ServerProcess, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not server.alive():
+            raise SystemExit(f"{server.name} exited with status {server.popen.returncode}")
+        try:
+            socket.create_connection(server.address, timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    server.stop()
+    raise SystemExit(f"{server.name} did not listen on port {server.port} within {timeout}s")
