@@ -1,0 +1,93 @@
+"""TLS end to end with the real ``chat-server`` process (issue 7, item 1).
+
+These need the server wired to ``chatserver.tls`` (TLS on by default, the
+fingerprint in the start-up log, ``--no-tls``, ``--tls-cert``/``--tls-key``).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from chatproto.session.tls import ClientTLS, PinStore, TLSFailed, TrustMode, connect, fingerprint
+from chatserver.tls import CERT_FILE
+from support import server_command, server_process
+
+from .test_tls_pinning import _log_in
+from .tlsutil import Authority, recording_proxy
+
+PASSWORD = "correct-horse-battery-staple-비번"
+FINGERPRINT_RE = r"(SHA256:(?:[0-9A-F]{2}:){31}[0-9A-F]{2})"
+
+
+def _file_fingerprint(path: Path) -> str:
+    cert = x509.load_pem_x509_certificate(path.read_bytes())
+    return fingerprint(cert.public_bytes(serialization.Encoding.DER))
+
+
+def test_tls_is_on_by_default_with_the_fingerprint_logged_and_no_password_on_the_wire(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    pins = PinStore(tmp_path / "pins")
+    with server_process(data) as server:
+        logged = server.wait_for_line(FINGERPRINT_RE).group(1)
+        assert logged == _file_fingerprint(data / CERT_FILE)
+        with recording_proxy(server.address) as proxy:
+            sock, trust = connect(*proxy.address, ClientTLS(pins=pins))
+            with sock:
+                assert _log_in(sock, "alice", PASSWORD).username == "alice"
+            assert trust.mode is TrustMode.NEW_PIN and trust.fingerprint == logged
+            captured = proxy.captured()
+        assert len(captured) > 200
+        assert PASSWORD.encode() not in captured and b"alice" not in captured
+    with server_process(data) as again:  # same data dir: same certificate
+        assert again.wait_for_line(FINGERPRINT_RE).group(1) == logged
+        sock, trust = connect(*again.address, ClientTLS(pins=pins, fingerprint=logged))
+        with sock:
+            _log_in(sock, "alice", PASSWORD)
+
+
+def test_no_tls_serves_plain_tcp_and_says_so(tmp_path: Path) -> None:
+    with server_process(tmp_path / "data", "--no-tls") as server:
+        server.wait_for_line(r"(?i)(without tls|tls (is )?(off|disabled)|plain tcp|no-tls)")
+        sock, trust = connect(*server.address, ClientTLS(enabled=False))
+        with sock:
+            _log_in(sock)
+        assert trust.mode is TrustMode.PLAIN
+        with pytest.raises(TLSFailed, match="--no-tls"):
+            connect(*server.address, ClientTLS(pins=PinStore(tmp_path / "pins")), timeout=5)
+
+
+def test_a_given_ca_signed_certificate_is_served_and_verified(tmp_path: Path) -> None:
+    ca = Authority.create(tmp_path)
+    leaf, key = ca.issue(tmp_path / "leaf")
+    with server_process(tmp_path / "data", "--tls-cert", str(leaf), "--tls-key", str(key)
+                        ) as server:
+        assert server.wait_for_line(FINGERPRINT_RE).group(1) == _file_fingerprint(leaf)
+        pins = PinStore(tmp_path / "pins")
+        sock, trust = connect(*server.address, ClientTLS(pins=pins, ca_file=ca.path))
+        with sock:
+            _log_in(sock)
+        assert trust.mode is TrustMode.CA and not pins.path.exists()
+    assert not (tmp_path / "data" / CERT_FILE).exists()
+
+
+def test_a_bad_key_stops_the_server_with_one_clear_line(tmp_path: Path) -> None:
+    ca = Authority.create(tmp_path)
+    leaf, _ = ca.issue(tmp_path / "a")
+    _, other_key = ca.issue(tmp_path / "b")
+    result = subprocess.run(
+        server_command("--host", "127.0.0.1", "--port", "0", "--data-dir",
+                       str(tmp_path / "data"), "--tls-cert", str(leaf),
+                       "--tls-key", str(other_key)),
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    assert re.search(r"cannot use .*leaf\.pem", result.stderr + result.stdout)
