@@ -1,0 +1,37 @@
+"""SeqStore: the listener's memory of the last message seen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chatproto.session import SeqStore, default_state_file
+
+
+def test_save_load_per_target(tmp_path: Path) -> None:
+    store = SeqStore(tmp_path / "sub" / "seq.json")
+    assert store.load("h", 1, "frog") == 0
+    store.save("h", 1, "frog", 5)
+    store.save("h", 2, "frog", 9)
+    store.save("h", 1, "개구리", 3)
+    assert SeqStore(store.path).load("h", 1, "frog") == 5
+    assert store.load("h", 2, "frog") == 9
+    assert store.load("h", 1, "개구리") == 3
+    store.save("h", 1, "frog", 4)  # never goes backwards
+    assert store.load("h", 1, "frog") == 5
+    assert [p.name for p in store.path.parent.iterdir()] == ["seq.json"]  # no temp files left
+
+
+def test_damaged_file_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "seq.json"
+    path.write_text("{not json", encoding="utf-8")
+    store = SeqStore(path)
+    assert store.load("h", 1, "frog") == 0
+    store.save("h", 1, "frog", 2)
+    assert store.load("h", 1, "frog") == 2
+    path.write_text('{"frog@h:1": "x", "toad@h:1": -4}', encoding="utf-8")
+    assert store.load("h", 1, "frog") == 0 and store.load("h", 1, "toad") == 0
+
+
+def test_default_location_follows_xdg(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert default_state_file() == tmp_path / "lanchat" / "last_seq.json"
