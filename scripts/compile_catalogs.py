@@ -88,9 +88,7 @@ def parse_po(text: str, name: str = "<po>") -> dict[str, str]:
         keyword, _, rest = line.partition(" ")
         if keyword == "msgid" and ("msgid" in entry and ("msgstr" in entry or any(
                 k.startswith("msgstr[") for k in entry))):
-            saved_fuzzy = fuzzy
             flush()
-            fuzzy = saved_fuzzy
         if keyword not in ("msgid", "msgid_plural", "msgstr") and not (
                 keyword.startswith("msgstr[") and keyword.endswith("]")):
             raise PoError(f"{where}: unknown keyword {keyword!r}")

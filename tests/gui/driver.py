@@ -183,12 +183,14 @@ class GuiClient:
 
 
 def toplevels(root: tk.Misc) -> list[str]:
-    """Path names of the Tk toplevel windows of ``root``'s interpreter."""
-    found = [str(root)]
+    """Path names of the mapped toplevel windows of ``root``'s interpreter
+    (menus, which Tk also makes toplevels, count only while posted)."""
+    found = [str(root)] if root.winfo_ismapped() else []
     pending = list(root.tk.splitlist(root.tk.call("winfo", "children", ".")))
     while pending:
         path = str(pending.pop(0))
-        if root.tk.call("winfo", "toplevel", path) == path:
+        if root.tk.call("winfo", "toplevel", path) == path and root.tk.getboolean(
+                root.tk.call("winfo", "ismapped", path)):
             found.append(path)
         pending.extend(root.tk.splitlist(root.tk.call("winfo", "children", path)))
     return found

@@ -31,7 +31,7 @@ def test_enter_logs_in_and_settings_are_remembered(
     first = gui("frog")
     first.login(chat_server.host, chat_server.port, "frog", "pw")
     assert first.root.title() == "frog"
-    assert "frog has entered" in first.transcript()
+    first.wait_for_text("frog has entered")
     saved = json.loads((first.config_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
     assert (saved["server"], saved["port"], saved["username"]) == (
         chat_server.host, chat_server.port, "frog")

@@ -338,7 +338,7 @@ class App:
             attempt.add_done_callback(lambda _f: pending.close())
         link, self.link = self.link, None
         if link is None:
-            self.root.destroy()
+            self._destroy()
             return
         self.root.title(_("Leaving\u2026"))
         self.later(link.close(), lambda _f: self._destroy())

@@ -35,7 +35,7 @@ def _visible(ch: str) -> str:
         return "\u2421" if code == 0x7F else PLACEHOLDER
     if category == "Cf" and ch not in _ALLOWED_FORMAT:
         return PLACEHOLDER
-    if category in ("Cs", "Co", "Cn"):
+    if category in ("Cs", "Co", "Cn", "Zl", "Zp"):
         return PLACEHOLDER
     return ch
 
