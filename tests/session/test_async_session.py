@@ -310,3 +310,53 @@ def test_a_dead_server_is_noticed_by_heartbeat() -> None:
             server.close()
 
     run(scenario())
+
+
+def test_cancelled_download_can_be_resumed_at_once(server, tmp_path: Path) -> None:
+    content = os.urandom(3_000_000)
+    source = tmp_path / "big.bin"
+    source.write_bytes(content)
+    folder = tmp_path / "in"
+
+    async def scenario() -> None:
+        async with await connect(server, "frog") as frog:
+            announced = await frog.send_file(source)
+            started = asyncio.Event()
+
+            def progress(done: int, total: int) -> None:
+                if done > 0:
+                    started.set()
+
+            task = asyncio.ensure_future(frog.download(announced, folder, progress))
+            await asyncio.wait_for(started.wait(), TIMEOUT)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            part = partial_path(folder, announced.name, announced.sha256)
+            assert 0 < part.stat().st_size < len(content)
+            offsets: list[int] = []
+            saved = await frog.download(announced, folder, lambda d, t: offsets.append(d))
+            assert offsets[0] > 0
+            assert saved.read_bytes() == content
+            assert (await frog.send_chat("still fine")).text == "still fine"
+
+    run(scenario())
+
+
+def test_a_failing_progress_callback_fails_only_its_download(server, tmp_path: Path) -> None:
+    source = tmp_path / "f.bin"
+    source.write_bytes(os.urandom(200_000))
+
+    def broken(done: int, total: int) -> None:
+        if done > 0:
+            raise RuntimeError("callback bug")
+
+    async def scenario() -> None:
+        async with await connect(server, "frog") as frog:
+            announced = await frog.send_file(source)
+            with pytest.raises(RuntimeError):
+                await frog.download(announced, tmp_path / "in", broken)
+            saved = await frog.download(announced, tmp_path / "in")
+            assert saved.read_bytes() == source.read_bytes()
+
+    run(scenario())

@@ -214,7 +214,12 @@ class AsyncSession(SessionCore):
                 if exc.code not in ("bad-offset", "checksum-mismatch"):
                     raise
                 # A stale or foreign .part file: start over once from zero.
-                await self._fetch_into(announcement, part, progress, resume=False)
+                try:
+                    await self._fetch_into(announcement, part, progress, resume=False)
+                except FileRefused as again:
+                    if again.code == "checksum-mismatch":
+                        part.unlink(missing_ok=True)  # useless to resume from
+                    raise
             return await asyncio.to_thread(publish, part, folder, announcement.name)
         except OSError as exc:
             raise FileRefused(
@@ -243,21 +248,37 @@ class AsyncSession(SessionCore):
                 if reassembler.verify():
                     return
                 raise FileRefused("a complete .part file does not match", "checksum-mismatch")
+            file_id = announcement.file_id
+            # A fetch of this file abandoned earlier may still be streaming.
+            while (earlier := self._fetches.get(file_id)) is not None:
+                await asyncio.wait({earlier.done})
             sink = FetchSink(self._loop, stream, reassembler, announcement.name, progress)
             if progress is not None:
                 progress(start, size)
-            self._fetches[announcement.file_id] = sink
+            self._fetches[file_id] = sink
             try:
-                self._send(ev.FetchFile(announcement.file_id, start))
+                try:
+                    self._send(ev.FetchFile(file_id, start))
+                except LocalProtocolError as exc:
+                    raise FileRefused(f"download not started: {exc}", "busy") from None
                 await self._drain()
-                await sink.done
+                # Shielded: a cancelled download must not cancel the sink,
+                # which still has to swallow the rest of the stream.
+                await asyncio.shield(sink.done)
             finally:
-                self._fetches.pop(announcement.file_id, None)
+                if sink.done.done():
+                    if self._fetches.get(file_id) is sink:
+                        del self._fetches[file_id]
+                else:
+                    # Cancelled mid-stream: the server goes on sending until its
+                    # FileEnd; the sink stays to swallow those chunks unwritten.
+                    sink.abandon()
 
     async def close(self, timeout: float = 5.0) -> None:
         """Leave normally: say goodbye, let the server close, end the stream."""
         if self._final is None and not self._closing_by_us:
             self._closing_by_us = True
+            self._space.set()
             try:
                 self._send(ev.Goodbye())
                 await asyncio.wait_for(self._drain(), timeout)

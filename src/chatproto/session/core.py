@@ -125,7 +125,8 @@ class SessionCore:
     async def _deliver(self, event: ev.Event) -> None:
         if not self._keep_events:
             return
-        while len(self._queue) >= self._max_queued:
+        # No backpressure once we are leaving: close() must not wait on a reader.
+        while len(self._queue) >= self._max_queued and not self._closing_by_us:
             self._space.clear()
             await self._space.wait()
         self._queue.append(event)
@@ -211,18 +212,20 @@ class SessionCore:
             upload.reject(FileRefused(f"file refused: {_reason(event)}", event.reason))
 
     def _route_fetch(self, event: ev.FileChunk | ev.FileEnd | ev.FetchRejected) -> None:
+        if isinstance(event, ev.FileChunk):
+            sink = self._fetches.get(event.transfer_id)
+            if sink is not None:
+                sink.chunk(event.offset, event.data)
+            return
+        # The fetch is over either way (the connection's state agrees).
         if isinstance(event, ev.FetchRejected):
-            sink = self._fetches.get(event.file_id)
+            sink = self._fetches.pop(event.file_id, None)
             if sink is not None:
                 sink.finish(FileRefused(f"download refused: {_reason(event)}", event.reason))
-            return
-        sink = self._fetches.get(event.transfer_id)
-        if sink is None:
-            return
-        if isinstance(event, ev.FileChunk):
-            sink.chunk(event.offset, event.data)
         else:
-            sink.end()
+            sink = self._fetches.pop(event.transfer_id, None)
+            if sink is not None:
+                sink.end()
 
     # -- writing and ending ------------------------------------------------------
 

@@ -49,7 +49,7 @@ class FetchSink:
         self._reassembler = reassembler
         self._name = name
         self._progress = progress
-        self._error: FileRefused | None = None
+        self._error: BaseException | None = None
 
     @property
     def received(self) -> int:
@@ -70,7 +70,10 @@ class FetchSink:
             )
             return
         if self._progress is not None:
-            self._progress(self._reassembler.received, self._reassembler.size)
+            try:
+                self._progress(self._reassembler.received, self._reassembler.size)
+            except Exception as exc:  # the caller's callback: fail its download only
+                self._error = exc
 
     def end(self) -> None:
         if self._error is None and not self._reassembler.verify():
@@ -79,6 +82,12 @@ class FetchSink:
                 "checksum-mismatch",
             )
         self.finish(self._error)
+
+    def abandon(self) -> None:
+        """Nobody waits any more: swallow the rest of the stream, unwritten."""
+        if self._error is None:
+            self._error = FileRefused("download abandoned", "cancelled")
+        self.done.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     def finish(self, error: BaseException | None) -> None:
         if self.done.done():
