@@ -1,0 +1,110 @@
+"""The server's lifecycle: open the data dir, listen, serve, stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from .client import ClientProtocol
+from .config import ServerConfig
+from .connections import ConnectionRegistry, ServerContext
+from .hub import Hub
+from .log import log
+from .store import Store, StoreError
+from .uploads import FileStorage
+
+DATABASE_NAME = "chat.sqlite3"
+
+
+class StartupError(Exception):
+    """The server cannot start (data dir unusable, port in use): one line to show."""
+
+
+def prepare_data_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StartupError(f"cannot create the data dir {path}: {exc.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise StartupError(f"the data dir {path} is not writable")
+
+
+class ChatServer:
+    """``await start()``, then ``await serve_forever()`` or ``await stop()``."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.ctx: ServerContext | None = None
+        self._server: asyncio.Server | None = None
+        self._stopped: asyncio.Event | None = None
+        self.port: int = config.port
+
+    @property
+    def hub(self) -> Hub:
+        assert self.ctx is not None, "the server is not started"
+        return self.ctx.hub
+
+    async def start(self) -> None:
+        config = self.config
+        prepare_data_dir(config.data_dir)
+        try:
+            store = Store(config.data_dir / DATABASE_NAME)
+        except StoreError as exc:
+            raise StartupError(str(exc)) from None
+        try:
+            storage = FileStorage(config.data_dir, config.max_file_size, config.min_free_space)
+            storage.clean(set(store.stored_names()))
+        except OSError as exc:
+            store.close()
+            raise StartupError(f"cannot prepare the data dir: {exc}") from None
+        ctx = ServerContext(
+            config,
+            Hub(config, store),
+            storage,
+            ConnectionRegistry(config.max_connections, config.max_connections_per_address),
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            self._server = await loop.create_server(
+                lambda: ClientProtocol(ctx), config.host, config.port, reuse_address=True,
+                backlog=1024,
+            )
+        except OSError as exc:
+            store.close()
+            why = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise StartupError(f"cannot listen on {config.host}:{config.port}: {why}") from None
+        self.ctx = ctx
+        self._stopped = asyncio.Event()
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("listening on %s:%d (data in %s)", config.host, self.port, config.data_dir)
+
+    async def serve_forever(self) -> None:
+        """Serve until ``stop()`` is called."""
+        assert self._stopped is not None, "call start() first"
+        await self._stopped.wait()
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Say Goodbye to every client, flush what is pending, close."""
+        ctx, server = self.ctx, self._server
+        if ctx is None or server is None or ctx.shutting_down:
+            return
+        ctx.shutting_down = True
+        server.close()
+        ctx.hub.flush()
+        clients = list(ctx.registry.clients)
+        for client in clients:
+            client.shutdown("the server is shutting down")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while ctx.registry.clients and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        for client in list(ctx.registry.clients):
+            if client.transport is not None:
+                client.transport.abort()
+        await asyncio.sleep(0)
+        ctx.hub.close()
+        ctx.hub.store.close()
+        log.info("stopped")
+        assert self._stopped is not None
+        self._stopped.set()

@@ -1,0 +1,101 @@
+"""``chat-server``: start the server from the command line.
+
+Every option has an environment variable (``CHAT_PORT``...). A start-up
+problem is one line on stderr and exit status 1; SIGINT/SIGTERM stop the
+server cleanly (clients are told) with exit status 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from .app import ChatServer, StartupError
+from .config import GIB, MIB, ServerConfig, default_data_dir
+from .log import setup_logging
+
+EXIT_STARTUP_FAILED = 1
+
+
+async def _run(config: ServerConfig) -> None:
+    server = ChatServer(config)
+    await server.start()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(server.stop()))
+    await server.serve_forever()
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--host", envvar="CHAT_HOST", default="0.0.0.0", show_default=True,
+              help="Address to listen on.")
+@click.option("--port", envvar="CHAT_PORT", type=click.IntRange(0, 65535), default=9000,
+              show_default=True, help="TCP port (0 picks a free one).")
+@click.option("--data-dir", envvar="CHAT_DATA_DIR", type=click.Path(path_type=Path),
+              default=None, help="Folder of the database and stored files "
+              "[default: $XDG_DATA_HOME/lanchat or ~/.local/share/lanchat].")
+@click.option("--log-level", envvar="CHAT_LOG_LEVEL", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.option("--heartbeat-interval", envvar="CHAT_HEARTBEAT_INTERVAL", type=float,
+              default=15.0, show_default=True, help="Seconds of silence before a ping.")
+@click.option("--heartbeat-timeout", envvar="CHAT_HEARTBEAT_TIMEOUT", type=float,
+              default=45.0, show_default=True,
+              help="Seconds without a sign of life before a user is deactivated.")
+@click.option("--login-timeout", envvar="CHAT_LOGIN_TIMEOUT", type=float, default=10.0,
+              show_default=True, help="Seconds a new connection has to log in.")
+@click.option("--max-file-size", envvar="CHAT_MAX_FILE_SIZE", type=click.IntRange(1),
+              default=GIB, show_default=True, help="Largest upload, in bytes.")
+@click.option("--max-connections", envvar="CHAT_MAX_CONNECTIONS", type=click.IntRange(1),
+              default=1000, show_default=True)
+@click.option("--max-connections-per-address", envvar="CHAT_MAX_CONNECTIONS_PER_ADDRESS",
+              type=click.IntRange(1), default=64, show_default=True)
+@click.option("--output-buffer-limit", envvar="CHAT_OUTPUT_BUFFER_LIMIT",
+              type=click.IntRange(1), default=4 * MIB, show_default=True,
+              help="Bytes of unsent output after which a client that does not read is dropped.")
+@click.option("--deactivated-grace", envvar="CHAT_DEACTIVATED_GRACE", type=float,
+              default=None, help="Seconds after which a deactivated user counts as left "
+              "[default: never].")
+def main(
+    host: str,
+    port: int,
+    data_dir: Path | None,
+    log_level: str,
+    heartbeat_interval: float,
+    heartbeat_timeout: float,
+    login_timeout: float,
+    max_file_size: int,
+    max_connections: int,
+    max_connections_per_address: int,
+    output_buffer_limit: int,
+    deactivated_grace: float | None,
+) -> None:
+    """Run the LAN chat server."""
+    try:
+        config = ServerConfig(
+            host=host,
+            port=port,
+            data_dir=data_dir or default_data_dir(),
+            log_level=log_level.upper(),
+            heartbeat_interval=heartbeat_interval,
+            heartbeat_timeout=heartbeat_timeout,
+            login_timeout=login_timeout,
+            max_file_size=max_file_size,
+            max_connections=max_connections,
+            max_connections_per_address=max_connections_per_address,
+            output_buffer_limit=output_buffer_limit,
+            deactivated_grace=deactivated_grace,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    setup_logging(config.log_level)
+    try:
+        asyncio.run(_run(config))
+    except StartupError as exc:
+        click.echo(f"chat-server: error: {exc}", err=True)
+        sys.exit(EXIT_STARTUP_FAILED)
+    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+        pass

@@ -1,0 +1,392 @@
+"""One client connection: bytes to events through ``chatproto.ServerConnection``.
+
+An ``asyncio.Protocol`` per connection (no thread, no per-connection task
+unless a login, a replay or a fetch is in progress). Output is queued and
+written once per loop turn; a connection whose unsent output grows past the
+configured bound is deactivated as too slow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from chatproto import (
+    ConnectionClosed,
+    Error,
+    ErrorCode,
+    Event,
+    FetchFile,
+    FetchRejected,
+    FileAccepted,
+    FileChunk,
+    FileEnd,
+    FileOffer,
+    Goodbye,
+    Heartbeat,
+    HeartbeatAction,
+    Hello,
+    LocalProtocolError,
+    Login,
+    LoginAccepted,
+    LoginRejected,
+    Ping,
+    Pong,
+    PreparedEvent,
+    RejectReason,
+    RemoteProtocolError,
+    SendChat,
+    ServerConnection,
+)
+
+from .connections import ServerContext
+from .fetches import stream_file
+from .log import log
+from .uploads import UploadFailed, Uploads
+
+SOFTWARE = "chatserver"
+_MAX_ERROR_MESSAGE = 1000
+
+
+def _short(message: str) -> str:
+    return message.encode("utf-8")[:_MAX_ERROR_MESSAGE].decode("utf-8", "ignore")
+
+
+class ClientProtocol(asyncio.Protocol):
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+        self.hub = ctx.hub
+        self.conn = ServerConnection()
+        self.transport: asyncio.Transport | None = None
+        self.address = "?"
+        #: No more output: the transport is closing or closed.
+        self.closed = False
+        #: Receives live messages (its replay, if any, has caught up).
+        self.live = False
+        self._out: list[bytes] = []
+        self._events_paused = False
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._uploads = Uploads(ctx.storage)
+        self._session_over = False
+        self._heartbeat: Heartbeat | None = None
+        self._heartbeat_timer: asyncio.TimerHandle | None = None
+        self._login_timer: asyncio.TimerHandle | None = None
+        self._handlers: dict[type[Event], Callable[[Any], None]] = {
+            SendChat: self._on_chat,
+            Ping: self._on_ping,
+            Pong: self._on_pong,
+            FileChunk: self._on_file_chunk,
+            FileOffer: self._on_file_offer,
+            FileEnd: self._on_file_end,
+            FetchFile: self._on_fetch,
+            Hello: self._on_hello,
+            Login: self._on_login,
+            Goodbye: self._on_goodbye,
+            Error: self._on_error,
+            ConnectionClosed: self._on_closed,
+        }
+
+    @property
+    def username(self) -> str | None:
+        return self.conn.username
+
+    @property
+    def chunk_size(self) -> int:
+        return self.conn.chunk_size
+
+    def __repr__(self) -> str:
+        return f"<client {self.username or '-'} from {self.address}>"
+
+    # -- asyncio.Protocol ------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.address = str(peer[0]) if peer else "?"
+        limit = self.ctx.config.output_buffer_limit
+        transport.set_write_buffer_limits(high=max(min(limit // 4, 256 * 1024), 1))
+        refusal = "the server is shutting down" if self.ctx.shutting_down else None
+        refusal = refusal or self.ctx.registry.add(self)
+        if refusal is not None:
+            log.info("connection from %s refused: %s", self.address, refusal)
+            self._fail(ErrorCode.TOO_MANY_CONNECTIONS, refusal)
+            return
+        loop = asyncio.get_running_loop()
+        self._login_timer = loop.call_later(self.ctx.config.login_timeout, self._login_too_late)
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
+        if self._heartbeat is not None:
+            self._heartbeat.activity(asyncio.get_running_loop().time())
+        try:
+            self.conn.receive_data(data)
+        except LocalProtocolError as exc:
+            self._fail(ErrorCode.FRAME_TOO_LARGE, str(exc), reason="sent too much at once")
+            return
+        self._process()
+
+    def eof_received(self) -> bool | None:
+        if not self.closed:
+            self.conn.receive_data(b"")
+            self._process()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.live = False
+        reason = f"connection reset ({exc})" if exc else "connection closed without goodbye"
+        self._end_session(left=False, reason=reason)
+        for timer in (self._login_timer, self._heartbeat_timer):
+            if timer is not None:
+                timer.cancel()
+        for task in self._tasks:
+            task.cancel()
+        self._uploads.abort_all()
+        self.ctx.registry.remove(self)
+        self._out.clear()
+        self._writable.set()
+
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
+
+    # -- events in ---------------------------------------------------------------
+
+    def _process(self) -> None:
+        while not self._events_paused and not self.closed:
+            try:
+                event = self.conn.next_event()
+            except RemoteProtocolError as exc:
+                self._fail(exc.code, exc.message, reason=f"protocol error ({exc.code})")
+                return
+            if not isinstance(event, Event):
+                return  # NEED_DATA
+            try:
+                self._handlers[type(event)](event)
+            except Exception:
+                log.exception("internal error handling %s from %r", type(event).__name__, self)
+                self._fail(ErrorCode.SERVER_ERROR, "internal server error", reason="server error")
+                return
+
+    def _on_hello(self, event: Hello) -> None:
+        self.queue(self.conn.hello(SOFTWARE))
+
+    def _on_login(self, event: Login) -> None:
+        # Hold further input until the verdict: hashing runs off the loop.
+        self._events_paused = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+        self._spawn(self._login(event))
+
+    async def _login(self, event: Login) -> None:
+        try:
+            await self.hub.login(self, event)
+        except Exception:
+            log.exception("login of %s failed", event.username)
+            self._fail(ErrorCode.SERVER_ERROR, "internal server error")
+        if self.closed or self.transport is None:
+            return
+        self._events_paused = False
+        self.transport.resume_reading()
+        self._process()
+
+    def _on_ping(self, event: Ping) -> None:
+        self.queue(Pong(event.nonce))
+
+    def _on_pong(self, event: Pong) -> None:
+        pass  # any input already counts as a sign of life
+
+    def _on_goodbye(self, event: Goodbye) -> None:
+        self._end_session(left=True)
+        self._close()
+
+    def _on_error(self, event: Error) -> None:
+        log.info("%r closed with error %s: %s", self, event.code, event.message)
+        self._end_session(left=False, reason=f"client error ({event.code})")
+        self._close()
+
+    def _on_closed(self, event: ConnectionClosed) -> None:
+        self._end_session(left=False, reason="connection closed without goodbye")
+        self._close()
+
+    def _on_chat(self, event: SendChat) -> None:
+        self.hub.submit_chat(self, event)
+
+    def _on_file_offer(self, event: FileOffer) -> None:
+        try:
+            self._uploads.offer(event, self.hub.accounts)  # type: ignore[arg-type]
+        except UploadFailed as failure:
+            log.info("upload %r from %s refused: %s", event.name, self.username, failure.reason)
+            self.queue(failure.rejection(event.upload_id))
+            return
+        self.queue(FileAccepted(event.upload_id))
+
+    def _on_file_chunk(self, event: FileChunk) -> None:
+        self._uploads.chunk(event.transfer_id, event.data)
+
+    def _on_file_end(self, event: FileEnd) -> None:
+        assert self.username is not None
+        try:
+            announcement, stored_name = self._uploads.finish(event.transfer_id, self.username)
+        except UploadFailed as failure:
+            log.info("upload from %s refused: %s", self.username, failure.reason)
+            self.queue(failure.rejection(event.transfer_id))
+            return
+        log.info(
+            "%s uploaded %r (%d bytes)%s", self.username, announcement.name, announcement.size,
+            f" for {announcement.recipient}" if announcement.recipient else "",
+        )
+        self.hub.submit_file(announcement, stored_name)
+
+    def _on_fetch(self, event: FetchFile) -> None:
+        assert self.username is not None
+        stored = self.hub.store.file(event.file_id)
+        if stored is None or not stored.visible_to(self.username):
+            self.queue(FetchRejected(event.file_id, RejectReason.NOT_FOUND, "no such file"))
+        elif event.offset > stored.size:
+            self.queue(FetchRejected(event.file_id, RejectReason.BAD_OFFSET, "past the end"))
+        else:
+            path = self.ctx.storage.path_of(stored.stored_name)
+            self._spawn(stream_file(self, stored, path, event.offset))
+
+    # -- login verdicts (called by the hub) ---------------------------------------
+
+    def login_refused(self, rejected: LoginRejected) -> None:
+        self.queue(rejected)
+
+    def login_accepted(self, accepted: LoginAccepted, replay_after: int) -> None:
+        if self._login_timer is not None:
+            self._login_timer.cancel()
+            self._login_timer = None
+        self.queue(accepted)
+        loop = asyncio.get_running_loop()
+        config = self.ctx.config
+        self._heartbeat = Heartbeat(
+            config.heartbeat_interval, config.heartbeat_timeout, loop.time()
+        )
+        self._arm_heartbeat()
+        if replay_after >= self.hub.last_seq:
+            self.live = True
+        else:
+            self._spawn(self._replay(replay_after))
+
+    async def _replay(self, after: int) -> None:
+        """Send the history this user missed, then switch to live delivery."""
+        user = self.username
+        assert user is not None
+        store, batch = self.hub.store, self.ctx.config.replay_batch
+        while not self.closed:
+            entries = store.history_for(user, after, store.last_seq, batch)
+            if not entries:
+                self.live = True  # no await since the query: nothing slips between
+                return
+            for entry in entries:
+                self.queue(entry)
+            self.flush_output()
+            after = entries[-1].seq
+            await self.writable()
+
+    # -- heartbeat and timeouts -------------------------------------------------
+
+    def _arm_heartbeat(self) -> None:
+        assert self._heartbeat is not None
+        loop = asyncio.get_running_loop()
+        self._heartbeat_timer = loop.call_at(self._heartbeat.deadline(), self._heartbeat_due)
+
+    def _heartbeat_due(self) -> None:
+        assert self._heartbeat is not None
+        if self.closed:
+            return
+        action = self._heartbeat.poll(asyncio.get_running_loop().time())
+        if action is HeartbeatAction.TIMED_OUT:
+            self._fail(ErrorCode.TIMEOUT, "no answer to heartbeat", reason="no answer to heartbeat")
+            return
+        if action is HeartbeatAction.SEND_PING:
+            self.queue(Ping(self._heartbeat.next_nonce()))
+        self._arm_heartbeat()
+
+    def _login_too_late(self) -> None:
+        self._login_timer = None
+        if self.username is None and not self.closed:
+            log.info("connection from %s closed: no login in time", self.address)
+            self._fail(ErrorCode.TIMEOUT, "no login in time")
+
+    # -- events out --------------------------------------------------------------
+
+    def queue(self, event: Event | PreparedEvent) -> None:
+        """Send ``event`` with this loop turn's other output."""
+        if self.closed:
+            return
+        try:
+            data = self.conn.send(event)
+        except LocalProtocolError as exc:
+            log.error("not sent to %r: %s", self, exc)
+            return
+        if not self._out:
+            self.hub.mark_dirty(self)
+        self._out.append(data)
+
+    def send_now(self, event: Event) -> None:
+        self.queue(event)
+        self.flush_output()
+
+    def flush_output(self) -> None:
+        if self.closed or not self._out or self.transport is None:
+            self._out.clear()
+            return
+        self.transport.write(b"".join(self._out))
+        self._out.clear()
+        if self.transport.get_write_buffer_size() > self.ctx.config.output_buffer_limit:
+            log.info("%r is not reading: dropping it", self)
+            self._end_session(left=False, reason="too slow (output buffer full)")
+            self.closed = True
+            self.transport.abort()
+
+    async def writable(self) -> None:
+        """Wait until the transport's buffer is below its high-water mark."""
+        await self._writable.wait()
+        await asyncio.sleep(0)  # let other connections have the loop
+
+    # -- endings -------------------------------------------------------------------
+
+    def _end_session(self, *, left: bool, reason: str = "") -> None:
+        if not self._session_over:
+            self._session_over = True
+            self.live = False
+            self.hub.session_ended(self, left=left, reason=reason)
+
+    def _close(self) -> None:
+        """Flush and close normally."""
+        if self.closed or self.transport is None:
+            return
+        self.flush_output()
+        self.closed = True
+        self.transport.close()
+
+    def _fail(self, code: str, message: str, reason: str = "") -> None:
+        """Tell the peer why in an Error frame, then close."""
+        if self.closed:
+            return
+        self.queue(Error(code, _short(message)))
+        self._end_session(left=False, reason=reason or message)
+        self._close()
+
+    def shutdown(self, message: str) -> None:
+        """The server stops: Goodbye, flush, close (the user is not 'left')."""
+        if self.closed:
+            return
+        self._session_over = True
+        self.queue(Goodbye(message))
+        self._close()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

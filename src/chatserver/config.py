@@ -1,0 +1,62 @@
+"""The server's settings: one frozen object built by the CLI or by tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+GIB = 1024**3
+MIB = 1024**2
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder: ``$XDG_DATA_HOME/lanchat`` or ``~/.local/share/lanchat``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "lanchat"
+
+
+def _positive(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value <= 0:
+        raise ValueError(f"{attribute.name} must be positive, got {value}")
+
+
+@attrs.frozen
+class ServerConfig:
+    host: str = "0.0.0.0"
+    port: int = attrs.field(default=9000)
+    data_dir: Path = attrs.field(factory=default_data_dir, converter=Path)
+    log_level: str = "INFO"
+    #: Ping a connection after this many idle seconds...
+    heartbeat_interval: float = attrs.field(default=15.0, validator=_positive)
+    #: ...and deactivate it after this many seconds without a sign of life.
+    heartbeat_timeout: float = attrs.field(default=45.0, validator=_positive)
+    #: A connection that has not logged in after this long is closed.
+    login_timeout: float = attrs.field(default=10.0, validator=_positive)
+    max_file_size: int = attrs.field(default=GIB, validator=_positive)
+    #: Refuse uploads that would leave less than this free in the data dir.
+    min_free_space: int = 64 * MIB
+    max_connections: int = attrs.field(default=1000, validator=_positive)
+    max_connections_per_address: int = attrs.field(default=64, validator=_positive)
+    #: A client whose unsent output exceeds this is too slow: deactivated.
+    output_buffer_limit: int = attrs.field(default=4 * MIB, validator=_positive)
+    #: Seconds after which a deactivated user counts as left (None: never).
+    deactivated_grace: float | None = None
+    #: Failed logins allowed per user name / per address within the window.
+    max_failed_logins_per_user: int = 5
+    max_failed_logins_per_address: int = 20
+    failed_login_window: float = 60.0
+    #: scrypt cost for new password hashes (stored with each hash).
+    scrypt_n: int = 2**14
+    #: History rows read per step while replaying missed messages.
+    replay_batch: int = 512
+
+    def __attrs_post_init__(self) -> None:
+        if not self.heartbeat_interval < self.heartbeat_timeout:
+            raise ValueError("heartbeat_interval must be shorter than heartbeat_timeout")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port {self.port} is out of range")
+        if self.deactivated_grace is not None and self.deactivated_grace < 0:
+            raise ValueError("deactivated_grace must not be negative")

@@ -1,0 +1,58 @@
+"""Sending stored files to clients, from any offset, with backpressure.
+
+Each fetch reads one chunk at a time and waits while the connection's
+transport buffer is above its high-water mark, so relaying a large file to
+many receivers keeps the server's memory bounded by the buffers, not the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from chatproto import Event, FetchRejected, FileChunk, FileEnd, RejectReason
+
+from .log import log
+from .store import StoredFile
+
+
+class FetchSink(Protocol):
+    """What a fetch needs from its connection."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    @property
+    def chunk_size(self) -> int: ...
+
+    async def writable(self) -> None: ...
+
+    def send_now(self, event: Event) -> None: ...
+
+
+async def stream_file(sink: FetchSink, stored: StoredFile, path: Path, offset: int) -> None:
+    """Send ``stored`` from ``offset`` as FileChunk... FileEnd (or FetchRejected)."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        log.error("stored file %s of file %d is unreadable: %s", path.name, stored.id, exc)
+        sink.send_now(FetchRejected(stored.id, RejectReason.NOT_FOUND, "the file is gone"))
+        return
+    with handle:
+        handle.seek(offset)
+        position = offset
+        while position < stored.size:
+            await sink.writable()
+            if sink.closed:
+                return
+            data = handle.read(min(sink.chunk_size, stored.size - position))
+            if not data:
+                log.error("stored file %s of file %d is truncated", path.name, stored.id)
+                sink.send_now(
+                    FetchRejected(stored.id, RejectReason.SERVER_ERROR, "the file is damaged")
+                )
+                return
+            sink.send_now(FileChunk(stored.id, position, data))
+            position += len(data)
+    if not sink.closed:
+        sink.send_now(FileEnd(stored.id))

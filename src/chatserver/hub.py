@@ -1,0 +1,275 @@
+"""The shared state of the chat: sessions, presence, history batching, fan-out.
+
+Everything here runs on the event loop thread. Chat messages that arrive in
+one loop turn are committed to SQLite in one transaction, then each is
+encoded once (``chatproto.prepare``) and queued on every receiver; each
+connection's output is written with one ``write`` per loop turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from chatproto import (
+    ChatMessage,
+    ChatRejected,
+    Event,
+    FileAvailable,
+    Login,
+    LoginAccepted,
+    LoginRejected,
+    LoginRejectReason,
+    Presence,
+    PresenceState,
+    RejectReason,
+    SendChat,
+    prepare,
+    username_problem,
+)
+
+from .accounts import FailureLimiter, hash_password, verify_password
+from .config import ServerConfig
+from .log import log
+from .presence import Participants, count_phrase
+from .store import Account, Store
+
+if TYPE_CHECKING:
+    from .client import ClientProtocol
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Hub:
+    def __init__(self, config: ServerConfig, store: Store) -> None:
+        self.config = config
+        self.store = store
+        self.accounts: dict[str, Account] = store.accounts()
+        self.participants = Participants()
+        #: Logged-in users and their connection.
+        self.sessions: dict[str, ClientProtocol] = {}
+        self._logging_in: set[str] = set()
+        self._grace_timers: dict[str, asyncio.TimerHandle] = {}
+        self._failed_by_user = FailureLimiter(
+            config.max_failed_logins_per_user, config.failed_login_window
+        )
+        self._failed_by_address = FailureLimiter(
+            config.max_failed_logins_per_address, config.failed_login_window
+        )
+        self._chats: list[tuple[SendChat, str]] = []
+        self._files: list[tuple[FileAvailable, str]] = []
+        self._flush_scheduled = False
+        self._dirty: dict[ClientProtocol, None] = {}
+        self._output_scheduled = False
+
+    @property
+    def last_seq(self) -> int:
+        return self.store.last_seq
+
+    # -- login -------------------------------------------------------------------
+
+    async def login(self, client: ClientProtocol, login: Login) -> None:
+        """Answer ``login`` on ``client``: accept it (and replay), or refuse it."""
+        name = login.username
+        reason = self._refusal(name, client.address)
+        if reason is not None:
+            self._reject(client, name, reason)
+            return
+        self._logging_in.add(name)
+        try:
+            account, new_account = await self._authenticate(name, login.password)
+        finally:
+            self._logging_in.discard(name)
+        if account is None:
+            now = asyncio.get_running_loop().time()
+            self._failed_by_user.record(name, now)
+            self._failed_by_address.record(client.address, now)
+            self._reject(client, name, LoginRejectReason.BAD_PASSWORD)
+            return
+        if client.closed:
+            return
+        self._failed_by_user.forget(name)
+        self._admit(client, account, new_account, login.last_seen_seq)
+
+    def _refusal(self, name: str, address: str) -> LoginRejectReason | None:
+        if username_problem(name) is not None:
+            return LoginRejectReason.INVALID_NAME
+        now = asyncio.get_running_loop().time()
+        if self._failed_by_user.blocked(name, now) or self._failed_by_address.blocked(
+            address, now
+        ):
+            return LoginRejectReason.RATE_LIMITED
+        if name in self.sessions or name in self._logging_in:
+            return LoginRejectReason.ALREADY_ACTIVE
+        return None
+
+    async def _authenticate(self, name: str, password: str) -> tuple[Account | None, bool]:
+        """The account, created if new; ``(None, False)`` for a wrong password."""
+        loop = asyncio.get_running_loop()
+        account = self.accounts.get(name)
+        if account is None:
+            hashed = await loop.run_in_executor(None, hash_password, password, self.config.scrypt_n)
+            account = Account(name, hashed, self.store.last_seq)
+            self.store.create_account(account, now_ms())
+            self.accounts[name] = account
+            return account, True
+        ok = await loop.run_in_executor(None, verify_password, password, account.password_hash)
+        return (account if ok else None), False
+
+    def _reject(self, client: ClientProtocol, name: str, reason: LoginRejectReason) -> None:
+        log.info("login refused for %s from %s: %s", name, client.address, reason.value)
+        messages = {
+            LoginRejectReason.ALREADY_ACTIVE: f"{name} is connected right now",
+            LoginRejectReason.BAD_PASSWORD: "wrong password",
+            LoginRejectReason.INVALID_NAME: "invalid user name",
+            LoginRejectReason.RATE_LIMITED: "too many failed logins, try again later",
+        }
+        client.login_refused(LoginRejected(reason.value, messages.get(reason, "")))
+
+    def _admit(
+        self, client: ClientProtocol, account: Account, new_account: bool, last_seen: int
+    ) -> None:
+        name = account.name
+        timer = self._grace_timers.pop(name, None)
+        if timer is not None:
+            timer.cancel()
+        state = self.participants.activate(name)
+        self.sessions[name] = client
+        accepted = LoginAccepted(
+            name,
+            new_account,
+            state is PresenceState.REJOINED,
+            self.store.last_seq,
+            self.participants.snapshot(),
+        )
+        client.login_accepted(accepted, max(last_seen, account.created_seq))
+        log.info("%s %s %s", name, state.value, count_phrase(len(self.participants)))
+        self._broadcast_presence(name, state)
+
+    # -- presence --------------------------------------------------------------
+
+    def session_ended(self, client: ClientProtocol, *, left: bool, reason: str = "") -> None:
+        """``client``'s logged-in session is over: a normal exit or a deactivation."""
+        name = client.username
+        if name is None or self.sessions.get(name) is not client:
+            return
+        del self.sessions[name]
+        if left:
+            self._leave(name)
+            return
+        self.participants.deactivate(name)
+        log.info("%s deactivated: %s %s", name, reason, count_phrase(len(self.participants)))
+        self._broadcast_presence(name, PresenceState.DEACTIVATED)
+        grace = self.config.deactivated_grace
+        if grace is not None:
+            loop = asyncio.get_running_loop()
+            self._grace_timers[name] = loop.call_later(grace, self._grace_over, name)
+
+    def _grace_over(self, name: str) -> None:
+        self._grace_timers.pop(name, None)
+        if self.participants.is_deactivated(name):
+            self._leave(name)
+
+    def _leave(self, name: str) -> None:
+        self.participants.remove(name)
+        log.info("%s left %s", name, count_phrase(len(self.participants)))
+        self._broadcast_presence(name, PresenceState.LEFT)
+
+    def _broadcast_presence(self, name: str, state: PresenceState) -> None:
+        prepared = prepare(Presence(name, state, len(self.participants)))
+        for session in self.sessions.values():
+            session.queue(prepared)
+
+    # -- chat and file announcements --------------------------------------------
+
+    def submit_chat(self, client: ClientProtocol, chat: SendChat) -> None:
+        sender = client.username
+        assert sender is not None
+        if chat.recipient is not None and chat.recipient not in self.accounts:
+            client.queue(
+                ChatRejected(chat.client_id, RejectReason.UNKNOWN_USER, "no such user")
+            )
+            return
+        self._chats.append((chat, sender))
+        self._schedule_flush()
+
+    def submit_file(self, announcement: FileAvailable, stored_name: str) -> None:
+        """Queue a verified upload; seq and file id are filled in at commit."""
+        self._files.append((announcement, stored_name))
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Commit everything pending in one transaction, then deliver it."""
+        self._flush_scheduled = False
+        chats, self._chats = self._chats, []
+        files, self._files = self._files, []
+        if not chats and not files:
+            return
+        timestamp = now_ms()
+        seq = self.store.last_seq
+        messages: list[ChatMessage] = []
+        for chat, sender in chats:
+            seq += 1
+            messages.append(
+                ChatMessage(seq, timestamp, chat.client_id, sender, chat.recipient, chat.text)
+            )
+        announcements: list[tuple[FileAvailable, str]] = []
+        file_id = self.store.last_file_id
+        for pending, stored_name in files:
+            seq += 1
+            file_id += 1
+            final = FileAvailable(
+                seq, timestamp, file_id, pending.sender, pending.recipient, pending.name,
+                pending.size, pending.sha256, pending.upload_id,
+            )
+            announcements.append((final, stored_name))
+        self.store.commit(messages, announcements)
+        self.store.last_seq = seq
+        self.store.last_file_id = file_id
+        for message in messages:
+            self._deliver(message, message.sender, message.recipient)
+        for announcement, _ in announcements:
+            self._deliver(announcement, announcement.sender, announcement.recipient)
+
+    def _deliver(self, event: Event, sender: str, recipient: str | None) -> None:
+        prepared = prepare(event)
+        if recipient is None:
+            for session in self.sessions.values():
+                if session.live:
+                    session.queue(prepared)
+            return
+        for name in (sender, recipient) if sender != recipient else (sender,):
+            target = self.sessions.get(name)
+            if target is not None and target.live:
+                target.queue(prepared)
+
+    # -- output coalescing -------------------------------------------------------
+
+    def mark_dirty(self, client: ClientProtocol) -> None:
+        self._dirty[client] = None
+        if not self._output_scheduled:
+            self._output_scheduled = True
+            asyncio.get_running_loop().call_soon(self._write_all)
+
+    def _write_all(self) -> None:
+        self._output_scheduled = False
+        dirty, self._dirty = self._dirty, {}
+        for client in dirty:
+            client.flush_output()
+
+    # -- shutdown ----------------------------------------------------------------
+
+    def close(self) -> None:
+        for timer in self._grace_timers.values():
+            timer.cancel()
+        self._grace_timers.clear()
+
+

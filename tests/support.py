@@ -1,0 +1,391 @@
+"""Shared test support: a real server (in-process or as a subprocess) and a
+small raw protocol client over a blocking socket.
+
+    with running_server(tmp_path / "data", heartbeat_interval=0.2) as srv:
+        alice = RawClient.login_as(srv, "alice", "pw")
+        alice.send(SendChat("hi"))
+        alice.wait_for(ChatMessage)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+
+from chatproto import (
+    NEED_DATA,
+    ClientConnection,
+    ConnectionClosed,
+    Event,
+    Goodbye,
+    Hello,
+    Login,
+    LoginAccepted,
+    LoginRejected,
+    Ping,
+    Pong,
+)
+from chatserver import ChatServer, ServerConfig
+
+DEFAULT_TIMEOUT = 10.0
+T = TypeVar("T")
+E = TypeVar("E", bound=Event)
+
+# -- the server in this process ------------------------------------------------------
+
+
+@attrs.define
+class RunningServer:
+    host: str
+    port: int
+    data_dir: Path
+    server: ChatServer
+    loop: asyncio.AbstractEventLoop
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+    def call(self, fn: Callable[[], T], timeout: float = DEFAULT_TIMEOUT) -> T:
+        """Run ``fn`` on the server's loop thread (to read its state safely)."""
+
+        async def run() -> T:
+            return fn()
+
+        return self.run(run(), timeout)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = DEFAULT_TIMEOUT) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def participants(self) -> dict[str, str]:
+        """``{name: state}`` of the participants, as the server sees them now."""
+        return self.call(
+            lambda: {p.name: p.state.value for p in self.server.hub.participants.snapshot()}
+        )
+
+    def wait_until(
+        self, condition: Callable[[], bool], timeout: float = DEFAULT_TIMEOUT, what: str = ""
+    ) -> None:
+        """Poll ``condition`` (run on the server's loop) until it is true."""
+        wait_until(lambda: self.call(condition), timeout, what)
+
+
+@contextmanager
+def running_server(data_dir: Path, **overrides: Any) -> Iterator[RunningServer]:
+    """A ``ChatServer`` on 127.0.0.1, port 0, in a thread with its own loop."""
+    settings: dict[str, Any] = {"host": "127.0.0.1", "port": 0, "data_dir": data_dir}
+    settings.update(overrides)
+    server = ChatServer(ServerConfig(**settings))
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(server.start())
+        except BaseException as exc:
+            failure.append(exc)
+            started.set()
+            return
+        started.set()
+        loop.run_until_complete(server.serve_forever())
+
+    thread = threading.Thread(target=run, name="chat-server", daemon=True)
+    thread.start()
+    if not started.wait(DEFAULT_TIMEOUT):
+        raise TimeoutError("the server did not start")
+    if failure:
+        thread.join()
+        loop.close()
+        raise failure[0]
+    try:
+        yield RunningServer("127.0.0.1", server.port, data_dir, server, loop)
+    finally:
+        with suppress(RuntimeError):
+            asyncio.run_coroutine_threadsafe(server.stop(), loop).result(DEFAULT_TIMEOUT)
+        thread.join(DEFAULT_TIMEOUT)
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+
+
+# -- the server as a subprocess -----------------------------------------------------------
+
+_LISTENING = re.compile(r"listening on (\S+):(\d+)")
+
+
+class ServerProcess:
+    """A running ``chat-server`` with its merged stdout/stderr lines."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def wait_for_line(self, pattern: str, timeout: float = DEFAULT_TIMEOUT) -> re.Match[str]:
+        """The first log line (old or new) matching the regex ``pattern``."""
+        regex = re.compile(pattern)
+        for line in self.lines:
+            if match := regex.search(line):
+                return match
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                line = self._queue.get(timeout=max(remaining, 0.001))
+            except queue.Empty:
+                raise TimeoutError(
+                    f"no log line matching {pattern!r}; log so far:\n" + "\n".join(self.lines)
+                ) from None
+            if line is None:
+                self._queue.put(None)
+                raise EOFError(
+                    f"server exited before logging {pattern!r}:\n" + "\n".join(self.lines)
+                )
+            self.lines.append(line)
+            if match := regex.search(line):
+                return match
+
+    def output(self) -> str:
+        """Everything logged so far (call after the process exited for all of it)."""
+        while True:
+            try:
+                line = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if line is None:
+                self._queue.put(None)
+                break
+            self.lines.append(line)
+        return "\n".join(self.lines)
+
+    def signal(self, signum: int) -> None:
+        self.proc.send_signal(signum)
+
+    def wait(self, timeout: float = DEFAULT_TIMEOUT) -> int:
+        code = self.proc.wait(timeout)
+        self._reader.join(timeout)
+        return code
+
+
+def server_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "chatserver", *args]
+
+
+@contextmanager
+def server_process(data_dir: Path, *extra_args: str, env: dict[str, str] | None = None
+                   ) -> Iterator[ServerProcess]:
+    """Run the real ``chat-server`` on 127.0.0.1 with a free port."""
+    full_env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
+    proc = subprocess.Popen(
+        server_command(
+            "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir), *extra_args
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=full_env,
+    )
+    server = ServerProcess(proc)
+    try:
+        match = server.wait_for_line(_LISTENING.pattern, timeout=30)
+        server.port = int(match.group(2))
+        yield server
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(DEFAULT_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+# -- waiting without sleeping blind ----------------------------------------------------------
+
+
+def wait_until(
+    condition: Callable[[], bool], timeout: float = DEFAULT_TIMEOUT, what: str = ""
+) -> None:
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {timeout}s: {what or condition}")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+# -- a raw protocol client --------------------------------------------------------------------
+
+
+class Closed(Exception):
+    """The server closed the connection while we waited for an event."""
+
+    def __init__(self, events: list[Event]) -> None:
+        super().__init__(f"connection closed; last events: {events[-5:]}")
+        self.events = events
+
+
+class RawClient:
+    """``chatproto.ClientConnection`` over a blocking socket, for tests.
+
+    Every event received is in ``received``, in order; ``wait_for`` takes the
+    first one that matches and leaves the others for later calls. Pings are
+    answered automatically unless ``auto_pong`` is off.
+    """
+
+    def __init__(self, address: tuple[str, int], auto_pong: bool = True) -> None:
+        self.sock = socket.create_connection(address, timeout=DEFAULT_TIMEOUT)
+        self.conn = ClientConnection()
+        self.auto_pong = auto_pong
+        self.received: list[Event] = []
+        self._pending: list[Event] = []
+        self.eof = False
+
+    @classmethod
+    def login_as(
+        cls, server: Any, name: str, password: str = "secret", last_seen_seq: int = 0,
+        **kwargs: Any,
+    ) -> RawClient:
+        """Connect to ``server`` (anything with ``.address``) and log in; must succeed."""
+        client = cls(server.address, **kwargs)
+        reply = client.login(name, password, last_seen_seq)
+        assert isinstance(reply, LoginAccepted), reply
+        return client
+
+    # -- sending --------------------------------------------------------------------
+
+    def send(self, event: Event) -> None:
+        self.sock.sendall(self.conn.send(event))
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def hello(self) -> Hello:
+        self.send(self.conn.hello("raw-test-client"))
+        return self.wait_for(Hello)
+
+    def login(
+        self, name: str, password: str = "secret", last_seen_seq: int = 0
+    ) -> LoginAccepted | LoginRejected:
+        if self.conn.version == 0:
+            self.hello()
+        self.send(Login(name, password, last_seen_seq))
+        reply = self.wait_for((LoginAccepted, LoginRejected))
+        assert isinstance(reply, LoginAccepted | LoginRejected)
+        return reply
+
+    # -- receiving -------------------------------------------------------------------
+
+    def _read_more(self, timeout: float) -> None:
+        self.sock.settimeout(max(timeout, 0.001))
+        try:
+            data = self.sock.recv(262_144)
+        except ConnectionResetError:
+            data = b""
+        if not data:
+            self.eof = True
+        self.conn.receive_data(data)
+        while (event := self.conn.next_event()) is not NEED_DATA:
+            assert isinstance(event, Event)
+            if isinstance(event, Ping) and self.auto_pong:
+                self.send(Pong(event.nonce))
+            self._pending.append(event)
+            self.received.append(event)
+            if isinstance(event, ConnectionClosed):
+                break
+
+    def next_event(self, timeout: float = DEFAULT_TIMEOUT) -> Event:
+        """The oldest event not yet taken by ``next_event`` or ``wait_for``."""
+        return self.wait_for(lambda event: True, timeout)
+
+    def wait_for(
+        self,
+        kind: type[E] | tuple[type[Event], ...] | Callable[[Event], bool],
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> E:
+        """The oldest event not taken yet that matches ``kind`` (a class, classes
+        or a predicate); events it passes over stay available for later calls.
+        Raises ``Closed`` if the connection ends first, ``TimeoutError``."""
+        if isinstance(kind, type | tuple):
+            classes = kind
+
+            def matches(event: Event) -> bool:
+                return isinstance(event, classes)
+        else:
+            matches = kind
+        deadline = time.monotonic() + timeout
+        scanned = 0
+        while True:
+            for index in range(scanned, len(self._pending)):
+                if matches(self._pending[index]):
+                    return self._pending.pop(index)  # type: ignore[return-value]
+            scanned = len(self._pending)
+            if self.eof:
+                raise Closed(self.received)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching event within {timeout}s: {self.received[-5:]}")
+            try:
+                self._read_more(remaining)
+            except TimeoutError:
+                continue
+
+    def wait_closed(self, timeout: float = DEFAULT_TIMEOUT) -> list[Event]:
+        """Read until the server closes; returns every event received."""
+        with suppress(Closed):
+            self.wait_for(ConnectionClosed, timeout)
+        return self.received
+
+    # -- ending ------------------------------------------------------------------------
+
+    def goodbye(self) -> None:
+        self.send(Goodbye("bye"))
+        self.sock.close()
+
+    def close(self) -> None:
+        """Close the socket without a Goodbye (like a killed program)."""
+        self.sock.close()
+
+    def reset(self) -> None:
+        """Close with a TCP reset (like a network error)."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
+
+    def __enter__(self) -> RawClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
