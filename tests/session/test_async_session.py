@@ -360,3 +360,24 @@ def test_a_failing_progress_callback_fails_only_its_download(server, tmp_path: P
             assert saved.read_bytes() == source.read_bytes()
 
     run(scenario())
+
+
+def test_a_program_that_stops_reading_events_is_cut_off_not_hung(server) -> None:
+    async def scenario() -> None:
+        lazy = await connect(server, "lazy", max_queued_events=3,
+                             heartbeat_interval=0.2, heartbeat_timeout=0.6)
+        async with await connect(server, "chatty") as chatty:
+            for n in range(10):
+                await chatty.send_chat(f"message {n}")
+            deadline = asyncio.get_running_loop().time() + TIMEOUT
+            while lazy.connected:  # its reader is parked on the full queue
+                assert asyncio.get_running_loop().time() < deadline
+                await asyncio.sleep(0.02)
+        events = []
+        while not events or not isinstance(events[-1], Disconnected):
+            events.append(await asyncio.wait_for(lazy.next_event(), TIMEOUT))
+        assert len(events) <= 5  # the bounded queue plus the final notice
+        assert events[-1].code == "timeout"
+        await lazy.close()
+
+    run(scenario())

@@ -251,6 +251,9 @@ class SessionCore:
         if self._abort_reason is None:
             self._abort_reason = (code, message)
         self._writer.close()
+        # The reader may be parked on a full event queue and would never see
+        # the close: stop it, so that waiters fail and Disconnected is queued.
+        self._reader_task.cancel()
 
     async def _heartbeat_loop(self) -> None:
         while self._final is None:
