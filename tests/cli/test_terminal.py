@@ -1,4 +1,4 @@
-"""A missing password is asked for, hidden, when stdin is a terminal."""
+"""Terminal behaviour: a hidden password prompt, a progress bar on stderr."""
 
 from __future__ import annotations
 
@@ -60,3 +60,34 @@ def test_password_is_prompted_without_echo(server, home: Path) -> None:
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_send_file_shows_a_progress_bar_on_a_terminal(server, home: Path, tmp_path: Path) -> None:
+    source = tmp_path / "movie.bin"
+    source.write_bytes(os.urandom(400_000))
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [*cli_command(), *base_args(server, "frog"), "send-file", str(source)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+            env=cli_env(home), start_new_session=True,
+        )
+        os.close(slave)
+        slave = -1
+        shown = b""
+        while True:  # read the terminal until the program closes its side
+            if not select.select([master], [], [], 20)[0]:
+                raise TimeoutError(f"no terminal output; so far {shown!r}")
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: every writer has closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert proc.wait(20) == 0
+        assert b"movie.bin" in shown and b"100%" in shown
+    finally:
+        os.close(master)
+        if slave >= 0:
+            os.close(slave)
