@@ -389,3 +389,10 @@ class RawClient:
 
     def __exit__(self, *exc: object) -> None:
         self.sock.close()
+
+
+def presence_of(user: str, state: str) -> Callable[[Event], bool]:
+    """A ``wait_for`` predicate: the Presence event of ``user`` entering ``state``."""
+    from chatproto import Presence
+
+    return lambda e: isinstance(e, Presence) and e.user == user and e.state == state
