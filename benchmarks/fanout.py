@@ -40,6 +40,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=40_000,
                         help="total deliveries/s of paced runs (default: %(default)s)")
     parser.add_argument("--paced-seconds", type=float, default=5.0)
+    parser.add_argument("--profile", metavar="PREFIX",
+                        help="py-spy chat-server during each run into PREFIX.chat.N.MODE")
     parser.add_argument("--servers", nargs="+", default=["chat", "ngircd"],
                         choices=["chat", "ngircd"])
     args = parser.parse_args()
@@ -82,8 +84,12 @@ def run_one(kind: str, n: int, args: argparse.Namespace) -> list[dict[str, Any]]
         ]
         for mode, options in runs:
             cpu_before = server.stats.cpu_seconds()
-            result = generator.run(mode, **options)
+            wait_before = server.stats.cpu_wait_seconds()
+            profile = f"{args.profile}.{kind}.{n}.{mode}" if args.profile else None
+            with procs.profiled(server.popen.pid, profile if kind == "chat" else None):
+                result = generator.run(mode, **options)
             server_cpu = server.stats.cpu_seconds() - cpu_before
+            server_wait = server.stats.cpu_wait_seconds() - wait_before
             if not server.alive():
                 raise SystemExit(f"{kind} died during the {mode} run")
             result.update(
@@ -92,6 +98,7 @@ def run_one(kind: str, n: int, args: argparse.Namespace) -> list[dict[str, Any]]
                 server_cpu_s=server_cpu,
                 cpu_s_per_million=server_cpu / max(1, result["deliveries"]) * 1e6,
                 server_busy=server_cpu / result["seconds"],
+                server_starved=server_wait / result["seconds"],
                 generator_busy=result["generator_cpu_s"] / result["seconds"],
                 peak_rss_mib=server.stats.peak_rss_kib() / 1024,
             )
@@ -100,7 +107,7 @@ def run_one(kind: str, n: int, args: argparse.Namespace) -> list[dict[str, Any]]
 
 
 HEADERS = (
-    "server", "N", "mode", "deliveries/s", "CPU s/M", "srv busy", "gen busy",
+    "server", "N", "mode", "deliveries/s", "CPU s/M", "srv busy", "srv starved", "gen busy",
     "p50 ms", "p99 ms", "max ms", "lost", "peak RSS MiB",
 )
 
@@ -109,7 +116,7 @@ def row_cells(r: dict[str, Any]) -> list[Any]:
     mode = r["mode"] if r["mode"] == "unbounded" else f"paced {r['rate']:,.0f}/s"
     return [
         r["server"], r["n"], mode, r["deliveries_per_s"], r["cpu_s_per_million"],
-        f"{r['server_busy']:.0%}", f"{r['generator_busy']:.0%}",
+        f"{r['server_busy']:.0%}", f"{r['server_starved']:.0%}", f"{r['generator_busy']:.0%}",
         r["p50_ms"], r["p99_ms"], r["max_ms"], r["lost"], r["peak_rss_mib"],
     ]
 

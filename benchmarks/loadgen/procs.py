@@ -69,6 +69,18 @@ class ProcStats:
         # fields[0] is the state (field 3); utime and stime are fields 14 and 15.
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
+    def cpu_wait_seconds(self) -> float:
+        """Time the process's threads were runnable but waiting for a CPU
+        (other programs on the same core): the figures' noise floor."""
+        total = 0
+        try:
+            for task in os.listdir(f"/proc/{self.pid}/task"):
+                with open(f"/proc/{self.pid}/task/{task}/schedstat", "rb") as stat:
+                    total += int(stat.read().split()[1])
+        except OSError:
+            pass
+        return total / 1e9
+
     def _status_kib(self, key: bytes) -> int:
         with open(f"/proc/{self.pid}/status", "rb") as status:
             for line in status:
@@ -93,6 +105,7 @@ class ServerProcess:
         self.port = port
         self.stats = ProcStats(popen.pid)
         self.output: deque[str] = deque(maxlen=50)
+        self.data_dir: Path | None = None
 
     @property
     def address(self) -> tuple[str, int]:
@@ -100,6 +113,12 @@ class ServerProcess:
 
     def alive(self) -> bool:
         return self.popen.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, to show what survives a crash."""
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait(10)
 
     def stop(self) -> None:
         if self.popen.poll() is None:
@@ -109,11 +128,6 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait(10)
-
-    def _drain(self, stream: object) -> None:
-        # The server logs every login; an unread pipe would block it.
-        for raw in stream:  # type: ignore[attr-defined]
-            self.output.append(raw.decode("utf-8", "replace").rstrip())
 
 
 def chat_server_command() -> list[str]:
@@ -141,6 +155,7 @@ def chat_server(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
         server = ServerProcess("chat-server", popen, "127.0.0.1", 0)
+        server.data_dir = Path(data_dir)
         try:
             pin(popen.pid, cpus)
             server.port = _await_listening(server, timeout)
@@ -250,3 +265,30 @@ def _await_port(server: ServerProcess, timeout: float) -> None:
             time.sleep(0.05)
     server.stop()
     raise SystemExit(f"{server.name} did not listen on port {server.port} within {timeout}s")
+
+
+@contextlib.contextmanager
+def profiled(pid: int, output: str | None, rate: int = 250) -> Iterator[None]:
+    """Sample ``pid`` with py-spy (collapsed stacks in ``output``) while the block runs."""
+    if not output:
+        yield
+        return
+    binary = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not os.access(binary, os.X_OK):
+        raise SystemExit("--profile needs py-spy: pip install py-spy")
+    spy = subprocess.Popen(
+        [binary, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw",
+         "--output", output, "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(0.5)  # py-spy attaches asynchronously; let it start sampling
+        yield
+    finally:
+        spy.send_signal(2)
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()

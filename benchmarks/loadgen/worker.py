@@ -7,9 +7,9 @@ means neither process's Python work is counted against the other.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
-import resource
 import traceback
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
@@ -20,11 +20,6 @@ from .clients import BenchClient, ChatClient, IrcClient
 from .engine import GeneratorError, Traffic, connect_all, settle
 
 PROTOCOLS: dict[str, type[BenchClient]] = {"chat": ChatClient, "irc": IrcClient}
-
-
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _child(
@@ -48,12 +43,10 @@ def _child(
             if command == "stop":
                 break
             traffic = Traffic(clients, options["messages_per_client"])
-            cpu_before = _cpu_seconds()
             if command == "unbounded":
                 result = traffic.run_unbounded(options["window"])
             else:
                 result = traffic.run_paced(options["rate"])
-            result["generator_cpu_s"] = _cpu_seconds() - cpu_before
             traffic.close()
             settle(clients)
             pipe.send(("result", result))
@@ -112,10 +105,8 @@ class Generator:
 
     def close(self) -> None:
         if self._process.is_alive():
-            try:
+            with contextlib.suppress(OSError):
                 self._pipe.send(("stop", {}))
-            except OSError:
-                pass
             self._process.join(10)
         if self._process.is_alive():
             self._process.kill()
