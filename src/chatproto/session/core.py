@@ -10,6 +10,7 @@ operations on top.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections import deque
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from ..connection import NEED_DATA, ClientConnection
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..heartbeat import Heartbeat, HeartbeatAction
 from ..limits import MAX_OPEN_FETCHES, MAX_OPEN_UPLOADS
+from ..state import State
 from .errors import ChatError, ConnectionLost, FileRefused, MessageRefused
 from .notices import Disconnected
 from .transfers import FetchSink, UploadWaiter
@@ -38,7 +40,6 @@ class SessionCore:
     #: name -> state of every participant (active and deactivated users);
     #: replaced, never mutated, so other threads may read it safely.
     participants: dict[str, ev.ParticipantState]
-
 
     def __init__(
         self,
@@ -132,7 +133,6 @@ class SessionCore:
         self._queue.append(event)
         self._readable.set()
 
-
     # -- the read loop -----------------------------------------------------------
 
     async def _read_loop(self) -> None:
@@ -153,13 +153,17 @@ class SessionCore:
         except (OSError, EOFError) as exc:
             if self._abort_reason is None:
                 self._abort_reason = ("connection-lost", f"connection lost: {exc}")
+        except Exception as exc:  # a bug must still end the session in order
+            self._writer.close()
+            self._abort_reason = self._abort_reason or ("internal-error", f"session error: {exc!r}")
         finally:
             self._finish()
 
     async def _dispatch(self, event: ev.Event) -> None:
         if isinstance(event, ev.Ping):
-            if self._conn.state.value == "active":
-                self._send(ev.Pong(event.nonce))
+            if self._conn.state is State.ACTIVE:  # not after our own Goodbye
+                with contextlib.suppress(ChatError):
+                    self._send(ev.Pong(event.nonce))
         elif isinstance(event, ev.ChatMessage):
             self.last_seq = max(self.last_seq, event.seq)
             waiter = self._chats.get(event.client_id) if event.sender == self.username else None
