@@ -396,3 +396,54 @@ def presence_of(user: str, state: str) -> Callable[[Event], bool]:
     from chatproto import Presence
 
     return lambda e: isinstance(e, Presence) and e.user == user and e.state == state
+
+
+def upload(
+    client: RawClient,
+    data: bytes,
+    name: str = "file.bin",
+    upload_id: int = 1,
+    recipient: str | None = None,
+    sha256: bytes | None = None,
+) -> Event:
+    """Offer, stream and end an upload; returns the uploader's FileAvailable
+    (its own, echoing ``upload_id``) or the FileRejected."""
+    import hashlib
+
+    from chatproto import FileAccepted, FileAvailable, FileChunk, FileEnd, FileOffer, FileRejected
+
+    digest = sha256 if sha256 is not None else hashlib.sha256(data).digest()
+    client.send(FileOffer(upload_id, name, len(data), digest, recipient))
+    reply = client.wait_for(
+        lambda e: isinstance(e, FileAccepted | FileRejected) and e.upload_id == upload_id
+    )
+    if isinstance(reply, FileRejected):
+        return reply
+    step = client.conn.chunk_size
+    for offset in range(0, len(data), step):
+        client.send(FileChunk(upload_id, offset, data[offset : offset + step]))
+    client.send(FileEnd(upload_id))
+    me = client.conn.username
+    return client.wait_for(
+        lambda e: (isinstance(e, FileRejected) and e.upload_id == upload_id)
+        or (isinstance(e, FileAvailable) and e.upload_id == upload_id and e.sender == me)
+    )
+
+
+def fetch(client: RawClient, file_id: int, offset: int = 0) -> bytes | Event:
+    """Fetch a file's bytes from ``offset``; returns them, or the FetchRejected."""
+    from chatproto import FetchFile, FetchRejected, FileChunk, FileEnd
+
+    client.send(FetchFile(file_id, offset))
+    data = bytearray()
+    while True:
+        event = client.wait_for(
+            lambda e: isinstance(e, FileChunk | FileEnd | FetchRejected)
+            and getattr(e, "transfer_id", getattr(e, "file_id", None)) == file_id
+        )
+        if isinstance(event, FetchRejected):
+            return event
+        if isinstance(event, FileEnd):
+            return bytes(data)
+        assert isinstance(event, FileChunk) and event.offset == offset + len(data)
+        data += event.data
