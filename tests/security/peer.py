@@ -91,11 +91,18 @@ class Peer:
     def wait_for(self, kind: type[Event] | tuple[type[Event], ...],
                  timeout: float = TIMEOUT, match: Callable[[Event], bool] | None = None
                  ) -> Event:
-        """The first event of ``kind`` (that ``match`` accepts); others go to ``backlog``."""
+        """The first event of ``kind`` (that ``match`` accepts), from ``backlog``
+        first; the events passed over go to ``backlog``."""
+        def wanted(event: Event) -> bool:
+            return isinstance(event, kind) and (match is None or match(event))
+
+        for index, event in enumerate(self.backlog):
+            if wanted(event):
+                return self.backlog.pop(index)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for index, event in enumerate(batch := self.read(deadline - time.monotonic())):
-                if isinstance(event, kind) and (match is None or match(event)):
+                if wanted(event):
                     self.backlog.extend(batch[index + 1 :])
                     return event
                 self.backlog.append(event)
