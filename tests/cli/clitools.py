@@ -54,6 +54,7 @@ def run_cli(
     password: str | None = "pw",
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
+    stdin_text: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*cli_command(), *base_args(server, user, password), *args],
@@ -62,7 +63,8 @@ def run_cli(
         encoding="utf-8",
         env=env or cli_env(home),
         cwd=cwd or home,
-        stdin=subprocess.DEVNULL,
+        input=stdin_text,
+        stdin=subprocess.DEVNULL if stdin_text is None else None,
         timeout=TIMEOUT,
     )
 

@@ -38,6 +38,11 @@ def test_json_round_trip_with_unicode_and_multiline(server_proc, home: Path) -> 
         assert left["state"] == "left"
         assert left["participants"] == 1
 
+        piped = run_cli(server_proc, "frog", "send", "-", home=home, stdin_text=MULTILINE + "\n")
+        assert piped.returncode == 0, piped.stderr
+        from_stdin = listener.wait_json(lambda r: r["type"] == "chat")
+        assert from_stdin["text"] == MULTILINE
+
         direct = run_cli(server_proc, "frog", "send", "--to", "개구리", "비밀 😀", home=home)
         assert direct.returncode == 0, direct.stderr
         dm = listener.wait_json(lambda r: r["type"] == "chat")

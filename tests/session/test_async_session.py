@@ -381,3 +381,49 @@ def test_a_program_that_stops_reading_events_is_cut_off_not_hung(server) -> None
         await lazy.close()
 
     run(scenario())
+
+
+def test_a_server_breaking_the_protocol_gets_an_error_frame() -> None:
+    from chatproto import NEED_DATA, Error, Hello, Login, LoginAccepted, ServerConnection
+
+    received: list[object] = []
+    got_error = asyncio.Event()
+
+    async def broken_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = ServerConnection()
+        logged_in = False
+        while True:
+            event = conn.next_event()
+            if event is NEED_DATA:
+                data = await reader.read(65536)
+                conn.receive_data(data)
+                if not data:
+                    break
+            elif isinstance(event, Hello):
+                writer.write(conn.send(conn.hello()))
+            elif isinstance(event, Login) and not logged_in:
+                logged_in = True
+                writer.write(conn.send(LoginAccepted(event.username, True, False, 0)))
+                writer.write(b"\xee\x00\x00\x00\x01?")  # a frame of an unknown type
+            else:
+                received.append(event)
+                if isinstance(event, Error):
+                    got_error.set()
+                    break
+        writer.close()
+
+    async def scenario() -> None:
+        server = await asyncio.start_server(broken_server, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            session = await AsyncSession.connect("127.0.0.1", port, "frog", "pw")
+            final = await next_of(session, Disconnected)
+            assert final.code == "protocol-error" and not final.clean
+            with pytest.raises(ConnectionLost):
+                await session.send_chat("hi")
+            await session.close()
+            await asyncio.wait_for(got_error.wait(), TIMEOUT)
+        errors = [event for event in received if isinstance(event, Error)]
+        assert errors and errors[0].code == "unknown-type"
+
+    run(scenario())

@@ -34,12 +34,16 @@ def _target(ctx: click.Context) -> Target:
     return resolve_target(host, port, user, password)
 
 
-@cli.command(help="Send TEXT to everyone (or --to one user); exits once the server delivered it.")
+@cli.command(help="Send TEXT to everyone (or --to one user); exits once the server delivered it. "
+                  "TEXT '-' reads the message from stdin (one final newline dropped).")
 @click.argument("text")
 @click.option("--to", "recipient", metavar="USER", help="Send to this user only.")
 @click.pass_context
 def send(ctx: click.Context, text: str, recipient: str | None) -> None:
-    run(send_text(_target(ctx), text, recipient))
+    target = _target(ctx)
+    if text == "-":
+        text = sys.stdin.read().removesuffix("\n")
+    run(send_text(target, text, recipient))
 
 
 @cli.command("send-file", help="Upload PATH; exits once the server has verified the file.")
