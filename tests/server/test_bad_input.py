@@ -1,0 +1,182 @@
+"""Bad input of every class: an Error frame with its code, then the connection
+closes, and the server keeps serving everyone else (the defects list of the
+original: framing, crashing logins, silent clients, oversize uploads)."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import struct
+import time
+from pathlib import Path
+
+import pytest
+
+from chatproto import (
+    ChatMessage,
+    ClientConnection,
+    Error,
+    FileAccepted,
+    FileChunk,
+    FileOffer,
+    Hello,
+    SendChat,
+    encode_event,
+)
+from support import Closed, RawClient, RunningServer, presence_of, running_server
+
+
+def assert_server_still_serves(server: RunningServer, name: str = "healthy") -> None:
+    """A fresh user logs in and chats: nothing earlier broke the server."""
+    with RawClient.login_as(server, name) as client:
+        client.send(SendChat("still alive", client_id=1))
+        assert client.wait_for(ChatMessage).text == "still alive"
+
+
+def error_then_close(client: RawClient) -> Error:
+    events = client.wait_closed()
+    errors = [e for e in events if isinstance(e, Error)]
+    assert errors, events
+    return errors[-1]
+
+
+def raw_login_frame(name: bytes, password: bytes, last_seen: int = 0) -> bytes:
+    payload = struct.pack("!QBH", last_seen, len(name), len(password)) + name + password
+    return struct.pack("!BI", 0x02, len(payload)) + payload
+
+
+HELLO = encode_event(Hello(1, 1_048_576, "raw"))
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "unknown-type"),
+        (b"\x00" * 64, "unknown-type"),
+        (struct.pack("!BI", 0x10, 2**31) + b"x", "frame-too-large"),
+        (struct.pack("!BI", 0x01, 3) + b"abc", "malformed"),
+        (HELLO + encode_event(SendChat("chat before login")), "unexpected-message"),
+        (HELLO + raw_login_frame(b"no/slash/allowed", b"pw"), "invalid-field"),
+        (HELLO + raw_login_frame(b"frog", b""), "invalid-field"),
+        (HELLO + raw_login_frame(b"\xff\xfe", b"pw"), "bad-utf8"),
+        (encode_event(Hello(0, 1_048_576, "raw")), "unsupported-version"),
+    ],
+    ids=["http", "zeros", "oversize-length", "short-hello", "chat-before-login",
+         "name-with-slashes", "empty-password", "bad-utf8-name", "version-0"],
+)
+def test_bad_input_gets_an_error_and_others_go_on(
+    server: RunningServer, data: bytes, code: str
+) -> None:
+    bystander = RawClient.login_as(server, "bystander")
+    attacker = RawClient(server.address)
+    if data.startswith(HELLO):
+        attacker.conn.send(Hello(1, 1_048_576, "raw"))  # our parser expects the reply
+    attacker.send_raw(data)
+    assert error_then_close(attacker).code == code
+    assert_server_still_serves(server)
+    bystander.send(SendChat("me too"))
+    bystander.wait_for(lambda e: isinstance(e, ChatMessage) and e.text == "me too")
+
+
+def test_frames_split_byte_by_byte_and_merged_are_all_understood(
+    server: RunningServer,
+) -> None:
+    alice = RawClient.login_as(server, "alice")
+    splitter = RawClient(server.address)
+    conn: ClientConnection = splitter.conn
+    data = conn.send(conn.hello("splitter"))
+    for byte in data:  # the header and the body each in many reads
+        splitter.send_raw(bytes([byte]))
+    splitter.wait_for(Hello)
+    splitter.send_raw(raw_login_frame("분할".encode(), b"pw"))
+    # many frames in one write, the last one cut in two writes
+    merged = b"".join(encode_event(SendChat(f"m{i}", client_id=i)) for i in range(50))
+    from chatproto import Login
+
+    conn.send(Login("분할", "pw"))  # keep the local state machine in step
+    splitter.wait_for(lambda e: type(e).__name__ == "LoginAccepted")
+    for i in range(50):
+        conn.send(SendChat(f"m{i}", client_id=i))
+    splitter.send_raw(merged[:-3])
+    splitter.send_raw(merged[-3:])
+    got = [alice.wait_for(ChatMessage).text for _ in range(50)]
+    assert got == [f"m{i}" for i in range(50)]
+
+
+def test_upload_longer_than_announced(server: RunningServer) -> None:
+    alice = RawClient.login_as(server, "alice")
+    cheat = RawClient.login_as(server, "cheat")
+    data = b"0123456789" * 3
+    cheat.send(FileOffer(1, "short.txt", 10, hashlib.sha256(data[:10]).digest()))
+    cheat.wait_for(FileAccepted)
+    cheat.conn = ClientConnection()  # bypass our own checks: send the bad chunk raw
+    cheat.send_raw(encode_event(FileChunk(1, 0, data)))
+    assert error_then_close(cheat).code == "invalid-field"
+    alice.wait_for(presence_of("cheat", "deactivated"))
+    server.wait_until(lambda: not any((server.data_dir / "partial").iterdir()))
+    assert_server_still_serves(server)
+
+
+@pytest.mark.parametrize("name", ["../../x", "/etc/passwd", "C:\\x", "con"])
+def test_hostile_file_names_do_not_escape(server: RunningServer, name: str) -> None:
+    from chatproto import FileAvailable
+    from support import upload
+
+    alice = RawClient.login_as(server, "alice")
+    announced = upload(alice, b"data", name)
+    assert isinstance(announced, FileAvailable)
+    assert "/" not in announced.name and "\\" not in announced.name
+    assert announced.name.lower() != "con"
+    assert not Path("/x").exists() or Path("/x").read_bytes() != b"data"
+    assert_server_still_serves(server)
+
+
+def test_truncated_frame_then_close(server: RunningServer) -> None:
+    client = RawClient.login_as(server, "cut")
+    watcher = RawClient.login_as(server, "watcher")
+    client.send_raw(encode_event(SendChat("never finished"))[:-4])
+    client.sock.shutdown(socket.SHUT_WR)
+    watcher.wait_for(presence_of("cut", "deactivated"))
+    assert_server_still_serves(server)
+
+
+def test_silent_connection_times_out_without_blocking_logins(tmp_path: Path) -> None:
+    with running_server(tmp_path / "d", login_timeout=0.5) as server:
+        silent = [socket.create_connection(server.address) for _ in range(5)]
+        started = time.monotonic()
+        assert_server_still_serves(server)  # while the silent ones wait
+        assert time.monotonic() - started < 0.5, "a silent client delayed a login"
+        for sock in silent:
+            sock.settimeout(10)
+            data = b""
+            while chunk := sock.recv(4096):
+                data += chunk
+            assert data.startswith(struct.pack("!B", 0x08)) and b"timeout" in data
+            sock.close()
+
+
+def test_connection_limit_per_address(tmp_path: Path) -> None:
+    with running_server(tmp_path / "d", max_connections_per_address=3) as server:
+        kept = [RawClient.login_as(server, f"user{i}") for i in range(3)]
+        extra = RawClient(server.address)
+        assert error_then_close(extra).code == "too-many-connections"
+        kept[0].goodbye()
+        server.wait_until(lambda: len(server.server.ctx.registry) == 2)  # type: ignore[union-attr]
+        assert_server_still_serves(server)
+
+
+def test_connection_limit_in_total(tmp_path: Path) -> None:
+    with running_server(tmp_path / "d", max_connections=2) as server:
+        kept = [RawClient.login_as(server, f"user{i}") for i in range(2)]
+        extra = RawClient(server.address)
+        assert error_then_close(extra).code == "too-many-connections"
+        del kept
+
+
+def test_client_error_frame_deactivates(server: RunningServer) -> None:
+    watcher = RawClient.login_as(server, "watcher")
+    broken = RawClient.login_as(server, "broken")
+    broken.send(Error("malformed", "I could not parse you"))
+    with pytest.raises(Closed):
+        broken.wait_for(ChatMessage)
+    watcher.wait_for(presence_of("broken", "deactivated"))
