@@ -36,7 +36,10 @@ TEXT_BYTES = 100
 _unpack_header = HEADER.unpack_from
 _CHAT_CODE = LAYOUT_BY_CLASS[ChatMessage].type_code
 _LAYOUTS = {layout.type_code: layout for layout in LAYOUT_BY_CLASS.values()}
-_SPECIAL_CODES = frozenset(LAYOUT_BY_CLASS[cls].type_code for cls in (Ping, Error, Goodbye))
+_SPECIAL_CODES = frozenset(
+    LAYOUT_BY_CLASS[cls].type_code
+    for cls in (Ping, Error, Goodbye, LoginAccepted, LoginRejected)
+)
 #: ``Login.last_seen_seq`` that asks for no replay of older history.
 NO_REPLAY = 2**63 - 1
 PASSWORD = "bench-password"
@@ -192,8 +195,14 @@ class ChatClient(BenchClient):
         return stamps
 
     def _special(self, code: int, payload: bytes) -> None:
-        event = _LAYOUTS[code].decode(payload)
-        if isinstance(event, Ping):
+        layout = _LAYOUTS[code]
+        if layout.event_class is LoginAccepted:
+            self.ready = True  # its participant list is not needed: skip decoding it
+            return
+        event = layout.decode(payload)
+        if isinstance(event, LoginRejected):
+            self.failure = f"login refused: {event.reason} {event.message}"
+        elif isinstance(event, Ping):
             self.write(self.conn.send(Pong(event.nonce)))
         elif isinstance(event, Error | Goodbye):
             self.failure = f"server ended the session: {event}"
@@ -210,6 +219,26 @@ class ChatClient(BenchClient):
             elif isinstance(event, Error | Goodbye | ConnectionClosed):
                 self.failure = f"server ended the session: {event}"
         return stamps
+
+
+class IdleChatClient(ChatClient):
+    """Logs in, then only answers pings: for holding thousands of idle sessions.
+
+    Every login sends a Presence to everyone and a LoginAccepted listing
+    everyone, so N logins put O(N^2) frames on the wire; decoding them all
+    would make the generator the bottleneck. This client walks the frames
+    from the first byte and decodes only the few it acts on.
+    """
+
+    def __init__(self, index: int, name: str) -> None:
+        super().__init__(index, name)
+        self.counting = True
+
+    def handshake(self, data: bytes) -> None:
+        self.deliveries(data)
+
+    def start_counting(self) -> None:
+        pass
 
 
 class IrcClient(BenchClient):
@@ -239,7 +268,10 @@ class IrcClient(BenchClient):
                 self.write(b"PONG " + line[5:] + b"\r\n")
             elif len(parts) > 1 and parts[1] == b"001" and not self.joined_sent:
                 self.joined_sent = True
-                self.write(b"JOIN " + CHANNEL + b"\r\n")
+                if self.join:
+                    self.write(b"JOIN " + CHANNEL + b"\r\n")
+                else:
+                    self.ready = True
             elif len(parts) > 1 and parts[1] == b"366":
                 self.ready = True
             elif line.startswith(b"ERROR") or (len(parts) > 1 and parts[1] in (b"432", b"433")):
@@ -247,6 +279,9 @@ class IrcClient(BenchClient):
 
     def chat(self, text: str) -> bytes:
         return self.prefix + text.encode() + b"\r\n"
+
+    #: Join the channel as part of logging in (idle connections skip it).
+    join = True
 
     def deliveries(self, data: bytes) -> list[bytes]:
         buf = self.rest + data
@@ -260,3 +295,9 @@ class IrcClient(BenchClient):
                 elif line.startswith(b"ERROR"):
                     self.failure = line.decode("utf-8", "replace")
         return stamps
+
+
+class IdleIrcClient(IrcClient):
+    """Registered (001) but in no channel: IRC's idle logged-in user."""
+
+    join = False

@@ -133,6 +133,8 @@ def settle(clients: Sequence[BenchClient], quiet: float = 0.3, timeout: float = 
                 return
             for key, _ in events:
                 data = key.data.sock.recv(READ_SIZE)
+                if not data:
+                    raise GeneratorError(f"{key.data.name}: the server closed the connection")
                 key.data.deliveries(data)
                 key.data.flush()
     finally:
@@ -146,6 +148,26 @@ SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 STAMP_SPACE = socket.CMSG_SPACE(16)
 TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", 12)
 _timespec = struct.Struct("qq").unpack_from
+
+
+def hold(clients: Sequence[BenchClient], seconds: float) -> None:
+    """Stay connected and idle for ``seconds``, answering what needs an answer."""
+    selector = selectors.DefaultSelector()
+    for client in clients:
+        assert client.sock is not None
+        selector.register(client.sock, READ, client)
+    deadline = time.monotonic() + seconds
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            for key, _ in selector.select(min(left, 1.0)):
+                client = key.data
+                data = client.sock.recv(READ_SIZE)
+                if not data:
+                    raise GeneratorError(f"{client.name}: the server closed the connection")
+                client.deliveries(data)
+                client.flush()
+    finally:
+        selector.close()
 
 
 class Traffic:

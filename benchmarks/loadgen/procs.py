@@ -7,6 +7,7 @@ be read from ``/proc/PID`` without counting the load generator.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -143,14 +144,26 @@ def chat_server_command() -> list[str]:
 
 @contextlib.contextmanager
 def chat_server(
-    cpus: set[int] | None, extra_args: Sequence[str] = (), timeout: float = 20.0
+    cpus: set[int] | None,
+    extra_args: Sequence[str] = (),
+    timeout: float = 20.0,
+    config: dict[str, object] | None = None,
 ) -> Iterator[ServerProcess]:
-    """A ``chat-server`` on 127.0.0.1, a free port and a temporary data dir."""
+    """A ``chat-server`` on 127.0.0.1, a free port and a temporary data dir.
+
+    With ``config`` (ServerConfig fields) the same server runs through
+    ``serve.py`` instead of the CLI, for settings the CLI does not offer.
+    """
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as data_dir:
-        command = [
-            *chat_server_command(),
-            "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir, *extra_args,
-        ]
+        if config is None:
+            command = [
+                *chat_server_command(),
+                "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir, *extra_args,
+            ]
+        else:
+            settings = {**config, "host": "127.0.0.1", "port": 0, "data_dir": data_dir}
+            runner = str(Path(__file__).with_name("serve.py"))
+            command = [sys.executable, runner, json.dumps(settings)]
         popen = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )

@@ -16,10 +16,15 @@ from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
 
-from .clients import BenchClient, ChatClient, IrcClient
-from .engine import GeneratorError, Traffic, connect_all, settle
+from .clients import BenchClient, ChatClient, IdleChatClient, IdleIrcClient, IrcClient
+from .engine import GeneratorError, Traffic, connect_all, hold, settle
 
-PROTOCOLS: dict[str, type[BenchClient]] = {"chat": ChatClient, "irc": IrcClient}
+PROTOCOLS: dict[str, type[BenchClient]] = {
+    "chat": ChatClient,
+    "irc": IrcClient,
+    "chat-idle": IdleChatClient,
+    "irc-idle": IdleIrcClient,
+}
 
 
 def _child(
@@ -29,12 +34,15 @@ def _child(
     names: Sequence[str],
     cpus: set[int] | None,
     source_hosts: Sequence[str],
+    login_timeout: float,
+    max_pending: int,
 ) -> None:
     try:
         if cpus is not None:
             os.sched_setaffinity(0, cpus)
         clients, login_seconds = connect_all(
-            PROTOCOLS[protocol], address, names, source_hosts=source_hosts
+            PROTOCOLS[protocol], address, names, source_hosts=source_hosts,
+            timeout=login_timeout, max_pending=max_pending,
         )
         settle(clients)
         pipe.send(("ready", login_seconds))
@@ -42,6 +50,10 @@ def _child(
             command, options = pipe.recv()
             if command == "stop":
                 break
+            if command == "hold":
+                hold(clients, options["seconds"])
+                pipe.send(("result", {}))
+                continue
             traffic = Traffic(clients, options["messages_per_client"])
             if command == "unbounded":
                 result = traffic.run_unbounded(options["window"])
@@ -69,19 +81,23 @@ class Generator:
         names: Sequence[str],
         cpus: set[int] | None,
         source_hosts: Sequence[str] = (),
-        login_timeout: float = 300.0,
+        login_timeout: float = 240.0,
+        max_pending: int = 100,
     ) -> None:
         context = multiprocessing.get_context("fork")
         self._pipe, child_end = context.Pipe()
         self._process = context.Process(
             target=_child,
-            args=(child_end, protocol, address, list(names), cpus, list(source_hosts)),
+            args=(
+                child_end, protocol, address, list(names), cpus, list(source_hosts),
+                login_timeout, max_pending,
+            ),
             daemon=True,
         )
         self._process.start()
         child_end.close()
         try:
-            self.login_seconds = float(self._receive("ready", login_timeout))
+            self.login_seconds = float(self._receive("ready", login_timeout + 60))
         except BaseException:
             self.close()
             raise
@@ -123,3 +139,41 @@ class Generator:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _call(pipe: Connection, cpus: set[int] | None, function: Any, args: tuple[Any, ...]) -> None:
+    try:
+        if cpus is not None:
+            os.sched_setaffinity(0, cpus)
+        pipe.send(("result", function(*args)))
+    except GeneratorError as exc:
+        pipe.send(("error", str(exc)))
+    except Exception:
+        pipe.send(("error", traceback.format_exc()))
+
+
+def call_in_process(
+    function: Any, cpus: set[int] | None, *args: Any, timeout: float = 300.0
+) -> Any:
+    """``function(*args)`` in a forked process pinned to ``cpus``; its result."""
+    context = multiprocessing.get_context("fork")
+    parent_end, child_end = context.Pipe()
+    process = context.Process(target=_call, args=(child_end, cpus, function, args), daemon=True)
+    process.start()
+    child_end.close()
+    try:
+        if not parent_end.poll(timeout):
+            raise GeneratorError(f"the load generator did not finish within {timeout}s")
+        kind, payload = parent_end.recv()
+    except EOFError:
+        raise GeneratorError("the load generator died") from None
+    finally:
+        if process.is_alive():
+            process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join(5)
+        parent_end.close()
+    if kind == "error":
+        raise GeneratorError(payload)
+    return payload

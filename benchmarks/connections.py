@@ -1,0 +1,126 @@
+"""Idle connections: log in 10,000 users and hold them; server RSS per connection.
+
+A real chat server (temporary data dir) is started with its connection caps
+raised and, so that 10,000 logins measure the server rather than the
+password hash, a cheaper scrypt cost (``--scrypt-n``, default 2^10 instead of
+2^14; the login time at the real cost is printed too). The load generator
+logs everyone in (100 handshakes in flight), waits until the presence
+traffic of the last logins has drained, holds the connections idle and reads
+the server's RSS. ngircd, when installed, is measured the same way with
+registered users (no channel) as the reference.
+
+    python benchmarks/connections.py
+    python benchmarks/connections.py --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from loadgen import procs, report
+from loadgen.worker import Generator
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    parser.add_argument("--connections", type=int, default=10_000)
+    parser.add_argument("--hold", type=float, default=5.0, help="seconds to hold them idle")
+    parser.add_argument("--scrypt-n", type=int, default=2**10)
+    parser.add_argument("--servers", nargs="+", default=["chat", "ngircd"],
+                        choices=["chat", "ngircd"])
+    args = parser.parse_args()
+    if args.quick:
+        args.connections = 200
+        args.hold = 1.0
+    return args
+
+
+@contextlib.contextmanager
+def start_server(kind: str, args: argparse.Namespace) -> Iterator[procs.ServerProcess]:
+    server_cpus, _ = procs.cpu_plan()
+    if kind == "chat":
+        config = {
+            "max_connections": args.connections + 100,
+            "max_connections_per_address": args.connections + 100,
+            "login_timeout": 600.0,
+            "scrypt_n": args.scrypt_n,
+        }
+        with procs.chat_server(server_cpus, config=config) as server:
+            yield server
+    else:
+        with procs.ngircd(server_cpus) as server:
+            yield server
+
+
+def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    _, generator_cpus = procs.cpu_plan()
+    n = args.connections
+    protocol = "chat-idle" if kind == "chat" else "irc-idle"
+    names = [f"idle{i}" for i in range(n)]
+    with start_server(kind, args) as server:
+        time.sleep(0.5)  # let the process finish starting before the baseline
+        baseline = server.stats.rss_kib()
+        cpu_before = server.stats.cpu_seconds()
+        with Generator(protocol, server.address, names, generator_cpus,
+                       login_timeout=240.0) as generator:
+            login_cpu = server.stats.cpu_seconds() - cpu_before
+            generator.run("hold", seconds=args.hold)
+            held = server.stats.rss_kib()
+            peak = server.stats.peak_rss_kib()
+            if not server.alive():
+                raise SystemExit(f"{kind} died holding {n} connections")
+    return {
+        "server": kind,
+        "connections": n,
+        "login_s": generator.login_seconds,
+        "logins_per_s": n / generator.login_seconds,
+        "login_cpu_s": login_cpu,
+        "baseline_mib": baseline / 1024,
+        "held_mib": held / 1024,
+        "peak_mib": peak / 1024,
+        "kib_per_conn": (held - baseline) / n,
+    }
+
+
+def scrypt_seconds(n: int) -> float:
+    started = time.perf_counter()
+    hashlib.scrypt(b"password", salt=os.urandom(16), n=n, r=8, p=1, maxmem=2**26)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    args = parse_args()
+    print(report.machine())
+    limit = procs.raise_fd_limit(2 * args.connections + 1000)
+    if limit < args.connections + 100:
+        raise SystemExit(f"the open-file limit is {limit}; {args.connections} needs more")
+    servers = list(args.servers)
+    if "ngircd" in servers and procs.ngircd_path() is None:
+        print("ngircd is not installed (apt-get install ngircd): showing chat-server alone")
+        servers.remove("ngircd")
+    rows = [measure(kind, args) for kind in servers]
+    print(report.table(
+        ("server", "connections", "login s", "logins/s", "login CPU s", "RSS before MiB",
+         "RSS held MiB", "peak MiB", "KiB/conn"),
+        [[r["server"], r["connections"], r["login_s"], r["logins_per_s"], r["login_cpu_s"],
+          r["baseline_mib"], r["held_mib"], r["peak_mib"], r["kib_per_conn"]] for r in rows],
+    ))
+    real_cost = scrypt_seconds(2**14)
+    print(f"scrypt n=2^14 (the server's default) costs {real_cost * 1000:.0f} ms per login "
+          f"here: {args.connections * real_cost:.0f} s of hashing for "
+          f"{args.connections:,} logins on one core")
+    print("lost messages: 0 (no chat in this benchmark; every login must succeed)")
+    print(f"command: {report.command_line()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

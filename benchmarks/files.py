@@ -1,0 +1,112 @@
+"""File relay: one client uploads a 1 GiB generated file, then 1 (and then 10)
+receivers fetch it at the same time; every receiver checks the SHA-256.
+
+The server stores the upload on disk (temporary data dir), verifies it and
+announces it; each fetch streams it back with backpressure. Reported: upload
+MB/s, download MB/s per receiver and in total, the server's peak RSS (VmHWM,
+which covers the whole run) and CPU. MB = 10^6 bytes.
+
+    python benchmarks/files.py
+    python benchmarks/files.py --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from typing import Any
+
+from loadgen import procs, report
+from loadgen.filerelay import relay
+from loadgen.worker import call_in_process
+
+GIB = 1 << 30
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    parser.add_argument("--size", type=int, default=GIB, help="file size in bytes")
+    parser.add_argument("--receivers", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--profile", metavar="PREFIX",
+                        help="py-spy the server during each relay into PREFIX.R")
+    args = parser.parse_args()
+    if args.quick:
+        args.size = 32 << 20
+        args.receivers = [1, 3]
+    return args
+
+
+class RssWatch:
+    """Samples the server's RSS every 20 ms: the largest value seen."""
+
+    def __init__(self, stats: procs.ProcStats) -> None:
+        self.stats = stats
+        self.largest = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            try:
+                self.largest = max(self.largest, self.stats.rss_kib())
+            except OSError:
+                return
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.largest
+
+
+def main() -> int:
+    args = parse_args()
+    print(report.machine())
+    server_cpus, generator_cpus = procs.cpu_plan()
+    server_args = (
+        "--max-file-size", str(max(args.size, 1)),
+        "--max-connections-per-address", "1000",
+    )
+    rows: list[list[Any]] = []
+    failures = 0
+    with procs.chat_server(server_cpus, server_args) as server:
+        watch = RssWatch(server.stats)
+        for receivers in args.receivers:
+            cpu_before = server.stats.cpu_seconds()
+            profile = f"{args.profile}.{receivers}" if args.profile else None
+            with procs.profiled(server.popen.pid, profile):
+                result = call_in_process(
+                    relay, generator_cpus, server.address, receivers, args.size, receivers,
+                    timeout=600.0,
+                )
+            cpu = server.stats.cpu_seconds() - cpu_before
+            size_mb = args.size / 1e6
+            per_receiver = [size_mb / s for s in result["download_s"]]
+            failures += receivers - result["verified"]
+            rows.append([
+                receivers,
+                size_mb / result["upload_s"],
+                min(per_receiver),
+                sum(per_receiver) / len(per_receiver),
+                size_mb * receivers / result["download_total_s"],
+                result["end_to_end_s"],
+                f"{result['verified']}/{receivers}",
+                cpu,
+                server.stats.peak_rss_kib() / 1024,
+            ])
+        sampled = watch.stop()
+    print(report.table(
+        ("receivers", "upload MB/s", "min MB/s/recv", "avg MB/s/recv", "total MB/s",
+         "end-to-end s", "SHA-256 ok", "server CPU s", "peak RSS MiB"),
+        rows,
+    ))
+    print(f"file: {args.size:,} bytes; largest sampled server RSS: {sampled / 1024:.1f} MiB")
+    print(f"lost messages: {failures} (receivers whose bytes or SHA-256 did not match)")
+    print(f"command: {report.command_line()}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
