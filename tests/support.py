@@ -357,7 +357,8 @@ class RawClient:
                 raise Closed(self.received)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"no matching event within {timeout}s: {self.received[-5:]}")
+                recent = [type(e).__name__ for e in self.received[-5:]]
+                raise TimeoutError(f"no matching event within {timeout}s; last events: {recent}")
             try:
                 self._read_more(remaining)
             except TimeoutError:
