@@ -296,7 +296,10 @@ def test_a_dead_server_is_noticed_by_heartbeat() -> None:
             elif isinstance(event, Login):
                 writer.write(conn.send(LoginAccepted(event.username, True, False, 0)))
                 break
-        await asyncio.sleep(30)  # stays silent: no pongs, no pings
+        try:
+            await asyncio.sleep(30)  # stays silent: no pongs, no pings
+        finally:
+            writer.close()
 
     async def scenario() -> None:
         server = await asyncio.start_server(silent_server, "127.0.0.1", 0)
@@ -408,9 +411,10 @@ def test_a_server_breaking_the_protocol_gets_an_error_frame() -> None:
             else:
                 received.append(event)
                 if isinstance(event, Error):
-                    got_error.set()
                     break
         writer.close()
+        await writer.wait_closed()
+        got_error.set()
 
     async def scenario() -> None:
         server = await asyncio.start_server(broken_server, "127.0.0.1", 0)
