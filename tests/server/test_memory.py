@@ -1,0 +1,69 @@
+"""Relaying a large file to several receivers at once keeps the server's
+memory bounded by its buffers, not by the file's size (measured on the real
+``chat-server`` process through /proc)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+
+import pytest
+from support import RawClient, server_process, upload
+
+from chatproto import FetchFile, FileAvailable, FileChunk, FileEnd
+
+MIB = 1024 * 1024
+FILE_SIZE = 96 * MIB
+RECEIVERS = 4
+ALLOWED_GROWTH = 40 * MIB  # "tens of MB", well under the file size
+
+
+def memory_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def _pattern(size: int) -> bytes:
+    block = hashlib.sha256(b"seed").digest() * (MIB // 32)
+    return (block * (size // len(block) + 1))[:size]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_large_file_to_many_receivers_keeps_memory_bounded(tmp_path: Path) -> None:
+    with server_process(tmp_path / "d") as server:
+        uploader = RawClient.login_as(server, "uploader")
+        receivers = [RawClient.login_as(server, f"r{i}") for i in range(RECEIVERS)]
+        baseline = memory_kib(server.proc.pid, "VmRSS") * 1024
+        data = _pattern(FILE_SIZE)
+        announced = upload(uploader, data, "big.iso")
+        assert isinstance(announced, FileAvailable)
+        del data
+        digests: dict[int, bytes] = {}
+
+        def receive(index: int, client: RawClient) -> None:
+            client.send(FetchFile(announced.file_id, 0))
+            digest = hashlib.sha256()
+            while True:
+                event = client.wait_for((FileChunk, FileEnd), timeout=60)
+                if isinstance(event, FileEnd):
+                    break
+                digest.update(event.data)
+                client.received.clear()  # the test client must stay bounded too
+            digests[index] = digest.digest()
+
+        threads = [
+            threading.Thread(target=receive, args=(i, c)) for i, c in enumerate(receivers)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(300)
+        assert digests == {i: announced.sha256 for i in range(RECEIVERS)}
+        peak = memory_kib(server.proc.pid, "VmHWM") * 1024
+        assert peak - baseline < ALLOWED_GROWTH, (
+            f"server memory grew by {(peak - baseline) / MIB:.1f} MiB while relaying "
+            f"{FILE_SIZE // MIB} MiB to {RECEIVERS} receivers"
+        )
