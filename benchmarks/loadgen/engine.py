@@ -40,12 +40,14 @@ def connect_all(
     timeout: float = 120.0,
     source_hosts: Sequence[str] = (),
     idle_reader: Callable[[BenchClient, bytes], None] | None = None,
+    partial_ok: bool = False,
 ) -> tuple[list[BenchClient], float]:
     """Connect and log in one client per name, ``max_pending`` handshakes at a time.
 
     Returns the clients and the seconds it took. Clients already logged in
     keep being read (presence of later logins) through ``idle_reader`` when
-    given, else through their own ``deliveries``.
+    given, else through their own ``deliveries``. With ``partial_ok``, running
+    out of time returns the clients logged in so far (the others are closed).
     """
     selector = selectors.DefaultSelector()
     clients = [factory(i, name) for i, name in enumerate(names)]
@@ -73,6 +75,8 @@ def connect_all(
                 start(waiting.popleft())
                 pending += 1
             if time.monotonic() > deadline:
+                if partial_ok:
+                    break
                 raise GeneratorError(
                     f"only {done} of {len(clients)} clients logged in within {timeout}s"
                 )
@@ -116,7 +120,11 @@ def connect_all(
         raise
     finally:
         selector.close()
-    return clients, time.monotonic() - started
+    elapsed = time.monotonic() - started
+    for client in clients:
+        if not client.ready and client.sock is not None:
+            client.sock.close()
+    return [c for c in clients if c.ready], elapsed
 
 
 def settle(clients: Sequence[BenchClient], quiet: float = 0.3, timeout: float = 30.0) -> None:

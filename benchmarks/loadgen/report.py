@@ -6,7 +6,7 @@ import os
 import platform
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -58,3 +58,17 @@ def _cell(value: Any) -> str:
 
 def ratio(ours: float, theirs: float) -> float:
     return ours / theirs if theirs else float("nan")
+
+
+def run(main: Callable[[], int]) -> int:
+    """Run a benchmark's ``main``: an expected failure is one line, not a traceback."""
+    from .engine import GeneratorError
+
+    try:
+        return main()
+    except GeneratorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -36,16 +36,17 @@ def _child(
     source_hosts: Sequence[str],
     login_timeout: float,
     max_pending: int,
+    partial_ok: bool,
 ) -> None:
     try:
         if cpus is not None:
             os.sched_setaffinity(0, cpus)
         clients, login_seconds = connect_all(
             PROTOCOLS[protocol], address, names, source_hosts=source_hosts,
-            timeout=login_timeout, max_pending=max_pending,
+            timeout=login_timeout, max_pending=max_pending, partial_ok=partial_ok,
         )
         settle(clients)
-        pipe.send(("ready", login_seconds))
+        pipe.send(("ready", (login_seconds, len(clients))))
         while True:
             command, options = pipe.recv()
             if command == "stop":
@@ -83,6 +84,7 @@ class Generator:
         source_hosts: Sequence[str] = (),
         login_timeout: float = 240.0,
         max_pending: int = 100,
+        partial_ok: bool = False,
     ) -> None:
         context = multiprocessing.get_context("fork")
         self._pipe, child_end = context.Pipe()
@@ -90,14 +92,14 @@ class Generator:
             target=_child,
             args=(
                 child_end, protocol, address, list(names), cpus, list(source_hosts),
-                login_timeout, max_pending,
+                login_timeout, max_pending, partial_ok,
             ),
             daemon=True,
         )
         self._process.start()
         child_end.close()
         try:
-            self.login_seconds = float(self._receive("ready", login_timeout + 60))
+            self.login_seconds, self.logged_in = self._receive("ready", login_timeout + 60)
         except BaseException:
             self.close()
             raise
