@@ -6,8 +6,12 @@ fingerprint in the start-up log, ``--no-tls``, ``--tls-cert``/``--tls-key``).
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,12 +20,37 @@ from cryptography.hazmat.primitives import serialization
 
 from chatproto.session.tls import ClientTLS, PinStore, TLSFailed, TrustMode, connect, fingerprint
 from chatserver.tls import CERT_FILE
-from support import server_command, server_process
+from support import ServerProcess, server_command
 
 from .test_tls_pinning import _log_in
 from .tlsutil import Authority, recording_proxy
 
 PASSWORD = "correct-horse-battery-staple-비번"
+
+
+@contextmanager
+def server_process(data_dir: Path, *args: str) -> Iterator[ServerProcess]:
+    """``chat-server`` with exactly ``args`` (TLS stays at its default unless
+    they say otherwise), on 127.0.0.1 and a free port."""
+    proc = subprocess.Popen(
+        server_command("--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir),
+                       *args),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    server = ServerProcess(proc)
+    try:
+        server.port = int(server.wait_for_line(r"listening on \S+:(\d+)", timeout=30).group(1))
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 FINGERPRINT_RE = r"(SHA256:(?:[0-9A-F]{2}:){31}[0-9A-F]{2})"
 
 
@@ -91,3 +120,15 @@ def test_a_bad_key_stops_the_server_with_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "Traceback" not in result.stderr + result.stdout
     assert re.search(r"cannot use .*leaf\.pem", result.stderr + result.stdout)
+
+
+def test_a_silent_connection_is_dropped_during_the_tls_handshake(tmp_path: Path) -> None:
+    """asyncio calls the protocol only after the handshake: the handshake needs
+    its own timeout, or a silent client holds its socket forever."""
+    with server_process(tmp_path / "data", "--login-timeout", "1") as server, \
+            socket.create_connection(server.address, timeout=15) as silent:
+        try:
+            while silent.recv(1024):  # an Error frame or a TLS alert may come first
+                pass
+        except ConnectionResetError:
+            pass  # closed all the same; a recv timeout (TimeoutError) fails the test
