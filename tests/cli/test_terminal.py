@@ -85,7 +85,8 @@ def test_send_file_shows_a_progress_bar_on_a_terminal(server, home: Path, tmp_pa
             if not chunk:
                 break
             shown += chunk
-        assert proc.wait(20) == 0
+        proc.communicate(timeout=20)  # also closes its stdout pipe
+        assert proc.returncode == 0
         assert b"movie.bin" in shown and b"100%" in shown
     finally:
         os.close(master)

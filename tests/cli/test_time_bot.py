@@ -43,9 +43,10 @@ def test_time_bot_answers(server_proc, home: Path) -> None:
             assert watcher.terminate() == 0
         assert asyncio.run(ask_privately(server_proc)) == "toad"
         bot.send_signal(signal.SIGINT)
-        assert bot.wait(20) == 0
-        assert "Traceback" not in bot.stderr.read()
+        _, errors = bot.communicate(timeout=20)
+        assert bot.returncode == 0
+        assert "Traceback" not in errors
     finally:
         if bot.poll() is None:
             bot.kill()
-            bot.wait()
+        bot.communicate(timeout=20)  # reaps it and closes its pipes

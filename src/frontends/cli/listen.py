@@ -57,9 +57,14 @@ class Listener:
         self._install_signal_handlers()
         t = self.target
         self.printed_seq = self.store.load(t.host, t.port, t.user)
-        session = await self._until_stopped(
-            AsyncSession.connect(t.host, t.port, t.user, t.password, last_seen_seq=self.printed_seq)
-        )
+        try:
+            session = await self._until_stopped(
+                AsyncSession.connect(
+                    t.host, t.port, t.user, t.password, last_seen_seq=self.printed_seq
+                )
+            )
+        except _Stopped:
+            return ExitCode.OK  # stopped before the login completed
         try:
             while True:
                 event = await self._until_stopped(session.next_event())
