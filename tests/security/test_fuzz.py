@@ -7,6 +7,7 @@ harness itself is exercised on every test run in well under a second.
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -85,6 +86,8 @@ def test_hypothesis_drives_the_harness_with_raw_bytes(raw: bytes) -> None:
 
 def test_atheris_short_bounded_run(tmp_path: Path) -> None:
     """About 20 s of coverage-guided fuzzing, seeded, memory bounded."""
+    if importlib.util.find_spec("atheris") is None:
+        raise AssertionError("atheris is missing: pip install -e '.[fuzz]' (or the test extra)")
     corpus = tmp_path / "corpus"
     seeds.write_corpus(corpus)
     result = subprocess.run(
