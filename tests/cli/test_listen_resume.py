@@ -3,12 +3,14 @@ terminated one leaves normally."""
 
 from __future__ import annotations
 
+import select
 import signal
+import subprocess
 from pathlib import Path
 
 from support import wait_until
 
-from .clitools import Listener, run_cli
+from .clitools import Listener, base_args, cli_command, cli_env, run_cli
 
 
 def test_killed_listener_gets_what_it_missed_without_duplicates(server_proc, home: Path) -> None:
@@ -53,3 +55,20 @@ def test_killed_listener_is_deactivated(server, home: Path) -> None:
         listener.kill()
     wait_until(lambda: server.participants().get("개구리") == "deactivated",
                what="개구리 deactivated")
+
+
+def test_a_closed_output_pipe_is_a_normal_leave(server, home: Path) -> None:
+    proc = subprocess.Popen(
+        [*cli_command(), *base_args(server, "개구리"), "listen"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        env=cli_env(home), cwd=home,
+    )
+    assert proc.stdout is not None
+    assert select.select([proc.stdout], [], [], 20)[0], "no join line"
+    assert b"joined" in proc.stdout.readline()
+    proc.stdout.close()  # like `chat-cli listen | head -1`
+    assert run_cli(server, "frog", "send", "into the void", home=home).returncode == 0
+    _, errors = proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    assert b"Traceback" not in errors and b"BrokenPipe" not in errors
+    wait_until(lambda: "개구리" not in server.participants(), what="개구리 left")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import sys
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import TypeVar
@@ -109,7 +111,13 @@ class Listener:
                 line = human_file(event, when, path, note)
         else:
             return
-        click.echo(line)
+        try:
+            click.echo(line)
+        except BrokenPipeError:
+            # The reader went away (`listen | head`): a normal leave, and no
+            # complaint from the interpreter when it flushes stdout at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise _Stopped from None
         if isinstance(seq, int):
             self._remember(seq)
 
