@@ -132,3 +132,35 @@ def test_a_silent_connection_is_dropped_during_the_tls_handshake(tmp_path: Path)
                 pass
         except ConnectionResetError:
             pass  # closed all the same; a recv timeout (TimeoutError) fails the test
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_session_pins_on_first_use_and_refuses_a_new_certificate(tmp_path: Path) -> None:
+    """Through the real client session (``Session.connect(..., tls=ClientTLS)``,
+    its outcome in ``session.trust``), as chat-cli and the GUI use it."""
+    from chatproto.session.blocking import Session
+    from chatproto.session.tls import FingerprintMismatch
+    from chatserver.tls import KEY_FILE
+
+    data = tmp_path / "data"
+    pins = PinStore(tmp_path / "pins")
+    port = _free_port()
+    with server_process(data, "--port", str(port)) as server:
+        first = server.wait_for_line(FINGERPRINT_RE).group(1)
+        with Session.connect("127.0.0.1", port, "alice", PASSWORD,
+                             tls=ClientTLS(pins=pins)) as session:  # type: ignore[call-arg]
+            assert session.trust.mode is TrustMode.NEW_PIN  # type: ignore[attr-defined]
+            assert session.trust.fingerprint == first  # type: ignore[attr-defined]
+    (data / CERT_FILE).unlink()
+    (data / KEY_FILE).unlink()
+    with server_process(data, "--port", str(port)) as server:
+        second = server.wait_for_line(FINGERPRINT_RE).group(1)
+        with pytest.raises(FingerprintMismatch) as refused:
+            Session.connect("127.0.0.1", port, "alice", PASSWORD,
+                            tls=ClientTLS(pins=pins))  # type: ignore[call-arg]
+        assert first in str(refused.value) and second in str(refused.value)
