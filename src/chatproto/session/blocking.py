@@ -207,13 +207,14 @@ class Session:
     def close(self, timeout: float = 5.0) -> None:
         """Leave normally (goodbye) and stop the background thread. The
         final ``Disconnected`` is on ``events`` when the queue had room."""
+        # From now on a full queue drops instead of waiting: nobody may be reading.
+        self._stopping.set()
         with contextlib.suppress(ConnectionLost, concurrent.futures.TimeoutError):
             self._runner.submit(self._inner.close(timeout)).result(timeout * 3)
         with contextlib.suppress(
             ConnectionLost, concurrent.futures.TimeoutError, concurrent.futures.CancelledError
         ):
             self._pump.result(timeout)
-        self._stopping.set()
         self._runner.stop()
 
     # -- the bridge to the caller's thread -------------------------------------
