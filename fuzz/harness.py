@@ -27,7 +27,7 @@ from chatproto.connection import MAX_READ_SIZE
 from chatproto.errors import RemoteProtocolError
 from chatproto.limits import HEADER_SIZE, MAX_OPEN_FETCHES, MAX_OPEN_UPLOADS, PROTOCOL_VERSION
 from chatproto.state import State
-from chatproto.wire import LAYOUTS, Layout, _Invalid
+from chatproto.wire import HEADER, LAYOUT_BY_CODE, LAYOUTS, Layout, _Invalid
 
 SHA = bytes(range(32))
 UPLOAD_ID = 1
@@ -188,6 +188,7 @@ def _drain(conn: Connection, bound: int, accept_login: bool) -> None:
             raise HarnessBug(f"receive buffer holds {conn.trailing_data} bytes (bound {bound})")
         event = conn.next_event()
         if event is NEED_DATA:
+            _check_pending_frame(conn)
             return
         if not isinstance(event, ev.Event):
             raise HarnessBug(f"next_event returned {event!r}")
@@ -200,6 +201,22 @@ def _drain(conn: Connection, bound: int, accept_login: bool) -> None:
             return
         _check_roundtrip(event)
         _answer(conn, event, accept_login)
+
+
+def _check_pending_frame(conn: Connection) -> None:
+    """Waiting for more bytes is only allowed for a frame that may be that
+    long: a header announcing too much must be refused before its body."""
+    buffer = conn._buffer
+    pending = len(buffer)
+    if pending < HEADER_SIZE:
+        return
+    type_code, length = HEADER.unpack_from(buffer._data, buffer._start)
+    layout = LAYOUT_BY_CODE.get(type_code)
+    if layout is None:
+        raise HarnessBug(f"waiting for the body of unknown type 0x{type_code:02x}")
+    limit = layout.max_payload_for(conn.limits.max_frame_size)
+    if length > limit or pending >= HEADER_SIZE + length:
+        raise HarnessBug(f"buffered {pending} bytes of a {length}-byte frame (limit {limit})")
 
 
 def _check_roundtrip(event: ev.Event) -> None:
