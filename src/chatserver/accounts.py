@@ -15,6 +15,9 @@ _R = 8
 _P = 1
 _SALT_BYTES = 16
 _HASH_BYTES = 32
+#: Failure counters kept at most (names and addresses), so guessing with
+#: many names cannot grow memory without bound.
+_MAX_TRACKED_KEYS = 10_000
 
 
 def hash_password(password: str, n: int = 2**14) -> str:
@@ -68,12 +71,20 @@ class FailureLimiter:
         return times is not None and len(times) >= self.limit
 
     def record(self, key: str, now: float) -> None:
+        if len(self._failures) >= _MAX_TRACKED_KEYS:
+            self._prune(now)
         times = self._recent(key, now)
         if times is None:
             times = self._failures[key] = deque()
         times.append(now)
         if len(times) > self.limit:
             times.popleft()
+
+    def _prune(self, now: float) -> None:
+        for key in list(self._failures):
+            self._recent(key, now)
+        while len(self._failures) >= _MAX_TRACKED_KEYS:  # under attack: forget the oldest
+            del self._failures[next(iter(self._failures))]
 
     def forget(self, key: str) -> None:
         self._failures.pop(key, None)

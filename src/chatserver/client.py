@@ -23,6 +23,7 @@ from chatproto import (
     FileChunk,
     FileEnd,
     FileOffer,
+    FileRejected,
     Goodbye,
     Heartbeat,
     HeartbeatAction,
@@ -255,6 +256,10 @@ class ClientProtocol(asyncio.Protocol):
         else:
             path = self.ctx.storage.path_of(stored.stored_name)
             self._spawn(stream_file(self, stored, path, event.offset))
+
+    def file_unstored(self, upload_id: int) -> None:
+        """The hub could not commit this connection's verified upload."""
+        self.queue(FileRejected(upload_id, RejectReason.STORAGE_FULL, "could not store it"))
 
     # -- login verdicts (called by the hub) ---------------------------------------
 

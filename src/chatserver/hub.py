@@ -9,6 +9,7 @@ connection's output is written with one ``write`` per loop turn.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,10 @@ from .store import Account, Store
 
 if TYPE_CHECKING:
     from .client import ClientProtocol
+
+
+#: Most chat messages committed in one transaction (one loop turn).
+MAX_BATCH = 4096
 
 
 def now_ms() -> int:
@@ -209,7 +214,9 @@ class Hub:
     def flush(self) -> None:
         """Commit everything pending in one transaction, then deliver it."""
         self._flush_scheduled = False
-        chats, self._chats = self._chats, []
+        chats, self._chats = self._chats[:MAX_BATCH], self._chats[MAX_BATCH:]
+        if self._chats:  # the rest next turn, so one flood cannot hold the loop long
+            self._schedule_flush()
         files, self._files = self._files, []
         if not chats and not files:
             return
@@ -231,13 +238,33 @@ class Hub:
                 pending.size, pending.sha256, pending.upload_id,
             )
             announcements.append((final, stored_name))
-        self.store.commit(messages, announcements)
+        try:
+            self.store.commit(messages, announcements)
+        except sqlite3.Error as exc:
+            log.error("could not store %d messages: %s", len(messages) + len(files), exc)
+            self._refuse_unstored(chats, files)
+            return
         self.store.last_seq = seq
         self.store.last_file_id = file_id
         for message in messages:
             self._deliver(message, message.sender, message.recipient)
         for announcement, _ in announcements:
             self._deliver(announcement, announcement.sender, announcement.recipient)
+
+    def _refuse_unstored(
+        self, chats: list[tuple[SendChat, str]], files: list[tuple[FileAvailable, str]]
+    ) -> None:
+        """Tell senders their messages were not stored (nothing was delivered)."""
+        for chat, sender in chats:
+            session = self.sessions.get(sender)
+            if session is not None:
+                session.queue(
+                    ChatRejected(chat.client_id, RejectReason.SERVER_ERROR, "not stored")
+                )
+        for pending, _ in files:
+            session = self.sessions.get(pending.sender)
+            if session is not None:
+                session.file_unstored(pending.upload_id)
 
     def _deliver(self, event: Event, sender: str, recipient: str | None) -> None:
         prepared = prepare(event)

@@ -180,3 +180,22 @@ def test_client_error_frame_deactivates(server: RunningServer) -> None:
     with pytest.raises(Closed):
         broken.wait_for(ChatMessage)
     watcher.wait_for(presence_of("broken", "deactivated"))
+
+
+def test_closed_peers_are_released_and_their_ids_freed(server: RunningServer) -> None:
+    """The original spun at 100% CPU on a closed peer and kept its ID taken."""
+    watcher = RawClient.login_as(server, "watcher")
+    for round_ in range(5):
+        RawClient.login_as(server, f"polite{round_}").goodbye()
+        RawClient.login_as(server, f"killed{round_}").close()
+        RawClient.login_as(server, f"reset{round_}").reset()
+        RawClient(server.address).close()  # never said anything
+    server.wait_until(lambda: len(server.server.ctx.registry) == 1)  # type: ignore[union-attr]
+    states = server.participants()
+    assert all(f"polite{i}" not in states for i in range(5))
+    assert all(states[f"killed{i}"] == states[f"reset{i}"] == "deactivated" for i in range(5))
+    # Every ID can be used again at once (left ones join, deactivated ones rejoin).
+    for name in ("polite0", "killed0", "reset0"):
+        RawClient.login_as(server, name).goodbye()
+    watcher.send(SendChat("all fine"))
+    watcher.wait_for(lambda e: isinstance(e, ChatMessage) and e.text == "all fine")

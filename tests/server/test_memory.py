@@ -9,9 +9,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from support import RawClient, server_process, upload
 
 from chatproto import FetchFile, FileAvailable, FileChunk, FileEnd
+from support import RawClient, server_process, upload
 
 MIB = 1024 * 1024
 FILE_SIZE = 96 * MIB
