@@ -245,3 +245,19 @@ def test_pin_store_lives_in_the_config_dir_and_keeps_other_lines(
     assert store.path.read_text().splitlines() == [
         "# my comment", "garbage line here", f"[::1]:9000 {fp_a}",
     ]
+
+
+def test_ipv6_loopback_is_pinned_under_its_bracketed_address(
+    tmp_path: Path, pins: PinStore
+) -> None:
+    fp, context = _self_signed(tmp_path / "srv")
+    with login_server(context, "::1") as server:
+        host, port = server.address
+        sock, trust = connect(host, port, ClientTLS(pins=pins))
+        with sock:
+            _log_in(sock)
+        assert trust.mode is TrustMode.NEW_PIN
+        assert pins.path.read_text() == f"[::1]:{port} {fp}\n"
+        sock, trust = connect("::1", port, ClientTLS(pins=pins))
+        sock.close()
+        assert trust.mode is TrustMode.PINNED

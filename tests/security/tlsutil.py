@@ -100,9 +100,10 @@ class LoginServer:
     """Accepts connections (TLS when given a context), speaks the chat
     handshake with ``chatproto.ServerConnection`` and records each Login."""
 
-    def __init__(self, context: ssl.SSLContext | None) -> None:
+    def __init__(self, context: ssl.SSLContext | None, host: str = "127.0.0.1") -> None:
         self.context = context
-        self.listener = socket.create_server(("127.0.0.1", 0))
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.listener = socket.create_server((host, 0), family=family)
         self.address = self.listener.getsockname()[:2]
         self.logins: list[Login] = []
         self.handshake_failures: list[str] = []
@@ -149,8 +150,9 @@ class LoginServer:
 
 
 @contextmanager
-def login_server(context: ssl.SSLContext | None) -> Iterator[LoginServer]:
-    server = LoginServer(context)
+def login_server(context: ssl.SSLContext | None, host: str = "127.0.0.1"
+                 ) -> Iterator[LoginServer]:
+    server = LoginServer(context, host)
     try:
         yield server
     finally:
