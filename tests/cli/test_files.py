@@ -101,3 +101,22 @@ def test_partial_download_is_resumed_from_its_offset(server, home: Path, tmp_pat
         assert listener.terminate() == 0
         assert any("resuming big.bin from byte 200000" in line
                    for line in listener.stderr_after_exit())
+
+
+def test_a_failed_download_is_reported_and_listening_goes_on(server, home: Path,
+                                                              tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the download folder should be")
+    source = tmp_path / "doc.txt"
+    source.write_bytes(b"content")
+    with Listener(server, "개구리", "--json", "--download-dir", str(blocker / "sub"),
+                  home=home) as listener:
+        listener.next_json()
+        assert run_cli(server, "frog", "send-file", str(source), home=home).returncode == 0
+        record = listener.wait_json(lambda r: r["type"] == "file")
+        assert record["path"] is None and record["name"] == "doc.txt"
+        assert run_cli(server, "frog", "send", "next", home=home).returncode == 0
+        assert listener.wait_json(lambda r: r["type"] == "chat")["text"] == "next"
+        assert listener.terminate() == 0
+        errors = listener.stderr_after_exit()
+        assert len(errors) == 1 and "download of doc.txt failed" in errors[0]
