@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from chatproto.session import SeqStore, default_state_file
@@ -18,7 +19,7 @@ def test_save_load_per_target(tmp_path: Path) -> None:
     assert store.load("h", 1, "개구리") == 3
     store.save("h", 1, "frog", 4)  # never goes backwards
     assert store.load("h", 1, "frog") == 5
-    assert [p.name for p in store.path.parent.iterdir()] == ["seq.json"]  # no temp files left
+    assert not list(store.path.parent.glob("*.tmp"))  # no temp files left
 
 
 def test_damaged_file_is_ignored(tmp_path: Path) -> None:
@@ -35,3 +36,20 @@ def test_damaged_file_is_ignored(tmp_path: Path) -> None:
 def test_default_location_follows_xdg(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     assert default_state_file() == tmp_path / "lanchat" / "last_seq.json"
+
+
+def test_concurrent_writers_lose_no_update(tmp_path: Path) -> None:
+    path = tmp_path / "seq.json"
+
+    def writer(user: str) -> None:
+        store = SeqStore(path)
+        for seq in range(1, 41):
+            store.save("h", 1, user, seq)
+
+    threads = [threading.Thread(target=writer, args=(f"user{n}",)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    store = SeqStore(path)
+    assert [store.load("h", 1, f"user{n}") for n in range(6)] == [40] * 6

@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 STATE_FILE_NAME = "last_seq.json"
@@ -24,6 +27,26 @@ def default_state_file() -> Path:
     else:
         base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
     return base / "lanchat" / STATE_FILE_NAME
+
+
+if sys.platform == "win32":
+
+    @contextmanager
+    def _exclusive(path: Path) -> Iterator[None]:
+        yield  # one listener per user is the norm there; os.replace stays atomic
+
+else:
+    import fcntl
+
+    @contextmanager
+    def _exclusive(path: Path) -> Iterator[None]:
+        """Serialise read-modify-write of the file between processes and threads."""
+        with open(path.with_name(path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class SeqStore:
@@ -50,17 +73,20 @@ class SeqStore:
 
     def save(self, host: str, port: int, user: str, seq: int) -> None:
         """Store ``seq`` (never going backwards); raises ``OSError``."""
-        entries = self._read()
-        key = self.key(host, port, user)
-        if entries.get(key, -1) >= seq:
-            return
-        entries[key] = seq
-        if len(entries) > _MAX_ENTRIES:
-            entries = dict(list(entries.items())[-_MAX_ENTRIES:])
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        temp.write_text(json.dumps(entries, ensure_ascii=False, indent=0), encoding="utf-8")
-        os.replace(temp, self.path)
+        key = self.key(host, port, user)
+        with _exclusive(self.path):
+            entries = self._read()
+            if entries.get(key, -1) >= seq:
+                return
+            entries[key] = seq
+            if len(entries) > _MAX_ENTRIES:
+                entries = dict(list(entries.items())[-_MAX_ENTRIES:])
+            temp = self.path.with_name(
+                f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+            )
+            temp.write_text(json.dumps(entries, ensure_ascii=False, indent=0), encoding="utf-8")
+            os.replace(temp, self.path)
 
 
 __all__ = ["SeqStore", "default_state_file"]
