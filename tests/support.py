@@ -87,8 +87,11 @@ class RunningServer:
 
 @contextmanager
 def running_server(data_dir: Path, **overrides: Any) -> Iterator[RunningServer]:
-    """A ``ChatServer`` on 127.0.0.1, port 0, in a thread with its own loop."""
-    settings: dict[str, Any] = {"host": "127.0.0.1", "port": 0, "data_dir": data_dir}
+    """A ``ChatServer`` on 127.0.0.1, port 0, plain TCP unless ``tls=True`` is
+    passed, in a thread with its own loop."""
+    settings: dict[str, Any] = {
+        "host": "127.0.0.1", "port": 0, "data_dir": data_dir, "tls": False,
+    }
     settings.update(overrides)
     server = ChatServer(ServerConfig(**settings))
     loop = asyncio.new_event_loop()
@@ -202,13 +205,16 @@ def server_command(*args: str) -> list[str]:
 
 
 @contextmanager
-def server_process(data_dir: Path, *extra_args: str, env: dict[str, str] | None = None
-                   ) -> Iterator[ServerProcess]:
-    """Run the real ``chat-server`` on 127.0.0.1 with a free port."""
+def server_process(
+    data_dir: Path, *extra_args: str, env: dict[str, str] | None = None, tls: bool = False
+) -> Iterator[ServerProcess]:
+    """Run the real ``chat-server`` on 127.0.0.1 with a free port, plain TCP
+    (``--no-tls``) unless ``tls=True``."""
     full_env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
     proc = subprocess.Popen(
         server_command(
-            "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir), *extra_args
+            "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir),
+            *(() if tls else ("--no-tls",)), *extra_args,
         ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

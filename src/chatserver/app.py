@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 from pathlib import Path
 
 from .client import ClientProtocol
@@ -28,6 +29,24 @@ def prepare_data_dir(path: Path) -> None:
         raise StartupError(f"cannot create the data dir {path}: {exc.strerror}") from None
     if not os.access(path, os.W_OK | os.X_OK):
         raise StartupError(f"the data dir {path} is not writable")
+
+
+def _tls_context(config: ServerConfig) -> tuple[ssl.SSLContext | None, str]:
+    """The server's TLS context (None with ``--no-tls``) and its log line."""
+    if not config.tls:
+        return None, "TLS off (--no-tls): plain TCP, passwords cross the network in clear"
+    try:  # imported here: only TLS needs the cryptography package
+        from .tls import TLSSetupError, resolve_certificate, server_context
+    except ImportError as exc:
+        raise StartupError(
+            f"TLS needs the cryptography package ({exc.name} is missing); "
+            "install it or start with --no-tls"
+        ) from None
+    try:
+        cert = resolve_certificate(config.data_dir, config.tls_cert, config.tls_key)
+        return server_context(cert), cert.describe()
+    except TLSSetupError as exc:
+        raise StartupError(str(exc)) from None
 
 
 class ChatServer:
@@ -64,11 +83,17 @@ class ChatServer:
             storage,
             ConnectionRegistry(config.max_connections, config.max_connections_per_address),
         )
+        try:
+            context, tls_line = _tls_context(config)
+        except StartupError:
+            store.close()
+            raise
         loop = asyncio.get_running_loop()
         try:
             self._server = await loop.create_server(
                 lambda: ClientProtocol(ctx), config.host, config.port, reuse_address=True,
-                backlog=1024,
+                backlog=1024, ssl=context,
+                ssl_handshake_timeout=config.login_timeout if context else None,
             )
         except OSError as exc:
             store.close()
@@ -78,6 +103,7 @@ class ChatServer:
         self._stopped = asyncio.Event()
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("listening on %s:%d (data in %s)", config.host, self.port, config.data_dir)
+        log.info("%s", tls_line)
 
     async def serve_forever(self) -> None:
         """Serve until ``stop()`` is called."""

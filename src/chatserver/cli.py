@@ -59,6 +59,12 @@ async def _run(config: ServerConfig) -> None:
 @click.option("--deactivated-grace", envvar="CHAT_DEACTIVATED_GRACE", type=float,
               default=None, help="Seconds after which a deactivated user counts as left "
               "[default: never].")
+@click.option("--no-tls", "no_tls", envvar="CHAT_NO_TLS", is_flag=True, default=False,
+              help="Serve plain TCP (tests, trusted loopback): passwords cross in clear.")
+@click.option("--tls-cert", envvar="CHAT_TLS_CERT", type=click.Path(path_type=Path),
+              default=None, help="PEM certificate to serve instead of the self-signed one.")
+@click.option("--tls-key", envvar="CHAT_TLS_KEY", type=click.Path(path_type=Path),
+              default=None, help="PEM private key of --tls-cert.")
 def main(
     host: str,
     port: int,
@@ -72,6 +78,9 @@ def main(
     max_connections_per_address: int,
     output_buffer_limit: int,
     deactivated_grace: float | None,
+    no_tls: bool,
+    tls_cert: Path | None,
+    tls_key: Path | None,
 ) -> None:
     """Run the LAN chat server."""
     try:
@@ -88,6 +97,9 @@ def main(
             max_connections_per_address=max_connections_per_address,
             output_buffer_limit=output_buffer_limit,
             deactivated_grace=deactivated_grace,
+            tls=not no_tls,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

@@ -52,6 +52,11 @@ class ServerConfig:
     scrypt_n: int = 2**14
     #: History rows read per step while replaying missed messages.
     replay_batch: int = 512
+    #: TLS on by default (issue 7): a self-signed certificate in the data dir
+    #: unless ``tls_cert``/``tls_key`` name a real one.
+    tls: bool = True
+    tls_cert: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
+    tls_key: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
 
     def __attrs_post_init__(self) -> None:
         if not self.heartbeat_interval < self.heartbeat_timeout:

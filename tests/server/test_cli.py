@@ -46,7 +46,8 @@ def test_environment_variables_configure_it(tmp_path: Path) -> None:
         # command-line options win over the environment; the data dir came from --data-dir
         RawClient.login_as(server, "frog").goodbye()
     assert (tmp_path / "ignored" / "chat.sqlite3").exists()
-    env = {"CHAT_HOST": "127.0.0.1", "CHAT_PORT": "0", "CHAT_DATA_DIR": str(data_dir)}
+    env = {"CHAT_HOST": "127.0.0.1", "CHAT_PORT": "0", "CHAT_DATA_DIR": str(data_dir),
+           "CHAT_NO_TLS": "1"}
     proc = subprocess.Popen(server_command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=dict(os.environ, PYTHONUNBUFFERED="1", **env))
     server = ServerProcess(proc)
@@ -161,3 +162,21 @@ def test_help_lists_the_options() -> None:
     for option in ("--host", "--port", "--data-dir", "--log-level", "--max-file-size",
                    "--heartbeat-timeout", "--deactivated-grace"):
         assert option in result.stdout
+
+
+def test_tls_is_on_by_default_and_speaks_the_protocol(tmp_path: Path) -> None:
+    import ssl
+
+    with server_process(tmp_path / "d", tls=True) as server:
+        server.wait_for_line(r"TLS on: self-signed certificate created in .*fingerprint SHA256:")
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # pinning is tested in tests/security
+        client = RawClient.__new__(RawClient)
+        RawClient.__init__(client, server.address)
+        client.sock = context.wrap_socket(client.sock, server_hostname="127.0.0.1")
+        assert isinstance(client.login("frog", "pw"), LoginAccepted)
+        client.send(SendChat("over TLS"))
+        assert client.wait_for(ChatMessage).text == "over TLS"
+    with server_process(tmp_path / "d", tls=True) as server:  # the same pair again
+        server.wait_for_line(r"TLS on: self-signed certificate loaded from")
