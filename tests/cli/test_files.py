@@ -120,3 +120,28 @@ def test_a_failed_download_is_reported_and_listening_goes_on(server, home: Path,
         assert listener.terminate() == 0
         errors = listener.stderr_after_exit()
         assert len(errors) == 1 and "download of doc.txt failed" in errors[0]
+
+
+def test_hostile_file_names_reach_neither_disk_nor_terminal_raw(server, home: Path,
+                                                                 tmp_path: Path) -> None:
+    from chatproto import FileAccepted, FileAvailable, FileChunk, FileEnd, FileOffer
+    from support import RawClient
+
+    downloads = tmp_path / "downloads"
+    body = b"#!/bin/sh\necho pwned\n"
+    name = "../../\x1b[2J\u202eevil.sh"
+    with Listener(server, "개구리", "--download-dir", str(downloads), home=home) as listener:
+        listener.next_line()
+        with RawClient.login_as(server, "mallory", "pw") as raw:
+            raw.send(FileOffer(1, name, len(body), hashlib.sha256(body).digest()))
+            raw.wait_for(FileAccepted)
+            raw.send(FileChunk(1, 0, body))
+            raw.send(FileEnd(1))
+            raw.wait_for(FileAvailable)
+        line = listener.wait_line(lambda line: "mallory sent" in line)
+        assert "\x1b" not in line and "\u202e" not in line
+        # Directories and control characters dropped; the harmless rest kept.
+        assert [p.name for p in downloads.iterdir()] == ["[2Jevil.sh"]
+        assert (downloads / "[2Jevil.sh").read_bytes() == body
+        assert not (tmp_path / "evil.sh").exists() and not (home / "evil.sh").exists()
+        assert listener.terminate() == 0

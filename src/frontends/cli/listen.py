@@ -71,7 +71,7 @@ class Listener:
             while True:
                 event = await self._until_stopped(session.next_event())
                 if isinstance(event, Disconnected):
-                    click.echo(f"{PROG}: {event.message}", err=True)
+                    click.echo(f"{PROG}: {escape(event.message)}", err=True)
                     return ExitCode.CONNECTION_LOST
                 await self._until_stopped(self._handle(session, event))
         except _Stopped:
@@ -134,7 +134,8 @@ class Listener:
         try:
             return await session.download(event, self.download_dir), ""
         except FileRefused as exc:
-            click.echo(f"{PROG}: download of {escape(event.name)} failed: {exc}", err=True)
+            click.echo(f"{PROG}: download of {escape(event.name)} failed: {escape(str(exc))}",
+                       err=True)
             return None, f" (download failed: {exc.code})"
 
     def _remember(self, seq: int) -> None:

@@ -13,6 +13,7 @@ import click
 from chatproto.session import ChatError
 
 from .exitcodes import ExitCode, exit_code_for
+from .render import escape
 
 PROG = "chat-cli"
 
@@ -39,7 +40,8 @@ def resolve_target(host: str, port: int, user: str | None, password: str | None)
 
 
 def fail(message: str, code: ExitCode) -> NoReturn:
-    click.echo(f"{PROG}: {message}", err=True)
+    # Messages may quote the server or peers: never let them drive the terminal.
+    click.echo(f"{PROG}: {escape(message)}", err=True)
     sys.exit(int(code))
 
 
