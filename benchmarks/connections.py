@@ -37,6 +37,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--login-budget", type=float, default=200.0,
                         help="seconds allowed for the logins; the figures then cover "
                         "the connections logged in by then (default: %(default)s)")
+    parser.add_argument("--profile", metavar="PREFIX",
+                        help="py-spy chat-server while the users log in, into PREFIX.chat")
     parser.add_argument("--servers", nargs="+", default=["chat", "ngircd"],
                         choices=["chat", "ngircd"])
     args = parser.parse_args()
@@ -72,8 +74,11 @@ def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         time.sleep(0.5)  # let the process finish starting before the baseline
         baseline = server.stats.rss_kib()
         cpu_before = server.stats.cpu_seconds()
-        with Generator(protocol, server.address, names, generator_cpus,
-                       login_timeout=args.login_budget, partial_ok=True) as generator:
+        profile = f"{args.profile}.chat" if args.profile and kind == "chat" else None
+        with procs.profiled(server.popen.pid, profile):
+            generator = Generator(protocol, server.address, names, generator_cpus,
+                                  login_timeout=args.login_budget, partial_ok=True)
+        with generator:
             login_cpu = server.stats.cpu_seconds() - cpu_before
             generator.run("hold", seconds=args.hold)
             held = server.stats.rss_kib()

@@ -18,6 +18,7 @@ import threading
 from typing import Any
 
 from loadgen import procs, report
+from loadgen.engine import GeneratorError
 from loadgen.filerelay import relay
 from loadgen.worker import call_in_process
 
@@ -76,11 +77,15 @@ def main() -> int:
         for receivers in args.receivers:
             cpu_before = server.stats.cpu_seconds()
             profile = f"{args.profile}.{receivers}" if args.profile else None
-            with procs.profiled(server.popen.pid, profile):
-                result = call_in_process(
-                    relay, generator_cpus, server.address, receivers, args.size, receivers,
-                    timeout=600.0,
-                )
+            try:
+                with procs.profiled(server.popen.pid, profile):
+                    result = call_in_process(
+                        relay, generator_cpus, server.address, receivers, args.size,
+                        receivers, timeout=600.0,
+                    )
+            except GeneratorError:
+                print("last lines of the server log:", *server.output, sep="\n  ")
+                raise
             cpu = server.stats.cpu_seconds() - cpu_before
             size_mb = args.size / 1e6
             per_receiver = [size_mb / s for s in result["download_s"]]

@@ -156,12 +156,16 @@ def chat_server(
     """
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as data_dir:
         if config is None:
+            # Plain TCP, like the IRC reference: TLS's cost is not measured here.
             command = [
                 *chat_server_command(),
-                "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir, *extra_args,
+                "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir, "--no-tls",
+                *extra_args,
             ]
         else:
-            settings = {**config, "host": "127.0.0.1", "port": 0, "data_dir": data_dir}
+            settings = {
+                **config, "host": "127.0.0.1", "port": 0, "data_dir": data_dir, "tls": False,
+            }
             runner = str(Path(__file__).with_name("serve.py"))
             command = [sys.executable, runner, json.dumps(settings)]
         popen = subprocess.Popen(
