@@ -17,13 +17,16 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(data_dir: Path) -> Iterator[RunningServer]:
-    """A ``ChatServer`` on 127.0.0.1 in a background thread, fresh data dir."""
-    with running_server(data_dir) as running:
+    """A ``ChatServer`` on 127.0.0.1 in a background thread, fresh data dir.
+
+    Its chat flood limit is off, so tests may send as fast as they like; use
+    ``support.running_server`` directly for the production defaults."""
+    with running_server(data_dir, flood_rate=0) as running:
         yield running
 
 
 @pytest.fixture
 def server_proc(data_dir: Path) -> Iterator[ServerProcess]:
-    """The real ``chat-server`` subprocess, fresh data dir."""
-    with server_process(data_dir) as proc:
+    """The real ``chat-server`` subprocess, fresh data dir, plain TCP, no flood limit."""
+    with server_process(data_dir, "--flood-rate", "0") as proc:
         yield proc

@@ -59,6 +59,10 @@ async def _run(config: ServerConfig) -> None:
 @click.option("--deactivated-grace", envvar="CHAT_DEACTIVATED_GRACE", type=float,
               default=None, help="Seconds after which a deactivated user counts as left "
               "[default: never].")
+@click.option("--flood-rate", envvar="CHAT_FLOOD_RATE", type=click.FloatRange(0), default=20.0,
+              show_default=True, help="Chat messages a second per user (0: no limit).")
+@click.option("--flood-burst", envvar="CHAT_FLOOD_BURST", type=click.IntRange(1), default=50,
+              show_default=True, help="Chat messages a user may send at once.")
 @click.option("--no-tls", "no_tls", envvar="CHAT_NO_TLS", is_flag=True, default=False,
               help="Serve plain TCP (tests, trusted loopback): passwords cross in clear.")
 @click.option("--tls-cert", envvar="CHAT_TLS_CERT", type=click.Path(path_type=Path),
@@ -78,6 +82,8 @@ def main(
     max_connections_per_address: int,
     output_buffer_limit: int,
     deactivated_grace: float | None,
+    flood_rate: float,
+    flood_burst: int,
     no_tls: bool,
     tls_cert: Path | None,
     tls_key: Path | None,
@@ -97,6 +103,8 @@ def main(
             max_connections_per_address=max_connections_per_address,
             output_buffer_limit=output_buffer_limit,
             deactivated_grace=deactivated_grace,
+            flood_rate=flood_rate,
+            flood_burst=flood_burst,
             tls=not no_tls,
             tls_cert=tls_cert,
             tls_key=tls_key,

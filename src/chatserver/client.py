@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from chatproto import (
+    ChatRejected,
     ConnectionClosed,
     Error,
     ErrorCode,
@@ -43,6 +44,7 @@ from chatproto import (
 
 from .connections import ServerContext
 from .fetches import stream_file
+from .flood import TokenBucket
 from .log import log
 from .uploads import UploadFailed, Uploads
 
@@ -73,6 +75,7 @@ class ClientProtocol(asyncio.Protocol):
         self._uploads = Uploads(ctx.storage)
         self._session_over = False
         self._heartbeat: Heartbeat | None = None
+        self._flood: TokenBucket | None = None
         self._heartbeat_timer: asyncio.TimerHandle | None = None
         self._login_timer: asyncio.TimerHandle | None = None
         self._handlers: dict[type[Event], Callable[[Any], None]] = {
@@ -122,8 +125,6 @@ class ClientProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.closed:
             return
-        if self._heartbeat is not None:
-            self._heartbeat.activity(asyncio.get_running_loop().time())
         try:
             self.conn.receive_data(data)
         except LocalProtocolError as exc:
@@ -161,6 +162,7 @@ class ClientProtocol(asyncio.Protocol):
     # -- events in ---------------------------------------------------------------
 
     def _process(self) -> None:
+        alive = False
         while not self._events_paused and not self.closed:
             try:
                 event = self.conn.next_event()
@@ -168,13 +170,18 @@ class ClientProtocol(asyncio.Protocol):
                 self._fail(exc.code, exc.message, reason=f"protocol error ({exc.code})")
                 return
             if not isinstance(event, Event):
-                return  # NEED_DATA
+                break  # NEED_DATA
+            alive = True
             try:
                 self._handlers[type(event)](event)
             except Exception:
                 log.exception("internal error handling %s from %r", type(event).__name__, self)
                 self._fail(ErrorCode.SERVER_ERROR, "internal server error", reason="server error")
                 return
+        # Only whole frames are signs of life: a peer trickling one frame a
+        # byte at a time (a slow loris) still times out.
+        if alive and self._heartbeat is not None:
+            self._heartbeat.activity(asyncio.get_running_loop().time())
 
     def _on_hello(self, event: Hello) -> None:
         self.queue(self.conn.hello(SOFTWARE))
@@ -218,6 +225,9 @@ class ClientProtocol(asyncio.Protocol):
         self._close()
 
     def _on_chat(self, event: SendChat) -> None:
+        if self._flood is not None and not self._flood.take(asyncio.get_running_loop().time()):
+            self.queue(ChatRejected(event.client_id, RejectReason.RATE_LIMITED, "slow down"))
+            return
         self.hub.submit_chat(self, event)
 
     def _on_file_offer(self, event: FileOffer) -> None:
@@ -277,6 +287,8 @@ class ClientProtocol(asyncio.Protocol):
             config.heartbeat_interval, config.heartbeat_timeout, loop.time()
         )
         self._arm_heartbeat()
+        if config.flood_rate > 0:
+            self._flood = TokenBucket(config.flood_rate, config.flood_burst, loop.time())
         if replay_after >= self.hub.last_seq:
             self.live = True
         else:

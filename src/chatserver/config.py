@@ -44,10 +44,15 @@ class ServerConfig:
     output_buffer_limit: int = attrs.field(default=4 * MIB, validator=_positive)
     #: Seconds after which a deactivated user counts as left (None: never).
     deactivated_grace: float | None = None
-    #: Failed logins allowed per user name / per address within the window.
+    #: Failed logins allowed per user name from one address / per address,
+    #: within the window (so guessing one ID does not lock its owner out).
     max_failed_logins_per_user: int = 5
     max_failed_logins_per_address: int = 20
     failed_login_window: float = 60.0
+    #: Chat messages a second per user, with bursts of ``flood_burst``;
+    #: more are refused as ``rate-limited`` (0: no limit).
+    flood_rate: float = 20.0
+    flood_burst: int = 50
     #: scrypt cost for new password hashes (stored with each hash).
     scrypt_n: int = 2**14
     #: History rows read per step while replaying missed messages.

@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 MAX_BATCH = 4096
 
 
+def _user_at(name: str, address: str) -> str:
+    return f"{name}@{address}"
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -90,22 +94,22 @@ class Hub:
             self._logging_in.discard(name)
         if account is None:
             now = asyncio.get_running_loop().time()
-            self._failed_by_user.record(name, now)
+            self._failed_by_user.record(_user_at(name, client.address), now)
             self._failed_by_address.record(client.address, now)
             self._reject(client, name, LoginRejectReason.BAD_PASSWORD)
             return
         if client.closed:
             return
-        self._failed_by_user.forget(name)
+        self._failed_by_user.forget(_user_at(name, client.address))
         self._admit(client, account, new_account, login.last_seen_seq)
 
     def _refusal(self, name: str, address: str) -> LoginRejectReason | None:
         if username_problem(name) is not None:
             return LoginRejectReason.INVALID_NAME
         now = asyncio.get_running_loop().time()
-        if self._failed_by_user.blocked(name, now) or self._failed_by_address.blocked(
-            address, now
-        ):
+        if self._failed_by_user.blocked(
+            _user_at(name, address), now
+        ) or self._failed_by_address.blocked(address, now):
             return LoginRejectReason.RATE_LIMITED
         if name in self.sessions or name in self._logging_in:
             return LoginRejectReason.ALREADY_ACTIVE

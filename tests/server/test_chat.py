@@ -4,9 +4,10 @@ commit before delivery, and replay of everything a returning user missed."""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from chatproto import ChatMessage, ChatRejected, LoginAccepted, SendChat
-from support import RawClient, RunningServer, presence_of
+from support import RawClient, RunningServer, presence_of, running_server
 
 
 def chats(client: RawClient) -> list[ChatMessage]:
@@ -131,3 +132,28 @@ def test_new_account_gets_nothing_from_before_it_existed(server: RunningServer) 
     alice.send(SendChat("after newbie"))
     assert newbie.wait_for(ChatMessage).text == "after newbie"
     assert [m.text for m in chats(newbie)] == ["after newbie"]
+
+
+def test_a_flood_is_refused_as_rate_limited_and_others_are_not_held_up(
+    tmp_path: Path,
+) -> None:
+    with running_server(tmp_path / "d", flood_rate=10, flood_burst=20) as server:
+        flooder = RawClient.login_as(server, "flooder")
+        calm = RawClient.login_as(server, "calm")
+        for i in range(200):
+            flooder.send(SendChat(f"spam {i}", client_id=i))
+        calm.send(SendChat("hello", client_id=1))
+        calm.wait_for(lambda e: isinstance(e, ChatMessage) and e.sender == "calm")
+        rejected = flooder.wait_for(ChatRejected)
+        assert rejected.reason == "rate-limited"
+        spam_before = [e for e in calm.received if isinstance(e, ChatMessage)][:-1]
+        assert len(spam_before) <= 40  # the burst and what the rate allowed, not 200
+        # Every message got exactly one answer: delivered or refused.
+        answers = {rejected.client_id}
+        while len(answers) < 200:
+            event = flooder.wait_for(
+                lambda e: isinstance(e, ChatRejected)
+                or (isinstance(e, ChatMessage) and e.sender == "flooder")
+            )
+            answers.add(event.client_id)
+        assert answers == set(range(200))

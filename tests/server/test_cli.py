@@ -127,7 +127,7 @@ def test_wrong_password_is_logged(server_proc: ServerProcess) -> None:
 
 def test_everything_survives_sigkill_and_restart(tmp_path: Path) -> None:
     data_dir = tmp_path / "d"
-    with server_process(data_dir) as server:
+    with server_process(data_dir, "--flood-rate", "0") as server:
         alice = RawClient.login_as(server, "alice", "pw-a")
         RawClient.login_as(server, "bob", "pw-b").goodbye()
         for i in range(200):

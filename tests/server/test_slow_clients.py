@@ -79,7 +79,7 @@ def test_client_that_stops_reading_is_dropped_and_others_keep_receiving(
     tmp_path: Path,
 ) -> None:
     limit = 256 * 1024
-    with running_server(tmp_path / "d", output_buffer_limit=limit) as server:
+    with running_server(tmp_path / "d", output_buffer_limit=limit, flood_rate=0) as server:
         alice = RawClient.login_as(server, "alice")
         bob = RawClient.login_as(server, "bob")
         stuck = _stuck_socket(server.address)
@@ -107,7 +107,7 @@ def test_client_that_stops_reading_is_dropped_and_others_keep_receiving(
 
 def test_fetch_interleaves_cleanly_with_chat(tmp_path: Path) -> None:
     """One writer per socket: file chunks and chat frames never interleave badly."""
-    with running_server(tmp_path / "d") as server:
+    with running_server(tmp_path / "d", flood_rate=0) as server:
         alice = RawClient.login_as(server, "alice")
         bob = RawClient.login_as(server, "bob")
         data = os.urandom(3 * 1024 * 1024)
