@@ -19,6 +19,8 @@ from chatproto.files import unique_name
 from chatproto.limits import DEFAULT_CHUNK_SIZE, MAX_FILENAME_BYTES
 
 SETTINGS = settings(max_examples=80, deadline=None)
+#: Windows device names, with or without an extension (written independently of files.py).
+RESERVED = re.compile(r"(?i)(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?\Z")
 
 # -- iter_chunks -------------------------------------------------------------------
 
@@ -155,6 +157,13 @@ def test_no_drive_letter_appears_once_leading_dots_are_gone(name: str) -> None:
     assert _is_safe(safe)
 
 
+@pytest.mark.parametrize("name", [".con", "..CON.txt", "x/..lpt1", ". aux.txt"])
+def test_no_reserved_device_name_appears_once_leading_dots_are_gone(name: str) -> None:
+    safe = sanitize_filename(name)
+    assert not RESERVED.match(safe.strip()), safe
+    assert safe == safe.strip(), "no leading or trailing spaces"
+
+
 def test_very_long_korean_names_keep_their_extension_within_255_bytes() -> None:
     name = "가" * 200 + ".txt"
     safe = sanitize_filename(name)
@@ -174,6 +183,7 @@ def _is_safe(safe: str) -> bool:
         and len(safe.encode("utf-8")) <= MAX_FILENAME_BYTES
         and not any(ord(ch) < 32 or ord(ch) == 127 for ch in safe)
         and not re.match(r"[A-Za-z]:", safe)  # C:x.txt would escape a folder on Windows
+        and not RESERVED.match(safe)
         and posixpath.dirname(posixpath.join("/home/u/Downloads", safe)) == "/home/u/Downloads"
     )
 
