@@ -45,7 +45,7 @@ _VARIABLE_TEXT = {
     "message": "UTF-8 text for humans, 0..{max} bytes",
     "password": "UTF-8 text, 1..{max} bytes",
     "filename": "UTF-8 text without NUL, 1..{max} bytes",
-    "text": "UTF-8 text, 0..{max} bytes (or the receiver's lower `max_text_bytes`)",
+    "text": "UTF-8 text, 0..{max} bytes",
     "participants": "participant entries (see *Participant list*), 0..{max} bytes",
 }
 _PREFIX_NAME = {"B": "u8", "H": "u16", "I": "u32"}
@@ -131,7 +131,7 @@ _LIMIT_TEXT = {
     "MAX_USERNAME_CHARS": "user name, in characters (code points)",
     "MAX_USERNAME_BYTES": "user name, in UTF-8 bytes",
     "MAX_PASSWORD_BYTES": "password, in UTF-8 bytes",
-    "MAX_TEXT_BYTES": "chat text, in UTF-8 bytes (a receiver may configure less)",
+    "MAX_TEXT_BYTES": "chat text, in UTF-8 bytes (the same for every peer)",
     "MAX_MESSAGE_BYTES": "human message in Goodbye, Error and rejections, in UTF-8 bytes",
     "MAX_FILENAME_BYTES": "file name, in UTF-8 bytes",
     "MAX_SOFTWARE_BYTES": "software name in Hello, in UTF-8 bytes",
