@@ -120,6 +120,8 @@ def main() -> int:
     ))
     print(f"one commit per message (same pragmas, no server): {single:,.0f} messages/s")
     print(f"latency while saturated: p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms")
+    if result["refused"]:
+        print(f"the server refused {result['refused']} messages: {', '.join(result['refusals'])}")
     print(f"lost messages: {result['lost'] + missing}")
     print(f"command: {report.command_line()}")
     return 1 if result["lost"] or missing else 0

@@ -156,6 +156,10 @@ def main() -> int:
         print("\nchat-server / ngircd")
         print(report.table(("N", "mode", "deliveries/s", "CPU s/M", "p99", "peak RSS"), ratios))
     lost = sum(r["lost"] for r in results)
+    refused = sum(r["refused"] for r in results)
+    reasons = sorted({reason for r in results for reason in r["refusals"]})
+    if refused:
+        print(f"\nthe server refused {refused} messages: {', '.join(reasons)}")
     print(f"\nlost messages: {lost}")
     print(f"command: {report.command_line()}")
     return 1 if lost else 0

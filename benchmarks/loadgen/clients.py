@@ -17,6 +17,7 @@ import time
 from chatproto import (
     NEED_DATA,
     ChatMessage,
+    ChatRejected,
     ClientConnection,
     ConnectionClosed,
     Error,
@@ -38,7 +39,7 @@ _CHAT_CODE = LAYOUT_BY_CLASS[ChatMessage].type_code
 _LAYOUTS = {layout.type_code: layout for layout in LAYOUT_BY_CLASS.values()}
 _SPECIAL_CODES = frozenset(
     LAYOUT_BY_CLASS[cls].type_code
-    for cls in (Ping, Error, Goodbye, LoginAccepted, LoginRejected)
+    for cls in (Ping, Error, Goodbye, LoginAccepted, LoginRejected, ChatRejected)
 )
 #: ``Login.last_seen_seq`` that asks for no replay of older history.
 NO_REPLAY = 2**63 - 1
@@ -74,6 +75,8 @@ class BenchClient:
         self.ready = False
         self.failure: str | None = None
         self.outbox = bytearray()  # bytes the socket did not take yet
+        self.refused = 0  # chat messages the server refused (ChatRejected)
+        self.refusal = ""
 
     def greeting(self) -> bytes:
         """The first bytes to send once connected."""
@@ -200,7 +203,10 @@ class ChatClient(BenchClient):
             self.ready = True  # its participant list is not needed: skip decoding it
             return
         event = layout.decode(payload)
-        if isinstance(event, LoginRejected):
+        if isinstance(event, ChatRejected):
+            self.refused += 1
+            self.refusal = f"{event.reason}: {event.message}"
+        elif isinstance(event, LoginRejected):
             self.failure = f"login refused: {event.reason} {event.message}"
         elif isinstance(event, Ping):
             self.write(self.conn.send(Pong(event.nonce)))
@@ -214,6 +220,9 @@ class ChatClient(BenchClient):
         while (event := conn.next_event()) is not NEED_DATA:
             if type(event) is ChatMessage:
                 stamps.append(event.text[:20].encode())
+            elif isinstance(event, ChatRejected):
+                self.refused += 1
+                self.refusal = f"{event.reason}: {event.message}"
             elif isinstance(event, Ping):
                 self.write(conn.send(Pong(event.nonce)))
             elif isinstance(event, Error | Goodbye | ConnectionClosed):

@@ -205,6 +205,7 @@ class Traffic:
         self.by_fd: dict[int, BenchClient] = {}
         for client in self.clients:
             assert client.sock is not None
+            client.refused, client.refusal = 0, ""
             client.start_counting()
             client.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
             self.by_fd[client.sock.fileno()] = client
@@ -359,6 +360,8 @@ class Traffic:
         cpu = time.process_time() - self.cpu_start
         elapsed = max(1, self.last_delivery - self.first_send) / 1e9
         lost = sum(max(0, self.expected_each - got) for got in self.received)
+        refused = sum(client.refused for client in self.clients)
+        reasons = sorted({client.refusal for client in self.clients if client.refusal})
         extra = sum(max(0, got - self.expected_each) for got in self.received)
         ordered = sorted(self.latencies())
 
@@ -375,6 +378,8 @@ class Traffic:
             "deliveries": self.received_total,
             "expected": self.expected,
             "lost": lost,
+            "refused": refused,
+            "refusals": reasons,
             "duplicates": extra,
             "seconds": elapsed,
             "deliveries_per_s": self.received_total / elapsed,

@@ -156,15 +156,17 @@ def chat_server(
     """
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as data_dir:
         if config is None:
-            # Plain TCP, like the IRC reference: TLS's cost is not measured here.
+            # Plain TCP and no flood limit, like the IRC reference's settings:
+            # TLS's cost is not measured here, and a benchmark floods by design.
             command = [
                 *chat_server_command(),
                 "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir, "--no-tls",
-                *extra_args,
+                "--flood-rate", "0", *extra_args,
             ]
         else:
             settings = {
                 **config, "host": "127.0.0.1", "port": 0, "data_dir": data_dir, "tls": False,
+                "flood_rate": 0.0,
             }
             runner = str(Path(__file__).with_name("serve.py"))
             command = [sys.executable, runner, json.dumps(settings)]
