@@ -19,6 +19,7 @@ from chatproto.session import (
     Progress,
     Session,
 )
+from support import running_server
 
 TIMEOUT = 10.0
 
@@ -58,8 +59,9 @@ def test_blocking_chat_and_events(server) -> None:
     assert not frog.connected
 
 
-def test_calls_from_many_threads_do_not_interleave(server) -> None:
-    with Session.connect(server.host, server.port, "frog", "pw") as frog:
+def test_calls_from_many_threads_do_not_interleave(tmp_path: Path) -> None:
+    with running_server(tmp_path / "data", flood_rate=0) as server, \
+         Session.connect(server.host, server.port, "frog", "pw") as frog:
         results: list[ChatMessage] = []
         lock = threading.Lock()
 

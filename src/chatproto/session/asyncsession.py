@@ -94,10 +94,11 @@ class AsyncSession(SessionCore):
         server's delivery of it; ``MessageRefused`` when refused."""
         client_id = next(self._client_ids)
         waiter: asyncio.Future[ev.ChatMessage] = self._loop.create_future()
-        self._chats[client_id] = waiter
+        chat = ev.SendChat(text, to, client_id)
+        self._chats[client_id] = (chat, waiter)
         try:
             try:
-                self._send(ev.SendChat(text, to, client_id))
+                self._send(chat)
             except LocalProtocolError as exc:
                 raise MessageRefused(f"message not sent: {exc}", "invalid-message") from None
             await self._drain()
@@ -142,9 +143,11 @@ class AsyncSession(SessionCore):
         to: str | None,
         progress: ProgressCallback | None,
     ) -> ev.FileAvailable:
-        name = sanitize_filename(path.name)
+        offer = ev.FileOffer(upload_id, sanitize_filename(path.name), size, digest, to)
+        name = offer.name
+        waiter.offer = offer
         try:
-            self._send(ev.FileOffer(upload_id, name, size, digest, to))
+            self._send(offer)
         except LocalProtocolError as exc:
             raise FileRefused(f"{name}: not sent: {exc}", "invalid-file") from None
         await self._drain()

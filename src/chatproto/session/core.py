@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import secrets
 from collections import deque
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -75,9 +76,11 @@ class SessionCore:
         self._abort_reason: tuple[str, str] | None = None
         self._server_goodbye: ev.Goodbye | None = None
         self._server_error: ev.Error | None = None
-        self._client_ids = itertools.count(1)
-        self._upload_ids = itertools.count(1)
-        self._chats: dict[int, asyncio.Future[ev.ChatMessage]] = {}
+        # History replays carry the client and upload ids of earlier sessions:
+        # random starting points, and matching on content, keep them apart.
+        self._client_ids = itertools.count(secrets.randbelow(2**31) + 1)
+        self._upload_ids = itertools.count(secrets.randbelow(2**31) + 1)
+        self._chats: dict[int, tuple[ev.SendChat, asyncio.Future[ev.ChatMessage]]] = {}
         self._uploads: dict[int, UploadWaiter] = {}
         self._fetches: dict[int, FetchSink] = {}
         self._upload_slots = asyncio.Semaphore(MAX_OPEN_UPLOADS)
@@ -166,9 +169,12 @@ class SessionCore:
                     self._send(ev.Pong(event.nonce))
         elif isinstance(event, ev.ChatMessage):
             self.last_seq = max(self.last_seq, event.seq)
-            waiter = self._chats.get(event.client_id) if event.sender == self.username else None
-            if waiter is not None and not waiter.done():
-                waiter.set_result(event)
+            pending = self._chats.get(event.client_id) if event.sender == self.username else None
+            if pending is not None:
+                sent, waiter = pending
+                same = (sent.text, sent.recipient) == (event.text, event.recipient)
+                if same and not waiter.done():
+                    waiter.set_result(event)
             await self._deliver(event)
         elif isinstance(event, ev.Presence):
             self._track_presence(event)
@@ -176,7 +182,7 @@ class SessionCore:
         elif isinstance(event, ev.FileAvailable):
             self.last_seq = max(self.last_seq, event.seq)
             upload = self._uploads.get(event.upload_id) if event.sender == self.username else None
-            if upload is not None and not upload.available.done():
+            if upload is not None and upload.matches(event) and not upload.available.done():
                 upload.available.set_result(event)
             await self._deliver(event)
         elif isinstance(event, ev.FileChunk | ev.FileEnd | ev.FetchRejected):
@@ -200,7 +206,7 @@ class SessionCore:
 
     def _route_reply(self, event: ev.ChatRejected | ev.FileAccepted | ev.FileRejected) -> None:
         if isinstance(event, ev.ChatRejected):
-            chat = self._chats.get(event.client_id)
+            _, chat = self._chats.get(event.client_id, (None, None))
             if chat is not None and not chat.done():
                 chat.set_exception(
                     MessageRefused(f"message refused: {_reason(event)}", event.reason)
@@ -282,7 +288,7 @@ class SessionCore:
             return
         self._final = self._disconnection()
         lost = ConnectionLost(self._lost_message())
-        for chat in self._chats.values():
+        for _, chat in self._chats.values():
             if not chat.done():
                 chat.set_exception(lost)
         for upload in self._uploads.values():

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from ..events import FileAvailable
+from ..events import FileAvailable, FileOffer
 from ..files import Reassembler, ReassemblyError
 from .errors import FileRefused
 
@@ -24,6 +24,15 @@ class UploadWaiter:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.accepted: asyncio.Future[None] = loop.create_future()
         self.available: asyncio.Future[FileAvailable] = loop.create_future()
+        self.offer: FileOffer | None = None
+
+    def matches(self, announcement: FileAvailable) -> bool:
+        """Is this the announcement of our upload (not a replayed older one)?
+        The name is left out: a server may clean it up."""
+        offer = self.offer
+        return offer is not None and (offer.size, offer.sha256, offer.recipient) == (
+            announcement.size, announcement.sha256, announcement.recipient
+        )
 
     def reject(self, error: BaseException) -> None:
         for future in (self.accepted, self.available):
