@@ -50,3 +50,22 @@ def test_time_bot_answers(server_proc, home: Path) -> None:
         if bot.poll() is None:
             bot.kill()
         bot.communicate(timeout=20)  # reaps it and closes its pipes
+
+
+def test_the_documented_bot_is_the_tested_bot() -> None:
+    code = BOT.read_text(encoding="utf-8")
+    body = code.split("\n", 2)[2].lstrip("\n")  # without the docstring line
+    guide = (BOT.parents[1] / "docs" / "client.md").read_text(encoding="utf-8")
+    assert f"```python\n{body}```" in guide
+
+
+def test_the_bot_reports_an_unreachable_server_in_one_line(home: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = subprocess.run([sys.executable, str(BOT), "127.0.0.1", str(port), "timebot", "pw"],
+                            capture_output=True, text=True, env=cli_env(home), timeout=20)
+    assert result.returncode == 1
+    assert result.stderr.startswith("time bot: cannot reach") and result.stderr.count("\n") == 1
