@@ -14,7 +14,7 @@ from chatproto.wire import encode_event
 from .strategies import any_event, server_broadcasts, splits
 from .support import decode_frame, feed, greeted_pair, login_reply
 
-SETTINGS = settings(max_examples=40, deadline=None,
+SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -59,7 +59,7 @@ def test_end_of_stream_after_any_split_is_a_clean_close(events: list[ev.Event],
     assert received == [*expected, ev.ConnectionClosed(clean=True)]
 
 
-@given(st.lists(any_event, min_size=1, max_size=12), st.data())
+@given(st.lists(any_event, min_size=1, max_size=6), st.data())
 @SETTINGS
 def test_the_frame_splitter_alone_is_split_independent(events: list[ev.Event],
                                                        data: st.DataObject) -> None:
