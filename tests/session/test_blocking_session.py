@@ -12,6 +12,7 @@ import pytest
 
 from chatproto import ChatMessage, FileAvailable, Presence
 from chatproto.session import (
+    ConnectionLost,
     Disconnected,
     FileRefused,
     LoginRefused,
@@ -116,3 +117,22 @@ def test_blocking_connect_errors(server) -> None:
             Session.connect(server.host, server.port, "frog", "nope")
     # No session thread is left behind by failed connects.
     assert not [t for t in threading.enumerate() if t.name == "chat-session"]
+
+
+def test_a_dead_server_reaches_the_queue_as_disconnected(server_proc) -> None:
+    with Session.connect(server_proc.host, server_proc.port, "frog", "pw") as frog:
+        take(frog.events, Presence)
+        server_proc.proc.kill()
+        final = _final(frog.events)
+        assert not final.by_us and not final.clean
+        assert not frog.connected
+        failed = frog.send_chat_async("anyone?")
+        assert isinstance(failed.exception(TIMEOUT), ConnectionLost)
+
+
+def _final(events: queue.Queue) -> Disconnected:
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        event = events.get(timeout=max(deadline - time.monotonic(), 0.001))
+        if isinstance(event, Disconnected):
+            return event
