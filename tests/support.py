@@ -378,8 +378,17 @@ class RawClient:
 
     # -- ending ------------------------------------------------------------------------
 
-    def goodbye(self) -> None:
+    def goodbye(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Leave normally: Goodbye, then read until the server closes.
+
+        Closing a socket that still holds unread data makes the kernel send
+        a reset, which may overtake the Goodbye: a real client drains first."""
         self.send(Goodbye("bye"))
+        with suppress(OSError):
+            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.settimeout(timeout)
+            while self.sock.recv(262_144):
+                pass
         self.sock.close()
 
     def close(self) -> None:

@@ -141,7 +141,7 @@ class ClientProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.live = False
-        reason = f"connection reset ({exc})" if exc else "connection closed without goodbye"
+        reason = "connection reset" if exc else "connection closed without goodbye"
         self._end_session(left=False, reason=reason)
         for timer in (self._login_timer, self._heartbeat_timer):
             if timer is not None:

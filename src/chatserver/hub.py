@@ -40,8 +40,21 @@ if TYPE_CHECKING:
     from .client import ClientProtocol
 
 
-#: Most chat messages committed in one transaction (one loop turn).
+#: Most chat messages (and characters of text) committed in one transaction,
+#: that is in one loop turn: bounds the loop's pause and each connection's
+#: output per turn.
 MAX_BATCH = 4096
+MAX_BATCH_CHARS = 1_048_576
+
+
+def _batch_end(chats: list[tuple[SendChat, str]]) -> int:
+    """How many of the pending ``chats`` go into this turn's batch."""
+    chars = 0
+    for index, (chat, _) in enumerate(chats[:MAX_BATCH]):
+        chars += len(chat.text)
+        if chars > MAX_BATCH_CHARS:
+            return max(index, 1)
+    return min(len(chats), MAX_BATCH)
 
 
 def _user_at(name: str, address: str) -> str:
@@ -218,7 +231,8 @@ class Hub:
     def flush(self) -> None:
         """Commit everything pending in one transaction, then deliver it."""
         self._flush_scheduled = False
-        chats, self._chats = self._chats[:MAX_BATCH], self._chats[MAX_BATCH:]
+        cut = _batch_end(self._chats)
+        chats, self._chats = self._chats[:cut], self._chats[cut:]
         if self._chats:  # the rest next turn, so one flood cannot hold the loop long
             self._schedule_flush()
         files, self._files = self._files, []

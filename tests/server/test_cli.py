@@ -100,16 +100,20 @@ def test_log_lines_follow_the_original(server_proc: ServerProcess) -> None:
     bob.close()
     alice.wait_for(presence_of("bob", "deactivated"))
     bob = RawClient.login_as(server_proc, "bob", "bob-secret-pw")
+    carol = RawClient.login_as(server_proc, "carol")
+    carol.reset()
+    alice.wait_for(presence_of("carol", "deactivated"))
     assert isinstance(RawClient(server_proc.address).login("bob", "wrong-guess-pw"), LoginRejected)
     upload(alice, b"top secret file content", "f.txt")
     bob.goodbye()
     alice.wait_for(presence_of("bob", "left"))
-    server_proc.wait_for_line(r"bob left \(1 participant\)")
+    server_proc.wait_for_line(r"bob left \(2 participants\)")
     for pattern in [
         r"alice joined \(1 participant\)",
         r"bob joined \(2 participants\)",
         r"bob deactivated: connection closed without goodbye \(2 participants\)",
         r"bob rejoined \(2 participants\)",
+        r"carol deactivated: connection reset \(3 participants\)",
         r"login refused for bob from 127\.0\.0\.1: already-active",
         r"alice uploaded 'f\.txt' \(23 bytes\)",
     ]:
