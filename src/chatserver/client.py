@@ -331,6 +331,14 @@ class ClientProtocol(asyncio.Protocol):
 
     def _login_too_late(self) -> None:
         self._login_timer = None
+        if self._events_paused and not self.closed:
+            # A login is being checked (its hash may wait behind many others):
+            # the peer did its part in time.
+            loop = asyncio.get_running_loop()
+            self._login_timer = loop.call_later(
+                self.ctx.config.login_timeout, self._login_too_late
+            )
+            return
         if self.username is None and not self.closed:
             log.info("connection from %s closed: no login in time", self.address)
             self._fail(ErrorCode.TIMEOUT, "no login in time")

@@ -29,6 +29,7 @@ from chatproto import (
     prepare,
     username_problem,
 )
+from chatproto.limits import MAX_PARTICIPANTS
 
 from .accounts import FailureLimiter, hash_password, verify_password
 from .config import ServerConfig
@@ -126,6 +127,8 @@ class Hub:
             return LoginRejectReason.RATE_LIMITED
         if name in self.sessions or name in self._logging_in:
             return LoginRejectReason.ALREADY_ACTIVE
+        if name not in self.participants and len(self.participants) >= MAX_PARTICIPANTS:
+            return LoginRejectReason.SERVER_FULL  # the participant list would not fit a frame
         return None
 
     async def _authenticate(self, name: str, password: str) -> tuple[Account | None, bool]:
@@ -148,6 +151,7 @@ class Hub:
             LoginRejectReason.BAD_PASSWORD: "wrong password",
             LoginRejectReason.INVALID_NAME: "invalid user name",
             LoginRejectReason.RATE_LIMITED: "too many failed logins, try again later",
+            LoginRejectReason.SERVER_FULL: "the server has too many participants",
         }
         client.login_refused(LoginRejected(reason.value, messages.get(reason, "")))
 

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from chatproto import (
+    Login,
     LoginAccepted,
     LoginRejected,
     Participant,
@@ -194,3 +195,15 @@ def test_presence_events_are_in_order_for_each_user(server: RunningServer) -> No
     ]
     assert states == ["joined", "deactivated", "rejoined", "deactivated", "rejoined",
                       "deactivated"]
+
+
+def test_a_login_still_being_checked_is_not_timed_out(tmp_path: Path) -> None:
+    """The login timeout is for silent peers: a password hash that takes
+    longer than it (a costly hash, many logins queued) must not cut the peer."""
+    with running_server(tmp_path / "d", scrypt_n=2**16, login_timeout=0.1) as server:
+        client = RawClient(server.address)
+        client.send(client.conn.hello("fast-typist"))
+        client.send(Login("patient", "pw"))
+        # Hello then Login within the timeout; the verdict comes later.
+        reply = client.wait_for((LoginAccepted, LoginRejected))
+        assert isinstance(reply, LoginAccepted)
