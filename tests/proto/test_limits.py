@@ -1,0 +1,117 @@
+"""Every field at its limit passes, one byte more is refused, and the per-type frame
+limits computed from the layout table match what the largest valid events need."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chatproto import ErrorCode, LocalProtocolError, RemoteProtocolError, encode_event, wire
+from chatproto import events as ev
+from chatproto.buffer import ReceiveBuffer
+from chatproto.limits import (
+    DEFAULT_MAX_FRAME_SIZE,
+    HEADER_SIZE,
+    MAX_USERNAME_BYTES,
+    MAX_USERNAME_CHARS,
+)
+
+from .support import decode_frame
+
+LONGEST_NAME = "\U00020000" * MAX_USERNAME_CHARS  # a CJK letter of 4 UTF-8 bytes, 32 times
+assert len(LONGEST_NAME.encode()) == MAX_USERNAME_BYTES
+
+
+def _largest(kind: wire.Kind, extra: int = 0) -> Any:
+    """The largest valid value of ``kind`` (``extra`` bytes more, to break the limit)."""
+    if kind in (wire.NAME, wire.OPTIONAL_NAME):
+        return LONGEST_NAME + "a" * extra
+    if kind is wire.TOKEN:
+        return "a" * (kind.max_bytes + extra)
+    if kind is wire.PARTICIPANTS:
+        return (ev.Participant(LONGEST_NAME),)
+    if kind is wire.DATA:
+        return bytes(1000)
+    if kind is wire.BOOL:
+        return True
+    if kind is wire.PRESENCE:
+        return ev.PresenceState.REJOINED
+    if kind is wire.SHA256:
+        return b"\xff" * 32
+    if not kind.variable:
+        return 2 ** (8 * wire.struct.calcsize("!" + kind.struct_code)) - 1
+    # Text kinds: fill with a 3-byte character, topped up with ASCII, to the byte.
+    three, rest = divmod(kind.max_bytes + extra, 3)
+    return "가" * three + "a" * rest
+
+
+def largest_event(layout: wire.Layout, grow: str | None = None) -> ev.Event:
+    values = {name: _largest(kind, 1 if name == grow else 0) for name, kind in layout.fields}
+    return layout.event_class(**values)
+
+
+BOUNDED = [lay for lay in wire.LAYOUTS if lay.event_class is not ev.LoginAccepted]
+
+
+@pytest.mark.parametrize("layout", BOUNDED, ids=lambda lay: lay.event_class.__name__)
+def test_the_largest_event_is_exactly_the_type_limit_and_passes(layout: wire.Layout) -> None:
+    event = largest_event(layout)
+    frame = encode_event(event)
+    if not layout.trailing_data:
+        assert len(frame) - HEADER_SIZE == layout.max_payload
+    buffer = ReceiveBuffer(DEFAULT_MAX_FRAME_SIZE, max_buffered=len(frame))
+    buffer.feed(frame)
+    assert buffer.next_frame() is not None  # the header check lets it through
+    assert decode_frame(frame) == event
+
+
+VARIABLE_FIELDS = [
+    (lay, name)
+    for lay in BOUNDED
+    for name, kind in lay.variable
+    if kind not in (wire.PARTICIPANTS,)
+]
+
+
+@pytest.mark.parametrize(
+    ("layout", "field"),
+    VARIABLE_FIELDS,
+    ids=[f"{lay.event_class.__name__}.{name}" for lay, name in VARIABLE_FIELDS],
+)
+def test_one_byte_over_a_field_limit_is_refused_both_ways(layout: wire.Layout, field: str) -> None:
+    with pytest.raises(LocalProtocolError):
+        encode_event(largest_event(layout, grow=field))
+    # Forge the same frame by hand: the receiver refuses it.
+    good = largest_event(layout)
+    index = [name for name, _ in layout.variable].index(field)
+    raw = [_raw(getattr(good, name), kind) for name, kind in layout.variable]
+    raw[index] += b"a"
+    fixed = [_fixed(getattr(good, name), kind) for name, kind in layout.fixed]
+    payload = layout.struct.pack(*fixed, *map(len, raw)) + b"".join(raw)
+    with pytest.raises(RemoteProtocolError) as info:
+        layout.decode(payload)
+    assert info.value.code in (ErrorCode.INVALID_FIELD, ErrorCode.MALFORMED)
+
+
+def _raw(value: Any, kind: wire.Kind) -> bytes:
+    assert kind.to_bytes is not None
+    return kind.to_bytes(value)
+
+
+def _fixed(value: Any, kind: wire.Kind) -> Any:
+    if kind is wire.BOOL:
+        return int(value)
+    if kind is wire.PRESENCE:
+        return 4
+    return value
+
+
+def test_an_over_long_participant_entry_is_refused() -> None:
+    layout = wire.LAYOUT_BY_CLASS[ev.LoginAccepted]
+    name = "a" * 33
+    entries = bytes((1, len(name))) + name.encode()
+    payload = layout.struct.pack(0, 0, 0, 3, len(entries)) + b"bob" + entries
+    with pytest.raises(RemoteProtocolError) as info:
+        layout.decode(payload)
+    assert info.value.code == ErrorCode.INVALID_FIELD
