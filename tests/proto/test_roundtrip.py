@@ -133,3 +133,33 @@ def test_what_the_reference_encoder_accepts_is_sent(event: ev.Event) -> None:
     layout = LAYOUT_BY_CLASS[type(event)]
     assert encode_event(event) == layout._encode(event, 16_384)
     assert decode_frame(encode_event(event)) == event
+
+
+# -- fan-out: one encode, many connections --------------------------------------------
+
+
+def test_a_prepared_event_gives_the_same_bytes_to_every_connection() -> None:
+    pairs = [logged_in_pair(name) for name in ("alice", "bob", "개구리")]
+    prepared = prepare(ev.ChatMessage(7, 0, 1, "alice", None, "안녕 everyone"))
+    sent = [server.send(prepared) for _, server in pairs]
+    assert all(data is prepared.data for data in sent)  # encoded once, not per recipient
+    for client, _ in pairs:
+        client.receive_data(prepared.data)
+        assert client.next_event() == prepared.event
+
+
+def test_a_prepared_event_still_obeys_each_connections_state() -> None:
+    from chatproto import ServerConnection, State
+
+    _, ready = logged_in_pair()
+    not_logged_in = ServerConnection()
+    prepared = prepare(ev.Presence("bob", ev.PresenceState.JOINED, 2))
+    with pytest.raises(LocalProtocolError):
+        not_logged_in.send(prepared)
+    assert not_logged_in.our_state is State.ERROR
+    assert ready.send(prepared) == prepared.data and ready.our_state is State.ACTIVE
+
+
+def test_prepare_refuses_an_invalid_event_at_once() -> None:
+    with pytest.raises(LocalProtocolError):
+        prepare(ev.ChatMessage(1, 0, 0, "no spaces allowed", None, "x"))
