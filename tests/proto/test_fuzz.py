@@ -187,6 +187,21 @@ def test_fast_and_reference_decoders_agree_on_mutated_payloads(event: ev.Event,
         assert layout.decode(payload) == reference
 
 
+@given(st.sampled_from(LAYOUTS), st.binary(max_size=300))
+@SETTINGS
+def test_fast_and_reference_decoders_agree_on_random_payloads(layout: Layout,
+                                                              payload: bytes) -> None:
+    try:
+        reference: ev.Event | None = layout._decode(payload, 16_384)
+    except Exception:
+        reference = None
+    try:
+        fast: ev.Event | None = layout.fast_decode(payload, 16_384)
+    except Exception:
+        fast = None
+    assert fast == reference
+
+
 # -- limits are checked at header time -------------------------------------------------
 
 

@@ -115,3 +115,32 @@ def test_an_over_long_participant_entry_is_refused() -> None:
     with pytest.raises(RemoteProtocolError) as info:
         layout.decode(payload)
     assert info.value.code == ErrorCode.INVALID_FIELD
+
+
+# -- the error codes the document promises ----------------------------------------------
+
+_CHAT = encode_event(ev.SendChat("hi"))[HEADER_SIZE:]
+_ACCEPTED = encode_event(ev.LoginAccepted("bob", False, False, 0))[HEADER_SIZE:]
+_PRESENCE = encode_event(ev.Presence("bob", ev.PresenceState.JOINED, 1))[HEADER_SIZE:]
+
+
+@pytest.mark.parametrize(
+    ("event_class", "payload", "code"),
+    [
+        (ev.SendChat, _CHAT[:-2] + b"\xed\xa0", ErrorCode.BAD_UTF8),  # an encoded surrogate
+        (ev.SendChat, _CHAT[:-1] + b"\xc3", ErrorCode.BAD_UTF8),  # a cut character
+        (ev.SendChat, _CHAT + b"!", ErrorCode.MALFORMED),  # bytes after the last field
+        (ev.SendChat, _CHAT[:5], ErrorCode.MALFORMED),  # shorter than the fixed part
+        (ev.SendChat, _CHAT[:-1], ErrorCode.MALFORMED),  # text runs past the end
+        (ev.LoginAccepted, b"\x02" + _ACCEPTED[1:], ErrorCode.INVALID_FIELD),  # bool 2
+        (ev.Presence, b"\x09" + _PRESENCE[1:], ErrorCode.INVALID_FIELD),  # presence code 9
+        (ev.LoginAccepted, _ACCEPTED[:11] + b"\x00\x00\x00\x01" + _ACCEPTED[15:] + b"\x01",
+         ErrorCode.MALFORMED),  # a participant entry cut after its state byte
+    ],
+    ids=["surrogate", "cut-char", "extra", "short", "past-end", "bool", "presence", "entry"],
+)
+def test_decode_errors_carry_the_documented_code(event_class: type[ev.Event], payload: bytes,
+                                                 code: ErrorCode) -> None:
+    with pytest.raises(RemoteProtocolError) as info:
+        wire.LAYOUT_BY_CLASS[event_class].decode(payload)
+    assert info.value.code == code
