@@ -39,7 +39,8 @@ async def _run(config: ServerConfig) -> None:
               default=None, help="Folder of the database and stored files "
               "[default: $XDG_DATA_HOME/lanchat or ~/.local/share/lanchat].")
 @click.option("--log-level", envvar="CHAT_LOG_LEVEL", default="INFO", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="How much the log says.")
 @click.option("--heartbeat-interval", envvar="CHAT_HEARTBEAT_INTERVAL", type=float,
               default=15.0, show_default=True, help="Seconds of silence before a ping.")
 @click.option("--heartbeat-timeout", envvar="CHAT_HEARTBEAT_TIMEOUT", type=float,
@@ -50,9 +51,10 @@ async def _run(config: ServerConfig) -> None:
 @click.option("--max-file-size", envvar="CHAT_MAX_FILE_SIZE", type=click.IntRange(1),
               default=GIB, show_default=True, help="Largest upload, in bytes.")
 @click.option("--max-connections", envvar="CHAT_MAX_CONNECTIONS", type=click.IntRange(1),
-              default=1000, show_default=True)
+              default=1000, show_default=True, help="Open connections at most.")
 @click.option("--max-connections-per-address", envvar="CHAT_MAX_CONNECTIONS_PER_ADDRESS",
-              type=click.IntRange(1), default=64, show_default=True)
+              type=click.IntRange(1), default=64, show_default=True,
+              help="Open connections at most from one address.")
 @click.option("--output-buffer-limit", envvar="CHAT_OUTPUT_BUFFER_LIMIT",
               type=click.IntRange(1), default=4 * MIB, show_default=True,
               help="Bytes of unsent output after which a client that does not read is dropped.")

@@ -19,12 +19,9 @@ from chatproto import (
     ErrorCode,
     Event,
     FetchFile,
-    FetchRejected,
-    FileAccepted,
     FileChunk,
     FileEnd,
     FileOffer,
-    FileRejected,
     Goodbye,
     Heartbeat,
     HeartbeatAction,
@@ -43,10 +40,9 @@ from chatproto import (
 )
 
 from .connections import ServerContext
-from .fetches import stream_file
 from .flood import TokenBucket
 from .log import log
-from .uploads import UploadFailed, Uploads
+from .transfers import Transfers
 
 SOFTWARE = "chatserver"
 _MAX_ERROR_MESSAGE = 1000
@@ -72,7 +68,7 @@ class ClientProtocol(asyncio.Protocol):
         self._writable = asyncio.Event()
         self._writable.set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._uploads = Uploads(ctx.storage)
+        self._transfers = Transfers(self)
         self._session_over = False
         self._heartbeat: Heartbeat | None = None
         self._flood: TokenBucket | None = None
@@ -82,10 +78,10 @@ class ClientProtocol(asyncio.Protocol):
             SendChat: self._on_chat,
             Ping: self._on_ping,
             Pong: self._on_pong,
-            FileChunk: self._on_file_chunk,
-            FileOffer: self._on_file_offer,
-            FileEnd: self._on_file_end,
-            FetchFile: self._on_fetch,
+            FileChunk: self._transfers.chunk,
+            FileOffer: self._transfers.offer,
+            FileEnd: self._transfers.end,
+            FetchFile: self._transfers.fetch,
             Hello: self._on_hello,
             Login: self._on_login,
             Goodbye: self._on_goodbye,
@@ -148,7 +144,7 @@ class ClientProtocol(asyncio.Protocol):
                 timer.cancel()
         for task in self._tasks:
             task.cancel()
-        self._uploads.abort_all()
+        self._transfers.abort()
         self.ctx.registry.remove(self)
         self._out.clear()
         self._writable.set()
@@ -191,7 +187,7 @@ class ClientProtocol(asyncio.Protocol):
         self._events_paused = True
         if self.transport is not None:
             self.transport.pause_reading()
-        self._spawn(self._login(event))
+        self.spawn(self._login(event))
 
     async def _login(self, event: Login) -> None:
         try:
@@ -230,46 +226,8 @@ class ClientProtocol(asyncio.Protocol):
             return
         self.hub.submit_chat(self, event)
 
-    def _on_file_offer(self, event: FileOffer) -> None:
-        try:
-            self._uploads.offer(event, self.hub.accounts)  # type: ignore[arg-type]
-        except UploadFailed as failure:
-            log.info("upload %r from %s refused: %s", event.name, self.username, failure.reason)
-            self.queue(failure.rejection(event.upload_id))
-            return
-        self.queue(FileAccepted(event.upload_id))
-
-    def _on_file_chunk(self, event: FileChunk) -> None:
-        self._uploads.chunk(event.transfer_id, event.data)
-
-    def _on_file_end(self, event: FileEnd) -> None:
-        assert self.username is not None
-        try:
-            announcement, stored_name = self._uploads.finish(event.transfer_id, self.username)
-        except UploadFailed as failure:
-            log.info("upload from %s refused: %s", self.username, failure.reason)
-            self.queue(failure.rejection(event.transfer_id))
-            return
-        log.info(
-            "%s uploaded %r (%d bytes)%s", self.username, announcement.name, announcement.size,
-            f" for {announcement.recipient}" if announcement.recipient else "",
-        )
-        self.hub.submit_file(announcement, stored_name)
-
-    def _on_fetch(self, event: FetchFile) -> None:
-        assert self.username is not None
-        stored = self.hub.store.file(event.file_id)
-        if stored is None or not stored.visible_to(self.username):
-            self.queue(FetchRejected(event.file_id, RejectReason.NOT_FOUND, "no such file"))
-        elif event.offset > stored.size:
-            self.queue(FetchRejected(event.file_id, RejectReason.BAD_OFFSET, "past the end"))
-        else:
-            path = self.ctx.storage.path_of(stored.stored_name)
-            self._spawn(stream_file(self, stored, path, event.offset))
-
     def file_unstored(self, upload_id: int) -> None:
-        """The hub could not commit this connection's verified upload."""
-        self.queue(FileRejected(upload_id, RejectReason.STORAGE_FULL, "could not store it"))
+        self._transfers.unstored(upload_id)
 
     # -- login verdicts (called by the hub) ---------------------------------------
 
@@ -292,7 +250,7 @@ class ClientProtocol(asyncio.Protocol):
         if replay_after >= self.hub.last_seq:
             self.live = True
         else:
-            self._spawn(self._replay(replay_after))
+            self.spawn(self._replay(replay_after))
 
     async def _replay(self, after: int) -> None:
         """Send the history this user missed, then switch to live delivery."""
@@ -411,7 +369,7 @@ class ClientProtocol(asyncio.Protocol):
         self.queue(Goodbye(message))
         self._close()
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
