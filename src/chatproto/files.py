@@ -112,14 +112,18 @@ def sanitize_filename(name: str) -> str:
     result is at most ``MAX_FILENAME_BYTES`` of UTF-8 and never empty.
     """
     name = unicodedata.normalize("NFC", _strip_unsafe_chars(name))
-    name = _DRIVE.sub("", name)
     name = re.split(r"[\\/]", name)[-1]
-    name = name.strip().rstrip(". ")
-    if name in ("", ".", ".."):
-        name = _FALLBACK_NAME
+    # Stripping one thing can expose another ("..C:x" -> "C:x" -> "x"), so
+    # strip until nothing changes: no drive, no leading dot (no hidden files,
+    # no "." or ".."), no trailing dot or space (Windows drops them).
+    while True:
+        cleaned = _DRIVE.sub("", name.strip().lstrip(".").rstrip(". ")).strip()
+        if cleaned == name:
+            break
+        name = cleaned
+    name = name or _FALLBACK_NAME
     if _RESERVED_DEVICE.match(name):
         name = "_" + name
-    name = name.lstrip(".") or _FALLBACK_NAME  # no hidden files on the receiver
     return _truncate_utf8(name, MAX_FILENAME_BYTES)
 
 
@@ -144,12 +148,17 @@ def unique_name(name: str, taken: Iterable[str]) -> str:
     if name not in existing:
         return name
     stem, dot, ext = name.rpartition(".")
-    if not dot or not stem:
+    if not dot or not stem or len(ext.encode("utf-8")) > 16:
         stem, ext = name, ""
     suffix = f".{ext}" if ext else ""
     counter = 2
     while True:
-        candidate = _truncate_utf8(f"{stem} ({counter}){suffix}", MAX_FILENAME_BYTES)
+        marker = f" ({counter}){suffix}"
+        # Cut the stem, never the marker, so a name at the byte limit still
+        # gets a fresh variant instead of the same truncated one forever.
+        budget = MAX_FILENAME_BYTES - len(marker.encode("utf-8"))
+        cut = stem.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+        candidate = cut + marker
         if candidate not in existing:
             return candidate
         counter += 1

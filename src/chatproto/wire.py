@@ -238,16 +238,17 @@ class Layout:
         try:
             return self.fast_encode(event, max_text_bytes)
         except Exception:
-            pass  # the reference codec below says precisely what is wrong
+            pass
+        # The fast path refuses anything unusual (str subclasses such as
+        # StrEnum members, bytearrays); the reference codec has the last word.
         try:
-            self._encode(event, max_text_bytes)
+            return self._encode(event, max_text_bytes)
         except _Invalid as exc:
             raise LocalProtocolError(
                 f"cannot send {type(event).__name__}: {exc}", exc.code
             ) from None
         except (struct.error, AttributeError, TypeError, ValueError) as exc:
             raise LocalProtocolError(f"cannot send {type(event).__name__}: {exc}") from None
-        raise LocalProtocolError(f"cannot send {type(event).__name__}: invalid field")
 
     def _encode(self, event: ev.Event, max_text_bytes: int) -> bytes:
         values: list[Any] = []
