@@ -203,3 +203,20 @@ def test_closed_peers_are_released_and_their_ids_freed(server: RunningServer) ->
         RawClient.login_as(server, name).goodbye()
     watcher.send(SendChat("all fine"))
     watcher.wait_for(lambda e: isinstance(e, ChatMessage) and e.text == "all fine")
+
+
+def test_upload_shorter_than_announced(server: RunningServer) -> None:
+    from chatproto import FileEnd
+
+    watcher = RawClient.login_as(server, "watcher")
+    cheat = RawClient.login_as(server, "cheat")
+    cheat.send(FileOffer(1, "long.txt", 1000, hashlib.sha256(b"x" * 1000).digest()))
+    cheat.wait_for(FileAccepted)
+    cheat.send(FileChunk(1, 0, b"x" * 10))
+    cheat.conn = ClientConnection()  # bypass our own checks: end the upload early
+    cheat.send_raw(encode_event(FileEnd(1)))
+    assert error_then_close(cheat).code == "unexpected-message"
+    watcher.wait_for(presence_of("cheat", "deactivated"))
+    server.wait_until(lambda: not any((server.data_dir / "partial").iterdir()))
+    assert not any((server.data_dir / "files").iterdir())
+    assert_server_still_serves(server)

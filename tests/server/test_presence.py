@@ -207,3 +207,17 @@ def test_a_login_still_being_checked_is_not_timed_out(tmp_path: Path) -> None:
         # Hello then Login within the timeout; the verdict comes later.
         reply = client.wait_for((LoginAccepted, LoginRejected))
         assert isinstance(reply, LoginAccepted)
+
+
+def test_passwords_are_stored_only_as_salted_hashes(server: RunningServer) -> None:
+    import sqlite3
+
+    for name in ("frog", "toad"):
+        RawClient.login_as(server, name, "same password 비밀").goodbye()
+    with sqlite3.connect(server.data_dir / "chat.sqlite3") as db:
+        hashes = dict(db.execute("SELECT name, password_hash FROM accounts"))
+    assert set(hashes) == {"frog", "toad"}
+    assert all(h.startswith("scrypt$") and "same password" not in h for h in hashes.values())
+    assert hashes["frog"] != hashes["toad"]  # a salt per account
+    raw = (server.data_dir / "chat.sqlite3").read_bytes()
+    assert b"same password" not in raw
