@@ -163,6 +163,7 @@ class ClientProtocol(asyncio.Protocol):
             try:
                 event = self.conn.next_event()
             except RemoteProtocolError as exc:
+                log.info("%r broke the protocol (%s): %s", self, exc.code, exc.message)
                 self._fail(exc.code, exc.message, reason=f"protocol error ({exc.code})")
                 return
             if not isinstance(event, Event):
