@@ -29,7 +29,6 @@ from chatproto import (
     prepare,
     username_problem,
 )
-from chatproto.limits import MAX_PARTICIPANTS
 
 from .accounts import FailureLimiter, hash_password, verify_password
 from .config import ServerConfig
@@ -97,7 +96,7 @@ class Hub:
     async def login(self, client: ClientProtocol, login: Login) -> None:
         """Answer ``login`` on ``client``: accept it (and replay), or refuse it."""
         name = login.username
-        reason = self._refusal(name, client.address)
+        reason = self._refusal(name, client.address, client.conn.peer_max_frame_size)
         if reason is not None:
             self._reject(client, name, reason)
             return
@@ -117,7 +116,7 @@ class Hub:
         self._failed_by_user.forget(_user_at(name, client.address))
         self._admit(client, account, new_account, login.last_seen_seq)
 
-    def _refusal(self, name: str, address: str) -> LoginRejectReason | None:
+    def _refusal(self, name: str, address: str, frame_limit: int) -> LoginRejectReason | None:
         if username_problem(name) is not None:
             return LoginRejectReason.INVALID_NAME
         now = asyncio.get_running_loop().time()
@@ -127,7 +126,7 @@ class Hub:
             return LoginRejectReason.RATE_LIMITED
         if name in self.sessions or name in self._logging_in:
             return LoginRejectReason.ALREADY_ACTIVE
-        if name not in self.participants and len(self.participants) >= MAX_PARTICIPANTS:
+        if not self.participants.fits(name, frame_limit):
             return LoginRejectReason.SERVER_FULL  # the participant list would not fit a frame
         return None
 

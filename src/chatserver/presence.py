@@ -8,6 +8,10 @@ time runs out). The participant count includes deactivated users.
 from __future__ import annotations
 
 from chatproto import Participant, ParticipantState, PresenceState
+from chatproto.limits import MAX_PARTICIPANTS, MAX_USERNAME_BYTES
+
+#: LoginAccepted's fields besides the participant list (its own user name included).
+_LOGIN_ACCEPTED_OVERHEAD = 32 + MAX_USERNAME_BYTES
 
 
 class Participants:
@@ -39,6 +43,17 @@ class Participants:
 
     def remove(self, name: str) -> None:
         self._states.pop(name, None)
+
+    def fits(self, name: str, frame_limit: int) -> bool:
+        """Whether the list, with ``name`` added, fits a LoginAccepted frame
+        of at most ``frame_limit`` bytes and the protocol's count limit."""
+        count = len(self._states) + (name not in self._states)
+        if count > MAX_PARTICIPANTS:
+            return False
+        size = _LOGIN_ACCEPTED_OVERHEAD + sum(2 + len(n.encode()) for n in self._states)
+        if name not in self._states:
+            size += 2 + len(name.encode())
+        return size <= frame_limit
 
     def snapshot(self) -> tuple[Participant, ...]:
         return tuple(Participant(name, state) for name, state in self._states.items())
