@@ -118,7 +118,7 @@ def running_server(data_dir: Path, **overrides: Any) -> Iterator[RunningServer]:
         loop.close()
         raise failure[0]
     try:
-        yield RunningServer("127.0.0.1", server.port, data_dir, server, loop)
+        yield RunningServer(settings["host"], server.port, data_dir, server, loop)
     finally:
         with suppress(RuntimeError):
             asyncio.run_coroutine_threadsafe(server.stop(), loop).result(DEFAULT_TIMEOUT)

@@ -221,3 +221,15 @@ def test_passwords_are_stored_only_as_salted_hashes(server: RunningServer) -> No
     assert hashes["frog"] != hashes["toad"]  # a salt per account
     raw = (server.data_dir / "chat.sqlite3").read_bytes()
     assert b"same password" not in raw
+
+
+def test_ipv6_loopback(tmp_path: Path) -> None:
+    with running_server(tmp_path / "d", host="::1") as server:
+        frog = RawClient.login_as(server, "frog")
+        frog.send(SendChat("over IPv6"))
+        from chatproto import ChatMessage
+
+        assert frog.wait_for(ChatMessage).text == "over IPv6"
+        assert server.call(lambda: [c.address for c in server.server.ctx.registry.clients]) == [
+            "::1"
+        ]
