@@ -153,14 +153,14 @@ def test_the_session_pins_on_first_use_and_refuses_a_new_certificate(tmp_path: P
     with server_process(data, "--port", str(port)) as server:
         first = server.wait_for_line(FINGERPRINT_RE).group(1)
         with Session.connect("127.0.0.1", port, "alice", PASSWORD,
-                             tls=ClientTLS(pins=pins)) as session:  # type: ignore[call-arg]
-            assert session.trust.mode is TrustMode.NEW_PIN  # type: ignore[attr-defined]
-            assert session.trust.fingerprint == first  # type: ignore[attr-defined]
+                             tls=ClientTLS(pins=pins)) as session:
+            assert session.trust.mode is TrustMode.NEW_PIN
+            assert session.trust.fingerprint == first
     (data / CERT_FILE).unlink()
     (data / KEY_FILE).unlink()
     with server_process(data, "--port", str(port)) as server:
         second = server.wait_for_line(FINGERPRINT_RE).group(1)
         with pytest.raises(FingerprintMismatch) as refused:
             Session.connect("127.0.0.1", port, "alice", PASSWORD,
-                            tls=ClientTLS(pins=pins))  # type: ignore[call-arg]
+                            tls=ClientTLS(pins=pins))
         assert first in str(refused.value) and second in str(refused.value)

@@ -26,6 +26,7 @@ from chatproto.session import (
     ServerUnreachable,
     partial_path,
 )
+from chatproto.session.tls import NO_TLS
 from support import running_server
 
 T = TypeVar("T")
@@ -40,6 +41,8 @@ def run(coro: Awaitable[T]) -> T:
 
 
 async def connect(server, name: str, password: str = "pw", **kwargs) -> AsyncSession:
+    """Log in to a plain-TCP test server (TLS has its own tests in tests/security)."""
+    kwargs.setdefault("tls", NO_TLS)
     return await AsyncSession.connect(server.host, server.port, name, password, **kwargs)
 
 
@@ -115,7 +118,7 @@ def test_unreachable_server_is_typed() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(ServerUnreachable) as error:
-        run(AsyncSession.connect("127.0.0.1", port, "frog", "pw"))
+        run(AsyncSession.connect("127.0.0.1", port, "frog", "pw", tls=NO_TLS))
     assert error.value.code == "unreachable"
     assert "\n" not in str(error.value)
 
@@ -126,7 +129,8 @@ def test_silent_server_times_out_login() -> None:
         listener.listen()
         port = listener.getsockname()[1]
         with pytest.raises(ServerUnreachable) as error:
-            run(AsyncSession.connect("127.0.0.1", port, "frog", "pw", timeout=0.5))
+            run(AsyncSession.connect("127.0.0.1", port, "frog", "pw", timeout=0.5,
+                                    tls=NO_TLS))
         assert "did not answer" in str(error.value)
 
 
@@ -306,7 +310,8 @@ def test_a_dead_server_is_noticed_by_heartbeat() -> None:
         port = server.sockets[0].getsockname()[1]
         async with server:
             session = await AsyncSession.connect("127.0.0.1", port, "frog", "pw",
-                                                 heartbeat_interval=0.1, heartbeat_timeout=0.3)
+                                                 heartbeat_interval=0.1, heartbeat_timeout=0.3,
+                                                 tls=NO_TLS)
             final = await next_of(session, Disconnected)
             assert final.code == "timeout" and not final.clean
             await session.close()
@@ -420,7 +425,7 @@ def test_a_server_breaking_the_protocol_gets_an_error_frame() -> None:
         server = await asyncio.start_server(broken_server, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         async with server:
-            session = await AsyncSession.connect("127.0.0.1", port, "frog", "pw")
+            session = await AsyncSession.connect("127.0.0.1", port, "frog", "pw", tls=NO_TLS)
             final = await next_of(session, Disconnected)
             assert final.code == "protocol-error" and not final.clean
             with pytest.raises(ConnectionLost):

@@ -20,6 +20,7 @@ from chatproto.session import (
     Progress,
     Session,
 )
+from chatproto.session.tls import NO_TLS
 from support import running_server
 
 TIMEOUT = 10.0
@@ -35,9 +36,9 @@ def take(events: queue.Queue, kind: type, timeout: float = TIMEOUT):
 
 
 def test_blocking_chat_and_events(server) -> None:
-    with Session.connect(server.host, server.port, "개구리", "pw") as frog:
+    with Session.connect(server.host, server.port, "개구리", "pw", tls=NO_TLS) as frog:
         assert frog.username == "개구리" and frog.new_account
-        with Session.connect(server.host, server.port, "toad", "pw") as toad:
+        with Session.connect(server.host, server.port, "toad", "pw", tls=NO_TLS) as toad:
             message = frog.send_chat("안녕하세요")
             assert isinstance(message, ChatMessage) and message.text == "안녕하세요"
             assert take(toad.events, ChatMessage) == message
@@ -62,7 +63,7 @@ def test_blocking_chat_and_events(server) -> None:
 
 def test_calls_from_many_threads_do_not_interleave(tmp_path: Path) -> None:
     with running_server(tmp_path / "data", flood_rate=0) as server, \
-         Session.connect(server.host, server.port, "frog", "pw") as frog:
+         Session.connect(server.host, server.port, "frog", "pw", tls=NO_TLS) as frog:
         results: list[ChatMessage] = []
         lock = threading.Lock()
 
@@ -85,8 +86,8 @@ def test_files_with_progress_on_the_queue(server, tmp_path: Path) -> None:
     content = os.urandom(1_000_000)
     source = tmp_path / "data.bin"
     source.write_bytes(content)
-    with Session.connect(server.host, server.port, "frog", "pw") as frog, \
-         Session.connect(server.host, server.port, "toad", "pw") as toad:
+    with Session.connect(server.host, server.port, "frog", "pw", tls=NO_TLS) as frog, \
+         Session.connect(server.host, server.port, "toad", "pw", tls=NO_TLS) as toad:
         announced = frog.send_file_async(source).result(30)
         assert isinstance(announced, FileAvailable)
         ups = []
@@ -108,19 +109,19 @@ def test_files_with_progress_on_the_queue(server, tmp_path: Path) -> None:
 
 
 def test_blocking_connect_errors(server) -> None:
-    Session.connect(server.host, server.port, "frog", "pw").close()
+    Session.connect(server.host, server.port, "frog", "pw", tls=NO_TLS).close()
     with pytest.raises(LoginRefused) as error:
-        Session.connect(server.host, server.port, "frog", "nope")
+        Session.connect(server.host, server.port, "frog", "nope", tls=NO_TLS)
     assert error.value.code == "bad-password"
     for _ in range(3):
         with pytest.raises(LoginRefused):
-            Session.connect(server.host, server.port, "frog", "nope")
+            Session.connect(server.host, server.port, "frog", "nope", tls=NO_TLS)
     # No session thread is left behind by failed connects.
     assert not [t for t in threading.enumerate() if t.name == "chat-session"]
 
 
 def test_a_dead_server_reaches_the_queue_as_disconnected(server_proc) -> None:
-    with Session.connect(server_proc.host, server_proc.port, "frog", "pw") as frog:
+    with Session.connect(server_proc.host, server_proc.port, "frog", "pw", tls=NO_TLS) as frog:
         take(frog.events, Presence)
         server_proc.proc.kill()
         final = _final(frog.events)

@@ -18,22 +18,42 @@ from .errors import (
 from .localfiles import partial_path
 from .notices import Disconnected, Progress
 from .seqstore import SeqStore, default_state_file
+from .tls import (
+    NO_TLS,
+    CertificateRefused,
+    ClientTLS,
+    FingerprintMismatch,
+    PeerTrust,
+    PinRequest,
+    PinStore,
+    TLSFailed,
+    TrustMode,
+)
 from .transfers import ProgressCallback
 
 __all__ = [
+    "NO_TLS",
     "SKIP_REPLAY",
     "AsyncSession",
+    "CertificateRefused",
     "ChatError",
+    "ClientTLS",
     "ConnectionLost",
     "Disconnected",
     "FileRefused",
+    "FingerprintMismatch",
     "LoginRefused",
     "MessageRefused",
+    "PeerTrust",
+    "PinRequest",
+    "PinStore",
     "Progress",
     "ProgressCallback",
     "SeqStore",
     "ServerUnreachable",
     "Session",
+    "TLSFailed",
+    "TrustMode",
     "default_state_file",
     "partial_path",
 ]

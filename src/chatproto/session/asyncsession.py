@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import asyncio
-import ssl as _ssl
 from os import PathLike
 from pathlib import Path
 from types import TracebackType
@@ -22,6 +21,7 @@ from .core import DEFAULT_MAX_QUEUED_EVENTS, SessionCore
 from .errors import ChatError, FileRefused, MessageRefused
 from .handshake import open_and_login
 from .localfiles import hash_file, partial_path, publish
+from .tls import ClientTLS, PeerTrust
 from .transfers import FetchSink, ProgressCallback, UploadWaiter, feed_prefix, open_upload
 
 #: ``last_seen_seq`` that asks for no replay at all: for short-lived
@@ -34,8 +34,12 @@ class AsyncSession(SessionCore):
 
     Attributes: ``username``, ``new_account``, ``rejoined``, ``participants``
     (name -> ``ParticipantState``, kept current from ``Presence`` events),
-    ``last_seq`` (the highest sequence number seen, to resume from).
+    ``last_seq`` (the highest sequence number seen, to resume from),
+    ``trust`` (how the server was trusted: ``PeerTrust``, whose ``mode`` is
+    ``TrustMode.NEW_PIN`` on the first contact that pinned its certificate).
     """
+
+    trust: PeerTrust
 
     @classmethod
     async def connect(
@@ -51,10 +55,16 @@ class AsyncSession(SessionCore):
         heartbeat_timeout: float = 45.0,
         keep_events: bool = True,
         max_queued_events: int = DEFAULT_MAX_QUEUED_EVENTS,
-        ssl: _ssl.SSLContext | None = None,
+        tls: ClientTLS | None = None,
     ) -> AsyncSession:
         """Connect, greet and log in; raises ``ServerUnreachable``,
-        ``LoginRefused`` or ``ConnectionLost``.
+        ``CertificateRefused`` (``FingerprintMismatch`` for a changed
+        certificate), ``TLSFailed``, ``LoginRefused`` or ``ConnectionLost``.
+
+        ``tls=None`` is the product default, ``ClientTLS()``: TLS, verified by
+        the system's CAs or else trusted on first use, with pins in the user's
+        config folder and a new pin accepted without asking. Plain TCP only
+        with ``tls=NO_TLS`` (``ClientTLS(enabled=False)``).
 
         ``last_seen_seq`` asks the server to replay what came after it.
         With ``keep_events=False`` incoming events only update the session's
@@ -62,10 +72,11 @@ class AsyncSession(SessionCore):
         ``max_queued_events`` wait to be read, then the socket stops being
         read until the program catches up.
         """
-        reader, writer, conn, accepted = await open_and_login(
-            host, port, username, password, last_seen_seq, timeout, ssl
+        reader, writer, conn, accepted, trust = await open_and_login(
+            host, port, username, password, last_seen_seq, timeout,
+            ClientTLS() if tls is None else tls,
         )
-        return cls(
+        session = cls(
             reader,
             writer,
             conn,
@@ -75,6 +86,8 @@ class AsyncSession(SessionCore):
             keep_events=keep_events,
             max_queued_events=max_queued_events,
         )
+        session.trust = trust
+        return session
 
     async def __aenter__(self) -> AsyncSession:
         return self

@@ -14,7 +14,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import queue
-import ssl as _ssl
 import threading
 from collections.abc import Coroutine
 from os import PathLike
@@ -27,6 +26,7 @@ from .asyncsession import AsyncSession
 from .core import DEFAULT_MAX_QUEUED_EVENTS
 from .errors import ConnectionLost
 from .notices import Disconnected, Progress
+from .tls import ClientTLS, PeerTrust
 from .transfers import ProgressCallback
 
 T = TypeVar("T")
@@ -92,9 +92,13 @@ class Session:
         heartbeat_interval: float = 15.0,
         heartbeat_timeout: float = 45.0,
         max_queued_events: int = DEFAULT_MAX_QUEUED_EVENTS,
-        ssl: _ssl.SSLContext | None = None,
+        tls: ClientTLS | None = None,
     ) -> Session:
-        """Connect and log in, blocking; raises the typed ``ChatError``s."""
+        """Connect and log in, blocking; raises the typed ``ChatError``s.
+
+        ``tls`` as for ``AsyncSession.connect`` (``None``: TLS with trust on
+        first use). A ``confirm`` hook runs on the session's thread and may
+        block there, e.g. until the GUI thread has the user's answer."""
         runner = _LoopThread()
         try:
             inner = runner.submit(
@@ -108,7 +112,7 @@ class Session:
                     heartbeat_interval=heartbeat_interval,
                     heartbeat_timeout=heartbeat_timeout,
                     max_queued_events=max_queued_events,
-                    ssl=ssl,
+                    tls=tls,
                 )
             ).result()
         except BaseException:
@@ -132,6 +136,11 @@ class Session:
     @property
     def username(self) -> str:
         return self._inner.username
+
+    @property
+    def trust(self) -> PeerTrust:
+        """How the server was trusted (see ``AsyncSession.trust``)."""
+        return self._inner.trust
 
     @property
     def new_account(self) -> bool:

@@ -1,7 +1,11 @@
 """Opening a connection and logging in: Hello, Login, and the verdict.
 
 Every failure becomes a typed ``ChatError``: the network ones
-``ServerUnreachable``, the server's refusals ``LoginRefused`` with its reason.
+``ServerUnreachable``, a certificate that is not trusted ``CertificateRefused``
+(``FingerprintMismatch`` for a changed one), another TLS failure ``TLSFailed``,
+the server's refusals ``LoginRefused`` with its reason. Trust is settled
+before the first byte of the protocol, so no password reaches a server whose
+certificate was refused.
 """
 
 from __future__ import annotations
@@ -9,18 +13,20 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import ssl as _ssl
 
 from .. import events as ev
 from ..connection import NEED_DATA, ClientConnection
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..limits import username_problem
 from .errors import ConnectionLost, LoginRefused, ServerUnreachable
+from .tls import ClientTLS, PeerTrust, open_connection
 
 SOFTWARE = "chatproto-session"
 _READ_SIZE = 65_536
 
-Opened = tuple[asyncio.StreamReader, asyncio.StreamWriter, ClientConnection, ev.LoginAccepted]
+Opened = tuple[
+    asyncio.StreamReader, asyncio.StreamWriter, ClientConnection, ev.LoginAccepted, PeerTrust
+]
 
 
 async def open_and_login(
@@ -30,7 +36,7 @@ async def open_and_login(
     password: str,
     last_seen_seq: int,
     timeout: float,
-    ssl: _ssl.SSLContext | None,
+    tls: ClientTLS,
 ) -> Opened:
     problem = username_problem(username)
     if problem is not None:
@@ -43,9 +49,9 @@ async def open_and_login(
     except LocalProtocolError as exc:
         raise LoginRefused(f"cannot log in: {exc}", "invalid-login") from None
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port, ssl=ssl), timeout
-        )
+        # No wait_for around it: ``timeout`` bounds each connection attempt,
+        # not a person answering the first-contact confirmation.
+        reader, writer, trust = await open_connection(host, port, tls, timeout)
     except TimeoutError:
         message = f"cannot reach {host}:{port}: timed out after {timeout:g}s"
         raise ServerUnreachable(message) from None
@@ -72,7 +78,7 @@ async def open_and_login(
     except BaseException:
         writer.close()
         raise
-    return reader, writer, conn, accepted
+    return reader, writer, conn, accepted, trust
 
 
 async def _await_verdict(

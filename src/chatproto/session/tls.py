@@ -334,6 +334,10 @@ class ClientTLS:
         return self._pin(host, port, actual, bool(answer))
 
 
+#: Plain TCP, for ``--no-tls`` servers (tests, trusted loopback).
+NO_TLS = ClientTLS(enabled=False)
+
+
 # -- connecting ----------------------------------------------------------------
 
 
@@ -407,6 +411,11 @@ async def open_connection(
         except BaseException:
             writer.close()
             raise
+        if trust.mode is TrustMode.NEW_PIN and tls.confirm is not None:
+            # A person may have taken longer to answer than the server waits
+            # for a login: start afresh, now checked against the new pin.
+            writer.close()
+            reader, writer, _ = await open_connection(host, port, tls, timeout, limit)
         return reader, writer, trust
     raise AssertionError("unreachable: the plan is never empty")
 
@@ -449,6 +458,7 @@ def connect(
 __all__ = [
     "CONFIG_DIR_ENV",
     "FINGERPRINT_PREFIX",
+    "NO_TLS",
     "CertificateRefused",
     "ClientTLS",
     "ConfirmPin",
