@@ -58,6 +58,11 @@ class RunningServer:
     loop: asyncio.AbstractEventLoop
 
     @property
+    def tls(self) -> bool:
+        """Whether it serves TLS (``running_server`` serves plain TCP unless told)."""
+        return self.server.config.tls
+
+    @property
     def address(self) -> tuple[str, int]:
         return (self.host, self.port)
 
@@ -139,6 +144,8 @@ class ServerProcess:
         self.proc = proc
         self.host = "127.0.0.1"
         self.port = 0
+        #: Whether it serves TLS (``server_process`` passes --no-tls unless told).
+        self.tls = False
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -222,6 +229,7 @@ def server_process(
         env=full_env,
     )
     server = ServerProcess(proc)
+    server.tls = tls and "--no-tls" not in extra_args
     try:
         match = server.wait_for_line(_LISTENING.pattern, timeout=30)
         server.port = int(match.group(2))
