@@ -97,6 +97,11 @@ class ClientProtocol(asyncio.Protocol):
     def chunk_size(self) -> int:
         return self.conn.chunk_size
 
+    @property
+    def write_paused(self) -> bool:
+        """The transport's buffer is over its high-water mark."""
+        return not self._writable.is_set()
+
     def __repr__(self) -> str:
         return f"<client {self.username or '-'} from {self.address}>"
 

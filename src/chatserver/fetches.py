@@ -25,9 +25,15 @@ class FetchSink(Protocol):
     @property
     def chunk_size(self) -> int: ...
 
+    @property
+    def write_paused(self) -> bool: ...
+
     async def writable(self) -> None: ...
 
     def send_now(self, event: Event) -> None: ...
+
+
+_CHUNKS_PER_TURN = 8
 
 
 async def stream_file(sink: FetchSink, stored: StoredFile, path: Path, offset: int) -> None:
@@ -43,16 +49,21 @@ async def stream_file(sink: FetchSink, stored: StoredFile, path: Path, offset: i
         position = offset
         while position < stored.size:
             await sink.writable()
-            if sink.closed:
-                return
-            data = handle.read(min(sink.chunk_size, stored.size - position))
-            if not data:
-                log.error("stored file %s of file %d is truncated", path.name, stored.id)
-                sink.send_now(
-                    FetchRejected(stored.id, RejectReason.SERVER_ERROR, "the file is damaged")
-                )
-                return
-            sink.send_now(FileChunk(stored.id, position, data))
-            position += len(data)
+            # A few chunks per turn while the buffer has room; then let the
+            # other connections have the loop.
+            for _ in range(_CHUNKS_PER_TURN):
+                if sink.closed:
+                    return
+                if sink.write_paused or position >= stored.size:
+                    break
+                data = handle.read(min(sink.chunk_size, stored.size - position))
+                if not data:
+                    log.error("stored file %s of file %d is truncated", path.name, stored.id)
+                    sink.send_now(
+                        FetchRejected(stored.id, RejectReason.SERVER_ERROR, "the file is damaged")
+                    )
+                    return
+                sink.send_now(FileChunk(stored.id, position, data))
+                position += len(data)
     if not sink.closed:
         sink.send_now(FileEnd(stored.id))
