@@ -24,10 +24,11 @@ def cli_command() -> list[str]:
 
 
 def cli_env(home: Path, **extra: str) -> dict[str, str]:
-    """A clean environment: no CHAT_* from the developer's shell, a private
-    state folder, UTF-8 output."""
+    """A clean environment: no CHAT_* from the developer's shell, private
+    state and config folders (pinned certificates land there), UTF-8 output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_")}
     env.update(
+        CHAT_CONFIG_DIR=str(config_dir(home)),
         XDG_STATE_HOME=str(home / "state"),
         HOME=str(home),
         PYTHONIOENCODING="utf-8",
@@ -37,8 +38,18 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def base_args(server: Any, user: str | None, password: str | None = "pw") -> list[str]:
-    args = ["--host", server.host, "--port", str(server.port)]
+def config_dir(home: Path) -> Path:
+    """Where the chat-cli processes of a test keep their pins (``known_servers``)."""
+    return home / "config"
+
+
+#: Most test servers serve plain TCP; the TLS tests pass their own options.
+PLAIN = ("--no-tls",)
+
+
+def base_args(server: Any, user: str | None, password: str | None = "pw",
+              tls: tuple[str, ...] = PLAIN) -> list[str]:
+    args = ["--host", server.host, "--port", str(server.port), *tls]
     if user is not None:
         args += ["--user", user]
     if password is not None:
@@ -55,9 +66,10 @@ def run_cli(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     stdin_text: str | None = None,
+    tls: tuple[str, ...] = PLAIN,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*cli_command(), *base_args(server, user, password), *args],
+        [*cli_command(), *base_args(server, user, password, tls), *args],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -73,9 +85,10 @@ class Listener:
     """A running ``chat-cli listen`` whose stdout lines are read with timeouts."""
 
     def __init__(self, server: Any, user: str, *args: str, home: Path,
-                 password: str = "pw", cwd: Path | None = None) -> None:
+                 password: str = "pw", cwd: Path | None = None,
+                 tls: tuple[str, ...] = PLAIN) -> None:
         self.proc = subprocess.Popen(
-            [*cli_command(), *base_args(server, user, password), "listen", *args],
+            [*cli_command(), *base_args(server, user, password, tls), "listen", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,

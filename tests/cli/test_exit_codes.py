@@ -123,7 +123,7 @@ def test_usage_errors(args: list[str], home: Path) -> None:
 
 def test_environment_variables_are_read(server, home: Path) -> None:
     env = cli_env(home, CHAT_HOST=server.host, CHAT_PORT=str(server.port), CHAT_USER="frog",
-                  CHAT_PASSWORD="pw")
+                  CHAT_PASSWORD="pw", CHAT_NO_TLS="1")
     result = subprocess.run([*cli_command(), "send", "from env"], capture_output=True, text=True,
                             env=env, stdin=subprocess.DEVNULL, timeout=20)
     assert result.returncode == 0, result.stderr

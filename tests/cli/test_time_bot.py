@@ -1,4 +1,5 @@
-"""The bot from docs/client.md (examples/time_bot.py) answers !time for real."""
+"""The bot from docs/client.md (examples/time_bot.py) answers !time for real,
+over TLS: the session's default (trust on first use) with no option given."""
 
 from __future__ import annotations
 
@@ -10,15 +11,18 @@ import sys
 from pathlib import Path
 
 from chatproto import ChatMessage
-from chatproto.session import AsyncSession
+from chatproto.session import AsyncSession, ClientTLS, PinStore
+from support import server_process
 
-from .clitools import Listener, cli_env, run_cli
+from .clitools import Listener, cli_env, config_dir, run_cli
 
 BOT = Path(__file__).resolve().parents[2] / "examples" / "time_bot.py"
 
 
-async def ask_privately(server) -> str | None:
-    async with await AsyncSession.connect(server.host, server.port, "toad", "pw") as toad:
+async def ask_privately(server, home: Path) -> str | None:
+    pins = PinStore(config_dir(home) / "known_servers")  # pinned by the bot and chat-cli
+    async with await AsyncSession.connect(server.host, server.port, "toad", "pw",
+                                          tls=ClientTLS(pins=pins)) as toad:
         await toad.send_chat("!time", to="timebot")
         while True:
             event = await asyncio.wait_for(toad.next_event(), 10)
@@ -26,7 +30,12 @@ async def ask_privately(server) -> str | None:
                 return event.recipient
 
 
-def test_time_bot_answers(server_proc, home: Path) -> None:
+def test_time_bot_answers(tmp_path: Path, home: Path) -> None:
+    with server_process(tmp_path / "data", "--flood-rate", "0", tls=True) as server:
+        _time_bot_answers(server, home)
+
+
+def _time_bot_answers(server_proc, home: Path) -> None:
     bot = subprocess.Popen(
         [sys.executable, str(BOT), server_proc.host, str(server_proc.port), "timebot", "pw"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(home),
@@ -34,14 +43,15 @@ def test_time_bot_answers(server_proc, home: Path) -> None:
     try:
         assert bot.stdout is not None
         assert bot.stdout.readline().strip() == "timebot is answering !time"
-        with Listener(server_proc, "watcher", "--json", home=home) as watcher:
+        with Listener(server_proc, "watcher", "--json", home=home, tls=()) as watcher:
             watcher.next_json()
-            assert run_cli(server_proc, "frog", "send", "!time", home=home).returncode == 0
+            sent = run_cli(server_proc, "frog", "send", "!time", home=home, tls=())
+            assert sent.returncode == 0 and "pinned" not in sent.stderr  # the bot pinned it
             reply = watcher.wait_json(lambda r: r["type"] == "chat" and r["from"] == "timebot")
             assert re.fullmatch(r"It is \d\d:\d\d:\d\d\.", reply["text"])
             assert reply["to"] is None
             assert watcher.terminate() == 0
-        assert asyncio.run(ask_privately(server_proc)) == "toad"
+        assert asyncio.run(ask_privately(server_proc, home)) == "toad"
         bot.send_signal(signal.SIGINT)
         _, errors = bot.communicate(timeout=20)
         assert bot.returncode == 0

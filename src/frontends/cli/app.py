@@ -10,7 +10,7 @@ import click
 from .commands import list_users, send_file, send_text
 from .exitcodes import HELP_TEXT
 from .listen import listen
-from .options import PROG, Target, resolve_target, run
+from .options import PROG, Target, client_tls, resolve_target, run
 
 
 @click.group(
@@ -24,14 +24,27 @@ from .options import PROG, Target, resolve_target, run
 @click.option("--user", envvar="CHAT_USER", help="Your user ID (env CHAT_USER).")
 @click.option("--password", envvar="CHAT_PASSWORD",
               help="Your password (env CHAT_PASSWORD; asked for, hidden, on a terminal).")
+@click.option("--no-tls", is_flag=True, envvar="CHAT_NO_TLS",
+              help="Plain TCP, for a server run with --no-tls: everything, the password "
+                   "included, crosses the network in clear (env CHAT_NO_TLS).")
+@click.option("--ca", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              envvar="CHAT_CA", metavar="FILE",
+              help="Trust the server's certificate only if this CA signed it for the host "
+                   "name (env CHAT_CA).")
+@click.option("--fingerprint", envvar="CHAT_FINGERPRINT", metavar="SHA256",
+              help="Trust the server's certificate only if it has this SHA-256 fingerprint "
+                   "(from the server's log), and pin it (env CHAT_FINGERPRINT). Without "
+                   "--ca or --fingerprint, the first certificate seen is pinned and a "
+                   "changed one is refused.")
 @click.pass_context
-def cli(ctx: click.Context, host: str, port: int, user: str | None, password: str | None) -> None:
-    ctx.obj = (host, port, user, password)
+def cli(ctx: click.Context, host: str, port: int, user: str | None, password: str | None,
+        no_tls: bool, ca: Path | None, fingerprint: str | None) -> None:
+    ctx.obj = (host, port, user, password, client_tls(no_tls, ca, fingerprint))
 
 
 def _target(ctx: click.Context) -> Target:
-    host, port, user, password = ctx.obj
-    return resolve_target(host, port, user, password)
+    host, port, user, password, tls = ctx.obj
+    return resolve_target(host, port, user, password, tls)
 
 
 @cli.command(help="Send TEXT to everyone (or --to one user); exits once the server delivered it. "

@@ -12,21 +12,24 @@ import click
 from chatproto.session import SKIP_REPLAY, AsyncSession
 
 from .exitcodes import ExitCode
-from .options import Target
+from .options import Target, report_trust
 from .render import escape
 
 
 async def _open(target: Target) -> AsyncSession:
     # These commands never read events: keep none, and skip the replay of
     # history (that is the listener's job).
-    return await AsyncSession.connect(
+    session = await AsyncSession.connect(
         target.host,
         target.port,
         target.user,
         target.password,
         last_seen_seq=SKIP_REPLAY,
         keep_events=False,
+        tls=target.tls,
     )
+    report_trust(session.trust)
+    return session
 
 
 async def send_text(target: Target, text: str, to: str | None) -> ExitCode:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from enum import IntEnum
 
 from chatproto.session import (
+    CertificateRefused,
     ChatError,
     FileRefused,
     LoginRefused,
     MessageRefused,
     ServerUnreachable,
+    TLSFailed,
 )
 
 
@@ -24,6 +26,7 @@ class ExitCode(IntEnum):
     LOGIN_REFUSED = 8
     CONNECTION_LOST = 9
     MESSAGE_REFUSED = 10
+    CERTIFICATE_REFUSED = 11
 
 
 _LOGIN_CODES = {
@@ -36,19 +39,23 @@ HELP_TEXT = """\b
 Exit codes:
   0  success
   2  usage error
-  3  server unreachable
+  3  server unreachable (also a failed TLS handshake, e.g. with a --no-tls server)
   4  bad password
   5  ID already active
   6  rate-limited
   7  file refused (too large, unreadable, checksum mismatch)
   8  other login refusal (invalid name, server full)
   9  connection lost or protocol error
-  10 message refused (e.g. unknown recipient)"""
+  10 message refused (e.g. unknown recipient)
+  11 certificate refused (changed since it was pinned, not the --fingerprint
+     given, not signed by the --ca given); nothing was sent to the server"""
 
 
 def exit_code_for(error: ChatError) -> ExitCode:
-    if isinstance(error, ServerUnreachable):
+    if isinstance(error, ServerUnreachable | TLSFailed):
         return ExitCode.UNREACHABLE
+    if isinstance(error, CertificateRefused):
+        return ExitCode.CERTIFICATE_REFUSED
     if isinstance(error, LoginRefused):
         return _LOGIN_CODES.get(error.code, ExitCode.LOGIN_REFUSED)
     if isinstance(error, FileRefused):

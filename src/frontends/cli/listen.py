@@ -22,7 +22,7 @@ from chatproto import ChatMessage, Event, FileAvailable, Presence
 from chatproto.session import AsyncSession, Disconnected, FileRefused, SeqStore, partial_path
 
 from .exitcodes import ExitCode
-from .options import PROG, Target
+from .options import PROG, Target, report_trust
 from .render import (
     escape,
     event_time,
@@ -62,11 +62,13 @@ class Listener:
         try:
             session = await self._until_stopped(
                 AsyncSession.connect(
-                    t.host, t.port, t.user, t.password, last_seen_seq=self.printed_seq
+                    t.host, t.port, t.user, t.password, last_seen_seq=self.printed_seq,
+                    tls=t.tls,
                 )
             )
         except _Stopped:
             return ExitCode.OK  # stopped before the login completed
+        report_trust(session.trust)
         try:
             while True:
                 event = await self._until_stopped(session.next_event())

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, NoReturn
 
 import attrs
 import click
 
-from chatproto.session import ChatError
+from chatproto.session import ChatError, ClientTLS, PeerTrust, TrustMode
 
 from .exitcodes import ExitCode, exit_code_for
 from .render import escape
@@ -26,9 +27,32 @@ class Target:
     port: int
     user: str
     password: str
+    tls: ClientTLS = attrs.field(factory=ClientTLS)
 
 
-def resolve_target(host: str, port: int, user: str | None, password: str | None) -> Target:
+def client_tls(no_tls: bool, ca: Path | None, fingerprint: str | None) -> ClientTLS:
+    """The TLS settings from ``--no-tls``, ``--ca`` and ``--fingerprint``."""
+    if no_tls:
+        if ca is not None or fingerprint:
+            raise click.UsageError("--no-tls cannot be combined with --ca or --fingerprint")
+        return ClientTLS(enabled=False)
+    try:
+        return ClientTLS(ca_file=ca, fingerprint=fingerprint or None)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--fingerprint'") from None
+
+
+def report_trust(trust: PeerTrust) -> None:
+    """Say on stderr when a certificate was pinned just now: chat-cli accepts
+    a first contact unasked (it often runs unattended), so the fingerprint must
+    at least be on record for comparing with the server's log."""
+    if trust.mode is TrustMode.NEW_PIN:
+        click.echo(f"{PROG}: {escape(trust.describe())}", err=True)
+
+
+def resolve_target(
+    host: str, port: int, user: str | None, password: str | None, tls: ClientTLS
+) -> Target:
     """Fill in a missing password from a hidden prompt when stdin is a terminal."""
     if not user:
         raise click.UsageError("no user name: give --user or set CHAT_USER")
@@ -36,7 +60,7 @@ def resolve_target(host: str, port: int, user: str | None, password: str | None)
         if not sys.stdin.isatty():
             raise click.UsageError("no password: give --password or set CHAT_PASSWORD")
         password = click.prompt("Password", hide_input=True, err=True)
-    return Target(host, port, user, password)
+    return Target(host, port, user, password, tls)
 
 
 def fail(message: str, code: ExitCode) -> NoReturn:
