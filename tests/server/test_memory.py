@@ -67,3 +67,55 @@ def test_large_file_to_many_receivers_keeps_memory_bounded(tmp_path: Path) -> No
             f"server memory grew by {(peak - baseline) / MIB:.1f} MiB while relaying "
             f"{FILE_SIZE // MIB} MiB to {RECEIVERS} receivers"
         )
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_stopped_reader_during_a_flood_keeps_memory_bounded(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    from chatproto import ChatMessage, SendChat
+    from support import presence_of
+
+    with server_process(
+        tmp_path / "d", "--flood-rate", "0", "--output-buffer-limit", str(MIB)
+    ) as server:
+        script = textwrap.dedent(f"""
+            import sys
+            sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
+            from support import RawClient
+            client = RawClient(("127.0.0.1", {server.port}))
+            client.login("stopped", "pw")
+            print("ready", flush=True)
+            while True:
+                client.next_event(timeout=3600)
+                client.received.clear()
+        """)
+        reader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                                  text=True)
+        try:
+            assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
+            alice = RawClient.login_as(server, "alice")
+            bob = RawClient.login_as(server, "bob")
+            baseline = memory_kib(server.proc.pid, "VmRSS") * 1024
+            os.kill(reader.pid, signal.SIGSTOP)
+            text = "x" * 16_000
+            count = 2_500  # 40 MB of chat: ten times the bound plus every kernel buffer
+            for i in range(count):
+                alice.send(SendChat(text, client_id=i))
+                if i % 25 == 24:
+                    for client in (alice, bob):  # both read everything, in order
+                        while client.wait_for(ChatMessage).client_id != i:
+                            pass
+                        client.received.clear()
+            bob.wait_for(presence_of("stopped", "deactivated"))
+            peak = memory_kib(server.proc.pid, "VmHWM") * 1024
+            assert peak - baseline < ALLOWED_GROWTH, (
+                f"server memory grew by {(peak - baseline) / MIB:.1f} MiB"
+            )
+        finally:
+            reader.kill()
+            reader.wait()
