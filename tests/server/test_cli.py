@@ -184,3 +184,10 @@ def test_tls_is_on_by_default_and_speaks_the_protocol(tmp_path: Path) -> None:
         assert client.wait_for(ChatMessage).text == "over TLS"
     with server_process(tmp_path / "d", tls=True) as server:  # the same pair again
         server.wait_for_line(r"TLS on: self-signed certificate loaded from")
+
+
+def test_inconsistent_options_are_a_usage_error(tmp_path: Path) -> None:
+    result = run_briefly("--heartbeat-interval", "50", "--heartbeat-timeout", "10",
+                         "--data-dir", str(tmp_path / "d"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "heartbeat_interval must be shorter than heartbeat_timeout" in result.stderr
