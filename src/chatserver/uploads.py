@@ -33,17 +33,34 @@ class UploadFailed(Exception):
 
 
 class _Upload:
-    def __init__(self, offer: FileOffer, name: str, path: Path, handle: BinaryIO) -> None:
+    def __init__(
+        self, storage: FileStorage, offer: FileOffer, name: str, path: Path, handle: BinaryIO
+    ) -> None:
+        self.storage = storage
         self.offer = offer
         self.name = name
         self.path = path
         self.handle = handle
         self.hash = hashlib.sha256()
         self.failure: UploadFailed | None = None
+        self.reserved = offer.size
+        storage.reserved += offer.size
+
+    def wrote(self, count: int) -> None:
+        """``count`` more bytes are on disk (and counted there now)."""
+        count = min(count, self.reserved)
+        self.reserved -= count
+        self.storage.reserved -= count
+
+    def release(self) -> None:
+        """Its bytes are on disk for good, or gone: no more space held for it."""
+        self.storage.reserved -= self.reserved
+        self.reserved = 0
 
     def discard(self) -> None:
         self.handle.close()
         self.path.unlink(missing_ok=True)
+        self.release()
 
 
 class FileStorage:
@@ -54,6 +71,9 @@ class FileStorage:
         self.partial_dir = data_dir / "partial"
         self.max_file_size = max_file_size
         self.min_free_space = min_free_space
+        #: Bytes promised to uploads in progress (so parallel uploads cannot
+        #: together overfill the disk).
+        self.reserved = 0
         self.files_dir.mkdir(exist_ok=True)
         self.partial_dir.mkdir(exist_ok=True)
 
@@ -81,7 +101,8 @@ class FileStorage:
         name = sanitize_filename(offer.name)
         if name == FALLBACK_NAME and offer.name != FALLBACK_NAME:
             raise UploadFailed(RejectReason.BAD_NAME, "the file name has no usable characters")
-        if shutil.disk_usage(self.partial_dir).free - offer.size < self.min_free_space:
+        free = shutil.disk_usage(self.partial_dir).free - self.reserved
+        if free - offer.size < self.min_free_space:
             raise UploadFailed(RejectReason.STORAGE_FULL, "the server's disk is full")
         return name
 
@@ -91,13 +112,14 @@ class FileStorage:
             handle = path.open("xb")
         except OSError as exc:
             raise UploadFailed(RejectReason.STORAGE_FULL, "cannot store the file") from exc
-        return _Upload(offer, name, path, handle)
+        return _Upload(self, offer, name, path, handle)
 
     def keep(self, upload: _Upload) -> str:
         """Move a verified upload into place; returns its stored name."""
         upload.handle.close()
         stored_name = secrets.token_hex(16)
         os.replace(upload.path, self.path_of(stored_name))
+        upload.release()
         return stored_name
 
 
@@ -123,6 +145,7 @@ class Uploads:
             upload.failure = UploadFailed(RejectReason.STORAGE_FULL, "cannot store the file")
             return
         upload.hash.update(data)
+        upload.wrote(len(data))
 
     def finish(self, upload_id: int, sender: str) -> tuple[FileAvailable, str]:
         """Verify and keep a complete upload: the announcement (seq and file id

@@ -166,3 +166,28 @@ def test_several_uploads_and_fetches_at_once_on_one_connection(
         assert isinstance(announced, FileAvailable)
         ids.append(announced.file_id)
     assert [fetch(alice, file_id) for file_id in ids] == blobs
+
+
+def test_parallel_uploads_cannot_together_overfill_the_disk(tmp_path: Path) -> None:
+    import shutil
+
+    from chatproto import FileAccepted, FileOffer
+
+    data_dir = tmp_path / "d"
+    data_dir.mkdir()
+    free = shutil.disk_usage(data_dir).free
+    size = free // 3  # one fits; two would leave less than the minimum
+    with running_server(
+        data_dir, max_file_size=2**62, min_free_space=free - size - size // 2
+    ) as server:
+        alice = RawClient.login_as(server, "alice")
+        alice.send(FileOffer(1, "first.iso", size, b"\0" * 32))
+        assert alice.wait_for((FileAccepted, FileRejected)) == FileAccepted(1)
+        alice.send(FileOffer(2, "second.iso", size, b"\0" * 32))
+        second = alice.wait_for((FileAccepted, FileRejected))
+        assert isinstance(second, FileRejected) and second.reason == "storage-full"
+        alice.close()  # the first upload is abandoned: its reservation goes with it
+        server.wait_until(lambda: server.server.ctx.storage.reserved == 0)  # type: ignore[union-attr]
+        bob = RawClient.login_as(server, "bob")
+        bob.send(FileOffer(1, "third.iso", size, b"\0" * 32))
+        assert bob.wait_for((FileAccepted, FileRejected)) == FileAccepted(1)
