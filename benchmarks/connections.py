@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from loadgen import procs, report
+from loadgen.engine import GeneratorError
 from loadgen.worker import Generator
 
 
@@ -75,9 +76,13 @@ def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         baseline = server.stats.rss_kib()
         cpu_before = server.stats.cpu_seconds()
         profile = f"{args.profile}.chat" if args.profile and kind == "chat" else None
-        with procs.profiled(server.popen.pid, profile):
-            generator = Generator(protocol, server.address, names, generator_cpus,
-                                  login_timeout=args.login_budget, partial_ok=True)
+        try:
+            with procs.profiled(server.popen.pid, profile):
+                generator = Generator(protocol, server.address, names, generator_cpus,
+                                      login_timeout=args.login_budget, partial_ok=True)
+        except GeneratorError:
+            print("last lines of the server log:", *server.output, sep="\n  ")
+            raise
         with generator:
             login_cpu = server.stats.cpu_seconds() - cpu_before
             generator.run("hold", seconds=args.hold)

@@ -9,7 +9,13 @@ import argparse
 from collections import Counter
 
 
-def summarise(path: str, top: int) -> str:
+def _function(frame: str) -> str:
+    """``f (file.py:12)`` -> ``f (file.py)``: sum a function's lines together."""
+    name, _, where = frame.partition(" (")
+    return f"{name} ({where.rsplit(':', 1)[0]})" if where else name
+
+
+def summarise(path: str, top: int, by_line: bool = False) -> str:
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     total = 0
@@ -20,6 +26,8 @@ def summarise(path: str, top: int) -> str:
                 continue
             count = int(count_text)
             frames = stack.split(";")
+            if not by_line:
+                frames = [_function(frame) for frame in frames]
             total += count
             own[frames[-1]] += count
             for frame in set(frames):
@@ -35,8 +43,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("profile")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--by-line", action="store_true", help="do not sum lines per function")
     args = parser.parse_args()
-    print(summarise(args.profile, args.top))
+    print(summarise(args.profile, args.top, args.by_line))
 
 
 if __name__ == "__main__":
