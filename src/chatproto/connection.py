@@ -17,7 +17,14 @@ import attrs
 from . import events as ev
 from .buffer import ReceiveBuffer
 from .errors import ErrorCode, LocalProtocolError, ProtocolError, RemoteProtocolError
-from .limits import DEFAULT_CHUNK_SIZE, HEADER_SIZE, MAX_TEXT_BYTES, PROTOCOL_VERSION, Limits
+from .limits import (
+    DEFAULT_CHUNK_SIZE,
+    HEADER_SIZE,
+    MAX_TEXT_BYTES,
+    MIN_FRAME_SIZE,
+    PROTOCOL_VERSION,
+    Limits,
+)
 from .state import ConversationState, Role, State, Violation
 from .wire import LAYOUT_BY_CLASS
 
@@ -64,6 +71,7 @@ def prepare(event: ev.Event) -> PreparedEvent:
 
 
 _DEFAULT_LIMITS = Limits()
+_ALWAYS_FITS: Final = MIN_FRAME_SIZE + HEADER_SIZE
 
 
 class Connection:
@@ -150,7 +158,23 @@ class Connection:
             layout = LAYOUT_BY_CLASS.get(type(event))
             if layout is None:
                 raise LocalProtocolError(f"{type(event).__name__} is not sent on the wire")
-            data = layout.encode(event, MAX_TEXT_BYTES)
+            try:
+                data = layout.fast_encode(event, MAX_TEXT_BYTES)
+            except Exception:
+                # Slow path: the reference encoder decides, with a precise error.
+                data = layout.encode(event, MAX_TEXT_BYTES)
+        # Every peer accepts at least MIN_FRAME_SIZE, so only big frames
+        # need the peer's announced limit.
+        if len(data) > _ALWAYS_FITS:
+            self._check_peer_limit(event, data)
+        try:
+            self._conversation.process(self.our_role, event)
+        except Violation as exc:
+            self._conversation.fail()
+            raise LocalProtocolError(str(exc), exc.code) from None
+        return data
+
+    def _check_peer_limit(self, event: ev.Event, data: bytes) -> None:
         peer_limit = self.peer_max_frame_size
         if peer_limit and len(data) - HEADER_SIZE > peer_limit:
             raise LocalProtocolError(
@@ -158,12 +182,6 @@ class Connection:
                 f"limit of {peer_limit}",
                 ErrorCode.FRAME_TOO_LARGE,
             )
-        try:
-            self._conversation.process(self.our_role, event)
-        except Violation as exc:
-            self._conversation.fail()
-            raise LocalProtocolError(str(exc), exc.code) from None
-        return data
 
     # -- receiving -------------------------------------------------------------
 

@@ -94,6 +94,7 @@ _RESERVED_DEVICE = re.compile(
     r"(?i)(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$|clock\$)(\..*)?\Z"
 )
 _DRIVE = re.compile(r"\A[A-Za-z]:")
+_WINDOWS_FORBIDDEN = re.compile(r'[<>:"|?*]')
 _FALLBACK_NAME = "file"
 
 
@@ -121,7 +122,8 @@ def sanitize_filename(name: str) -> str:
         if cleaned == name:
             break
         name = cleaned
-    name = name or _FALLBACK_NAME
+    # Characters Windows refuses; ':' would also open an NTFS data stream.
+    name = _WINDOWS_FORBIDDEN.sub("_", name) or _FALLBACK_NAME
     if _RESERVED_DEVICE.match(name):
         name = "_" + name
     return _truncate_utf8(name, MAX_FILENAME_BYTES)

@@ -292,9 +292,11 @@ class Layout:
         try:
             return self.fast_decode(payload, max_text_bytes)
         except Exception:
-            pass  # the reference codec below says precisely what is wrong
+            pass
+        # The fast path refuses anything it does not expect; the reference
+        # decoder has the last word, and says precisely what is wrong.
         try:
-            self._decode(payload, max_text_bytes)
+            return self._decode(payload, max_text_bytes)
         except _Invalid as exc:
             raise RemoteProtocolError(
                 f"invalid {self.event_class.__name__}: {exc}", exc.code
@@ -303,7 +305,6 @@ class Layout:
             raise RemoteProtocolError(
                 f"invalid {self.event_class.__name__}: {exc}", ErrorCode.MALFORMED
             ) from None
-        raise RemoteProtocolError(f"invalid {self.event_class.__name__}", ErrorCode.MALFORMED)
 
     def _decode(self, payload: bytes, max_text_bytes: int) -> ev.Event:
         size = len(payload)
