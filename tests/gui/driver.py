@@ -101,9 +101,12 @@ class GuiClient:
 
     # -- the login window -------------------------------------------------------
 
-    def fill_login(self, host: str, port: int, user: str, password: str) -> None:
+    def fill_login(self, host: str, port: int, user: str, password: str,
+                   tls: bool = False) -> None:
+        """Fill the form; test servers run without TLS unless a test says so."""
         view = self.app.login_view
         assert view is not None, "the login window is not shown"
+        view.tls.set(tls)
         view.server.set(host)
         view.port.set(str(port))
         view.username.set(user)
@@ -197,37 +200,55 @@ def toplevels(root: tk.Misc) -> list[str]:
 
 
 FILE_DIALOG = ".__tk_filedialog"
+CHOOSE_DIR_DIALOG = ".__tk_choosedir"
 
 
-def pick_file(client: GuiClient, path: Path | None) -> dict[str, object]:
-    """Click File and answer the real file dialog with ``path`` (None: Cancel).
+def answer_tk_dialog(client: GuiClient, dialog: str, path: Path | None,
+                     open_it: Callable[[], object]) -> dict[str, object]:
+    """Open one of Tk's file dialogs with ``open_it`` and answer it like a
+    user: type ``path`` in its entry and press OK (``None``: press Cancel).
 
     The dialog runs a nested event loop until it is answered, so the answer
-    is given from an ``after`` callback, which first records what is on
-    screen while the dialog is open."""
+    comes from ``after`` callbacks; the first records what is on screen
+    while the dialog is open. Whatever happens, the dialog is closed by the
+    deadline, so a failing test fails instead of hanging."""
     seen: dict[str, object] = {}
     tcl = client.root.tk
     deadline = time.monotonic() + TIMEOUT
 
+    def is_open() -> bool:
+        return bool(tcl.getboolean(tcl.call("winfo", "exists", dialog))) and bool(
+            tcl.getboolean(tcl.call("winfo", "ismapped", dialog)))
+
     def answer() -> None:
-        ready = tcl.call("winfo", "exists", FILE_DIALOG) and tcl.call(
-            "winfo", "ismapped", FILE_DIALOG)
-        if not ready:
-            if time.monotonic() < deadline:
+        if not is_open():
+            if not seen and time.monotonic() < deadline:
                 client.root.after(20, answer)
             return
-        seen["toplevels"] = toplevels(client.root)
-        seen["transient_for"] = str(tcl.call("wm", "transient", FILE_DIALOG))
-        seen["dialog_title"] = str(tcl.call("wm", "title", FILE_DIALOG))
-        seen["windows"] = visible_window_names()
+        if time.monotonic() > deadline:
+            tcl.call("destroy", dialog)
+            return
+        if not seen:
+            seen["toplevels"] = toplevels(client.root)
+            seen["transient_for"] = str(tcl.call("wm", "transient", dialog))
+            seen["dialog_title"] = str(tcl.call("wm", "title", dialog))
+            seen["windows"] = visible_window_names()
         if path is None:
-            tcl.call(f"{FILE_DIALOG}.contents.f2.cancel", "invoke")
+            tcl.call(f"{dialog}.contents.f2.cancel", "invoke")
         else:
-            tcl.call(f"{FILE_DIALOG}.contents.f2.ent", "delete", 0, "end")
-            tcl.call(f"{FILE_DIALOG}.contents.f2.ent", "insert", 0, str(path))
-            tcl.call(f"{FILE_DIALOG}.contents.f2.ok", "invoke")
+            # The directory chooser first enters a typed folder, then takes
+            # it on the second OK, as it does for a user.
+            tcl.call(f"{dialog}.contents.f2.ent", "delete", 0, "end")
+            tcl.call(f"{dialog}.contents.f2.ent", "insert", 0, str(path))
+            tcl.call(f"{dialog}.contents.f2.ok", "invoke")
+        client.root.after(50, answer)
 
     client.root.after(20, answer)
-    client.chat.file_button.invoke()  # returns when the dialog has closed
-    assert seen, "the file dialog never appeared"
+    open_it()  # returns when the dialog has closed
+    assert seen, f"the dialog {dialog} never appeared"
     return seen
+
+
+def pick_file(client: GuiClient, path: Path | None) -> dict[str, object]:
+    """Click File and answer the real file dialog with ``path`` (None: Cancel)."""
+    return answer_tk_dialog(client, FILE_DIALOG, path, client.chat.file_button.invoke)

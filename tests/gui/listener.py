@@ -19,7 +19,7 @@ class Listener:
         self.folder = folder
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "frontends.cli",
-             "--host", host, "--port", str(port), "--user", user, "listen",
+             "--host", host, "--port", str(port), "--user", user, "--no-tls", "listen",
              "--download-dir", str(folder), "--state-file", str(folder / "state.json")],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
         )

@@ -33,7 +33,10 @@ def trio(gui: Callable[[str], GuiClient], chat_server, tmp_path: Path
 def test_chat_reaches_everyone_and_looks_right(trio) -> None:
     alice, bob, carol = trio
     assert alice.root.title() == "alice" and bob.root.title() == "bob"
-    assert alice.transcript().splitlines()[0].endswith("alice has entered (1 participant)")
+    first, second = alice.transcript().splitlines()[:2]
+    assert first.endswith("*** Connected WITHOUT encryption: passwords and messages cross "
+                          "the network in clear.")
+    assert second.endswith("alice has entered (1 participant)")
     assert "bob has entered (2 participants)" in alice.transcript()
     assert alice.chat.participants.rows() == [
         ("alice", "active"), ("bob", "active"), ("carol", "active")]

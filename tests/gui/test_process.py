@@ -30,7 +30,7 @@ def test_killed_gui_is_deactivated_then_reenters(
     config.mkdir()
     (config / SETTINGS_FILE).write_text(json.dumps({
         "server": chat_server.host, "port": chat_server.port, "username": "dave",
-        "download_dir": str(tmp_path / "dave-downloads")}), encoding="utf-8")
+        "download_dir": str(tmp_path / "dave-downloads"), "tls": False}), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LANG")}
     env[CONFIG_DIR_ENV] = str(config)
     dave = subprocess.Popen([sys.executable, "-m", "frontends.gui"], env=env,

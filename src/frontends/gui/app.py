@@ -20,7 +20,16 @@ from tkinter import filedialog
 from typing import Any
 
 from chatproto import ChatMessage, FileAvailable, Presence, is_valid_username
-from chatproto.session import Disconnected, Progress, SeqStore
+from chatproto.session import (
+    NO_TLS,
+    ClientTLS,
+    Disconnected,
+    PinRequest,
+    Progress,
+    SeqStore,
+    TrustMode,
+)
+from chatproto.session.tls import PIN_FILE_NAME
 
 from . import errors_text, opener
 from .chat_view import ChatActions, ChatView
@@ -31,6 +40,7 @@ from .link import Link
 from .login_view import LoginView
 from .safetext import clean
 from .settings import Settings, config_dir, load_settings, save_settings
+from .trust import CONFIRM_TOKEN, client_tls
 
 POLL_MS = 40
 #: How long a leaving window waits for the server to see its goodbye.
@@ -58,6 +68,9 @@ class App:
         self.destroyed = False
         #: The link that was lost, kept for its address while reconnecting.
         self.lost_link: Link | None = None
+        self.tls: ClientTLS = NO_TLS
+        #: First-contact questions not answered yet (answered "no" at exit).
+        self.pin_answers: list[Future[bool]] = []
         #: A login under way: its link and the future of its connection.
         self.pending: tuple[Link, Future[None]] | None = None
         root.protocol("WM_DELETE_WINDOW", self.quit)
@@ -90,6 +103,9 @@ class App:
                     token, future = self.inbox.get_nowait()
                 except queue.Empty:
                     break
+                if token == CONFIRM_TOKEN:
+                    self._ask_pin(*future.result())
+                    continue
                 handler = self._handlers.pop(token, None)
                 if handler is not None:
                     handler(future)
@@ -122,7 +138,8 @@ class App:
         self.login_view.pack(fill="both", expand=True)
         self.login_view.focus_first_empty()
 
-    def login(self, server: str, port_text: str, username: str, password: str) -> None:
+    def login(self, server: str, port_text: str, username: str, password: str,
+              tls: bool = True) -> None:
         problem = _login_problem(server, port_text, username, password)
         if problem:
             self.dialog(_("Login"), problem, kind="warning")
@@ -133,7 +150,8 @@ class App:
             server=server, port=port))
         link = Link()
         last_seq = self.seqs.load(server, port, username)
-        attempt = link.connect(server, port, username, password, last_seq)
+        self.tls = client_tls(self.config_folder, self.inbox) if tls else NO_TLS
+        attempt = link.connect(server, port, username, password, last_seq, self.tls)
         self.later(attempt, lambda f: self._login_done(link, f, server, port, password))
         self.pending = (link, attempt)
 
@@ -146,16 +164,37 @@ class App:
         error = future.exception()
         if error is not None:
             self.login_view.set_busy(False)
-            self.dialog(_("Login failed"), errors_text.login_error(error, server, port))
+            self.dialog(_("Login failed"),
+                        errors_text.login_error(error, server, port, self.pin_file()))
             return
         self.settings.server, self.settings.port = server, port
         self.settings.username = link.username
+        self.settings.tls = self.tls.enabled
         save_settings(self.settings, self.config_folder)
         self.password = password
         self.login_view.destroy()
         self.login_view = None
         _collect_tk_garbage()
         self._open_chat(link)
+
+    def pin_file(self) -> Path:
+        return self.config_folder / PIN_FILE_NAME
+
+    def _ask_pin(self, request: PinRequest, answer: Future[bool]) -> None:
+        """First contact with a server whose certificate no CA vouches for."""
+        self.pin_answers = [a for a in self.pin_answers if not a.done()] + [answer]
+
+        def reply(trusted: bool) -> Callable[[], None]:
+            return lambda: None if answer.done() else answer.set_result(trusted)
+
+        message = _(
+            "This is the first connection to {server}:{port}. Its certificate "
+            "fingerprint is:\n\n{fingerprint}\n\nCompare it with the fingerprint in "
+            "the server's start-up log. Trust this server and remember its certificate?"
+        ).format(server=request.host, port=request.port, fingerprint=request.fingerprint)
+        MessageDialog(self.root, _("New server certificate"), message, kind="trust",
+                      buttons=[(_("Trust"), reply(True)), (_("Cancel"), reply(False))],
+                      on_dismiss=reply(False), wraplength=480)
 
     # -- chat -------------------------------------------------------------------
 
@@ -169,6 +208,9 @@ class App:
         view.pack(fill="both", expand=True)
         view.participants.reset(link.username, link.participants())
         view.refresh_recipients()
+        plain = link.trust is None or link.trust.mode is TrustMode.PLAIN
+        view.transcript.append(notice_line(errors_text.trust_text(link.trust),
+                                           "notice" if plain else "presence"))
         self.root.geometry("820x560")
         self.root.minsize(520, 360)
         view.entry.focus_set()
@@ -307,7 +349,8 @@ class App:
                 dialog.destroy()
         self.chat_view.show_reconnecting(_("Reconnecting\u2026"))
         link = Link()
-        self.later(link.connect(old.host, old.port, old.username, self.password, self.shown_seq),
+        self.later(link.connect(old.host, old.port, old.username, self.password, self.shown_seq,
+                                self.tls),
                    lambda f: self._reconnected(link, f))
 
     def _reconnected(self, link: Link, future: Future[None]) -> None:
@@ -317,7 +360,7 @@ class App:
             return
         error = future.exception()
         if error is not None:
-            message = errors_text.login_error(error, link.host, link.port)
+            message = errors_text.login_error(error, link.host, link.port, self.pin_file())
             view.transcript.append(notice_line(message))
             view.show_disconnected(message)
             return
@@ -348,6 +391,9 @@ class App:
         if self.destroyed:
             return
         self.destroyed = True
+        for answer in self.pin_answers:
+            if not answer.done():
+                answer.set_result(False)
         with contextlib.suppress(tk.TclError):  # already gone
             for timer in (self._poll_id, self._exit_timer):
                 if timer:

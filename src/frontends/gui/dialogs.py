@@ -28,6 +28,8 @@ class MessageDialog(tk.Toplevel):
         *,
         kind: str = "error",
         buttons: Sequence[Button] = (),
+        on_dismiss: Callable[[], None] | None = None,
+        wraplength: int = 360,
     ) -> None:
         super().__init__(parent)
         self.kind = kind
@@ -37,7 +39,7 @@ class MessageDialog(tk.Toplevel):
         self.resizable(False, False)
         frame = ttk.Frame(self, padding=16)
         frame.pack(fill="both", expand=True)
-        ttk.Label(frame, text=message, wraplength=360, justify="left").pack(
+        ttk.Label(frame, text=message, wraplength=wraplength, justify="left").pack(
             anchor="w", pady=(0, 12)
         )
         row = ttk.Frame(frame)
@@ -50,8 +52,9 @@ class MessageDialog(tk.Toplevel):
         first = next(iter(self.buttons.values()))
         first.focus_set()
         self.bind("<Return>", lambda _e: first.invoke())
-        self.bind("<Escape>", lambda _e: self._answer(None))
-        self.protocol("WM_DELETE_WINDOW", lambda: self._answer(None))
+        # Closing it without a button (Escape, the X) is its own answer.
+        self.bind("<Escape>", lambda _e: self._answer(on_dismiss))
+        self.protocol("WM_DELETE_WINDOW", lambda: self._answer(on_dismiss))
         self._place_over(parent)
 
     def _answerer(self, action: Callable[[], None] | None) -> Callable[[], None]:

@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
-from chatproto.session import ChatError, LoginRefused, ServerUnreachable
+from pathlib import Path
+
+from chatproto.session import (
+    CertificateRefused,
+    ChatError,
+    FingerprintMismatch,
+    LoginRefused,
+    PeerTrust,
+    ServerUnreachable,
+    TLSFailed,
+    TrustMode,
+)
 
 from .i18n import _
 from .safetext import clean
 
 
-def login_error(error: BaseException, server: str, port: int) -> str:
+def login_error(error: BaseException, server: str, port: int, pin_file: Path) -> str:
+    if isinstance(error, FingerprintMismatch):
+        return _("The certificate of {server}:{port} has changed since you first trusted "
+                 "it (expected {expected}, got {actual}). Someone may be intercepting the "
+                 "connection; nothing was sent. If the server really has a new certificate, "
+                 "remove its line from {pin_file}.").format(
+            server=server, port=port, expected=error.expected, actual=error.actual,
+            pin_file=pin_file)
+    if isinstance(error, CertificateRefused):
+        if error.code == "pin-declined":
+            return _("You did not trust the certificate of {server}:{port}; nothing was "
+                     "sent.").format(server=server, port=port)
+        return _("The certificate of {server}:{port} was refused: {reason}").format(
+            server=server, port=port, reason=describe(error))
+    if isinstance(error, TLSFailed):
+        return _("The encrypted connection to {server}:{port} failed. If the server runs "
+                 "without TLS (--no-tls), untick \"Encrypted connection\".").format(
+            server=server, port=port)
     if isinstance(error, ServerUnreachable):
         return _("The server {server}:{port} cannot be reached. Check the address and "
                  "the port, and that the server is running.").format(server=server, port=port)
@@ -31,3 +59,15 @@ def describe(error: BaseException) -> str:
     if isinstance(error, ChatError):
         return clean(error.message, single_line=True)
     return clean(str(error) or type(error).__name__, single_line=True)
+
+
+def trust_text(trust: PeerTrust | None) -> str:
+    """The transcript's first line: how this connection is protected."""
+    if trust is None or trust.mode is TrustMode.PLAIN:
+        return _("Connected WITHOUT encryption: passwords and messages cross the network "
+                 "in clear.")
+    if trust.mode is TrustMode.NEW_PIN:
+        return _("Trusted the certificate of {server}:{port} from now on: {fingerprint}"
+                 ).format(server=trust.host, port=trust.port, fingerprint=trust.fingerprint)
+    return _("Encrypted connection (TLS), certificate {fingerprint}").format(
+        fingerprint=trust.fingerprint)

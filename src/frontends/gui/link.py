@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from chatproto import ChatMessage, Event, FileAvailable
-from chatproto.session import ConnectionLost, Session
+from chatproto.session import ClientTLS, ConnectionLost, PeerTrust, Session
 
 T = TypeVar("T")
 
@@ -50,21 +50,24 @@ class Link:
         self.port = 0
         self.username = ""
         self.last_seen_seq = 0
+        self.trust: PeerTrust | None = None
         #: Replaced by the session's own queue once logged in.
         self.events: queue.Queue[Event] = queue.Queue()
 
     def connect(
-        self, host: str, port: int, username: str, password: str, last_seen_seq: int
+        self, host: str, port: int, username: str, password: str, last_seen_seq: int,
+        tls: ClientTLS,
     ) -> Future[None]:
         self.host, self.port, self.username = host, port, username
         self.last_seen_seq = last_seen_seq
 
         def login() -> None:
             session = Session.connect(host, port, username, password,
-                                      last_seen_seq=last_seen_seq)
+                                      last_seen_seq=last_seen_seq, tls=tls)
             self.session = session
             self.username = session.username
             self.events = session.events
+            self.trust = session.trust
 
         return in_thread(login, "chat-login")
 

@@ -9,7 +9,7 @@ from tkinter import ttk
 from .i18n import _
 from .settings import Settings
 
-LoginHandler = Callable[[str, str, str, str], None]
+LoginHandler = Callable[[str, str, str, str, bool], None]
 
 
 class LoginView(ttk.Frame):
@@ -26,6 +26,7 @@ class LoginView(ttk.Frame):
         self.port = tk.StringVar(self, str(settings.port))
         self.username = tk.StringVar(self, settings.username)
         self.password = tk.StringVar(self, "")
+        self.tls = tk.BooleanVar(self, settings.tls)
         self.entries: dict[str, ttk.Entry] = {}
         fields = (
             ("server", _("Server"), self.server, ""),
@@ -41,16 +42,19 @@ class LoginView(ttk.Frame):
             entry.bind("<KP_Enter>", lambda _e: self.submit())
             self.entries[key] = entry
         self.columnconfigure(1, weight=1)
+        self.tls_check = ttk.Checkbutton(
+            self, text=_("Encrypted connection (TLS)"), variable=self.tls)
+        self.tls_check.grid(row=len(fields), column=1, sticky="w", pady=(4, 0))
 
         buttons = ttk.Frame(self)
-        buttons.grid(row=len(fields), column=0, columnspan=2, sticky="e", pady=(10, 0))
+        buttons.grid(row=len(fields) + 1, column=0, columnspan=2, sticky="e", pady=(10, 0))
         self.login_button = ttk.Button(buttons, text=_("Login"), command=self.submit)
         self.cancel_button = ttk.Button(buttons, text=_("Cancel"), command=on_cancel)
         self.login_button.pack(side="left", padx=(0, 6))
         self.cancel_button.pack(side="left")
 
         self.status = ttk.Label(self, text="", foreground="#555555")
-        self.status.grid(row=len(fields) + 1, column=0, columnspan=2, sticky="w", pady=(10, 0))
+        self.status.grid(row=len(fields) + 2, column=0, columnspan=2, sticky="w", pady=(10, 0))
         self.spinner = ttk.Progressbar(self, mode="indeterminate", length=200)
         self.busy = False
 
@@ -68,7 +72,7 @@ class LoginView(ttk.Frame):
             return
         self._on_login(
             self.server.get().strip(), self.port.get().strip(),
-            self.username.get().strip(), self.password.get(),
+            self.username.get().strip(), self.password.get(), bool(self.tls.get()),
         )
 
     def set_busy(self, busy: bool, message: str = "") -> None:
@@ -78,10 +82,11 @@ class LoginView(ttk.Frame):
         state = ["disabled"] if busy else ["!disabled"]
         for entry in self.entries.values():
             entry.state(state)
+        self.tls_check.state(state)
         self.login_button.state(state)
         self.status.configure(text=message)
         if busy:
-            self.spinner.grid(row=6, column=0, columnspan=2, sticky="ew", pady=(6, 0))
+            self.spinner.grid(row=7, column=0, columnspan=2, sticky="ew", pady=(6, 0))
             self.spinner.start(15)
         else:
             self.spinner.stop()

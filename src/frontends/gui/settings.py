@@ -29,6 +29,8 @@ class Settings:
     username: str = ""
     #: Empty means "the default": the user's Downloads folder, or home.
     download_dir: str = ""
+    #: Off only for servers started with --no-tls.
+    tls: bool = True
 
     def download_folder(self) -> Path:
         if self.download_dir:
@@ -68,6 +70,8 @@ def _from_mapping(raw: dict[str, object]) -> Settings:
         value = raw.get(field)
         if isinstance(value, str) and len(value) <= _MAX_FIELD_CHARS:
             setattr(settings, field, value)
+    if isinstance(raw.get("tls"), bool):
+        settings.tls = bool(raw["tls"])
     port = raw.get("port")
     if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
         settings.port = port

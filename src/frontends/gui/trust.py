@@ -1,0 +1,38 @@
+"""Asking the user before trusting a server's certificate for the first time.
+
+The session calls ``confirm`` on its own thread when a server presents a
+certificate no CA vouches for and no pin exists yet. The question travels
+to the Tk thread through the application's inbox; the answer comes back in
+a future the session awaits. Nothing here holds a Tk object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+from concurrent.futures import Future
+from typing import Any
+
+from chatproto.session import ClientTLS, PinRequest, PinStore
+from chatproto.session.tls import PIN_FILE_NAME, ConfirmPin
+
+#: The inbox token of a first-contact question (real tokens are >= 0).
+CONFIRM_TOKEN = -1
+
+Inbox = queue.SimpleQueue[tuple[int, "Future[Any]"]]
+
+
+def pin_confirmer(inbox: Inbox) -> ConfirmPin:
+    async def confirm(request: PinRequest) -> bool:
+        answer: Future[bool] = Future()
+        carrier: Future[tuple[PinRequest, Future[bool]]] = Future()
+        carrier.set_result((request, answer))
+        inbox.put((CONFIRM_TOKEN, carrier))
+        return await asyncio.wrap_future(answer)
+
+    return confirm
+
+
+def client_tls(config_folder: Any, inbox: Inbox) -> ClientTLS:
+    """TLS with trust on first use, pins kept in our config folder, asking first."""
+    return ClientTLS(pins=PinStore(config_folder / PIN_FILE_NAME), confirm=pin_confirmer(inbox))
