@@ -19,7 +19,7 @@ from pathlib import Path
 from tkinter import filedialog
 from typing import Any
 
-from chatproto import ChatMessage, FileAvailable, Presence, is_valid_username
+from chatproto import ChatMessage, FileAvailable, Presence
 from chatproto.session import (
     NO_TLS,
     ClientTLS,
@@ -37,10 +37,10 @@ from .dialogs import MessageDialog, open_dialogs
 from .i18n import _
 from .lines import chat_line, file_line, notice_line, presence_line
 from .link import Link
-from .login_view import LoginView
+from .login_view import LoginView, login_problem
 from .safetext import clean
 from .settings import Settings, config_dir, load_settings, save_settings
-from .trust import CONFIRM_TOKEN, client_tls
+from .trust import CONFIRM_TOKEN, ask_pin, client_tls
 
 POLL_MS = 40
 #: How long a leaving window waits for the server to see its goodbye.
@@ -140,7 +140,7 @@ class App:
 
     def login(self, server: str, port_text: str, username: str, password: str,
               tls: bool = True) -> None:
-        problem = _login_problem(server, port_text, username, password)
+        problem = login_problem(server, port_text, username, password)
         if problem:
             self.dialog(_("Login"), problem, kind="warning")
             return
@@ -183,18 +183,7 @@ class App:
     def _ask_pin(self, request: PinRequest, answer: Future[bool]) -> None:
         """First contact with a server whose certificate no CA vouches for."""
         self.pin_answers = [a for a in self.pin_answers if not a.done()] + [answer]
-
-        def reply(trusted: bool) -> Callable[[], None]:
-            return lambda: None if answer.done() else answer.set_result(trusted)
-
-        message = _(
-            "This is the first connection to {server}:{port}. Its certificate "
-            "fingerprint is:\n\n{fingerprint}\n\nCompare it with the fingerprint in "
-            "the server's start-up log. Trust this server and remember its certificate?"
-        ).format(server=request.host, port=request.port, fingerprint=request.fingerprint)
-        MessageDialog(self.root, _("New server certificate"), message, kind="trust",
-                      buttons=[(_("Trust"), reply(True)), (_("Cancel"), reply(False))],
-                      on_dismiss=reply(False), wraplength=480)
+        ask_pin(self.root, request, answer)
 
     # -- chat -------------------------------------------------------------------
 
@@ -410,16 +399,3 @@ def _collect_tk_garbage() -> None:
     freed there calls into Tcl from the wrong thread."""
     gc.collect()
 
-
-def _login_problem(server: str, port_text: str, username: str, password: str) -> str:
-    if not server:
-        return _("Please enter the server's address.")
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        return _("The port must be a number between 1 and 65535.")
-    if not username:
-        return _("Please enter your ID.")
-    if not is_valid_username(username):
-        return _("An ID may contain only letters, digits, '_' and '-' (at most 32).")
-    if not password:
-        return _("Please enter your password.")
-    return ""

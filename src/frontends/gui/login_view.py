@@ -6,6 +6,8 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from chatproto import is_valid_username
+
 from .i18n import _
 from .settings import Settings
 
@@ -91,3 +93,17 @@ class LoginView(ttk.Frame):
         else:
             self.spinner.stop()
             self.spinner.grid_remove()
+
+
+def login_problem(server: str, port_text: str, username: str, password: str) -> str:
+    if not server:
+        return _("Please enter the server's address.")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        return _("The port must be a number between 1 and 65535.")
+    if not username:
+        return _("Please enter your ID.")
+    if not is_valid_username(username):
+        return _("An ID may contain only letters, digits, '_' and '-' (at most 32).")
+    if not password:
+        return _("Please enter your password.")
+    return ""

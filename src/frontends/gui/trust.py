@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import queue
+import tkinter as tk
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
 from chatproto.session import ClientTLS, PinRequest, PinStore
 from chatproto.session.tls import PIN_FILE_NAME, ConfirmPin
+
+from .dialogs import MessageDialog
+from .i18n import _
 
 #: The inbox token of a first-contact question (real tokens are >= 0).
 CONFIRM_TOKEN = -1
@@ -36,3 +41,19 @@ def pin_confirmer(inbox: Inbox) -> ConfirmPin:
 def client_tls(config_folder: Any, inbox: Inbox) -> ClientTLS:
     """TLS with trust on first use, pins kept in our config folder, asking first."""
     return ClientTLS(pins=PinStore(config_folder / PIN_FILE_NAME), confirm=pin_confirmer(inbox))
+
+
+def ask_pin(parent: tk.Misc, request: PinRequest, answer: Future[bool]) -> MessageDialog:
+    """The question, on the Tk thread; closing the dialog answers no."""
+
+    def reply(trusted: bool) -> Callable[[], None]:
+        return lambda: None if answer.done() else answer.set_result(trusted)
+
+    message = _(
+        "This is the first connection to {server}:{port}. Its certificate "
+        "fingerprint is:\n\n{fingerprint}\n\nCompare it with the fingerprint in "
+        "the server's start-up log. Trust this server and remember its certificate?"
+    ).format(server=request.host, port=request.port, fingerprint=request.fingerprint)
+    return MessageDialog(parent, _("New server certificate"), message, kind="trust",
+                         buttons=[(_("Trust"), reply(True)), (_("Cancel"), reply(False))],
+                         on_dismiss=reply(False), wraplength=480)
