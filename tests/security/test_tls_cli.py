@@ -199,3 +199,20 @@ def test_the_password_never_crosses_the_wire_in_clear_with_tls(
     control = _captured_login(tmp_path, home, tls=False)
     assert PASSWORD.encode() in control and b"secret handshake" in control
     assert re.search(rb"frog", control)
+
+
+def test_an_unusable_pin_file_is_one_line_and_fingerprint_still_works(
+    tmp_path: Path, home: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the config folder should be\n")
+    env = cli_env(home, CHAT_CONFIG_DIR=str(blocker))
+    with server_process(tmp_path / "data", tls=True) as server:
+        fp = _fingerprint(server)
+        refused = run_cli(server, "frog", "send", "x", home=home, tls=TLS, env=env)
+        assert refused.returncode == ExitCode.CERTIFICATE_REFUSED
+        line = _one_line(refused.stderr)
+        assert "pin file" in line and str(blocker) in line
+        given = run_cli(server, "frog", "send", "y", home=home, tls=("--fingerprint", fp),
+                        env=env)
+        assert given.returncode == 0, given.stderr

@@ -13,6 +13,7 @@ from .errors import (
     FileRefused,
     LoginRefused,
     MessageRefused,
+    PinFileError,
     ServerUnreachable,
 )
 from .localfiles import partial_path
@@ -45,6 +46,7 @@ __all__ = [
     "LoginRefused",
     "MessageRefused",
     "PeerTrust",
+    "PinFileError",
     "PinRequest",
     "PinStore",
     "Progress",

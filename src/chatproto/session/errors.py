@@ -57,11 +57,33 @@ class MessageRefused(ChatError):
     default_code = "message-refused"
 
 
+class CertificateRefused(ChatError):
+    """The server's certificate was not accepted; nothing was sent to it."""
+
+    default_code = "certificate-refused"
+
+
+class TLSFailed(ChatError):
+    """The TLS handshake failed for a reason other than the certificate."""
+
+    default_code = "tls-failed"
+
+
+class PinFileError(CertificateRefused):
+    """The pin file could not be read or written: without it no certificate
+    can be checked or pinned, so nothing is sent to the server."""
+
+    default_code = "pin-file"
+
+
 __all__ = [
+    "CertificateRefused",
     "ChatError",
     "ConnectionLost",
     "FileRefused",
     "LoginRefused",
     "MessageRefused",
+    "PinFileError",
     "ServerUnreachable",
+    "TLSFailed",
 ]

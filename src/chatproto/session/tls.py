@@ -19,64 +19,34 @@ never chains), so they happen after the handshake and *before* the first
 application byte is written: nothing, above all no password, is sent to a
 peer whose certificate has not been accepted.
 
-Fingerprints read ``SHA256:`` then 32 upper-case hex pairs joined by ``:``;
-``parse_fingerprint`` also accepts plain hex, any case, spaces or colons.
+Fingerprints and the pin store are in ``pins``; the names are re-exported here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import contextlib
 import inspect
 import os
 import socket
 import ssl
-import tempfile
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from pathlib import Path
 
 import attrs
 
-from .errors import ChatError
-
-FINGERPRINT_PREFIX = "SHA256:"
-CONFIG_DIR_ENV = "CHAT_CONFIG_DIR"
-PIN_FILE_NAME = "known_servers"
-_HEX = frozenset("0123456789abcdefABCDEF")
-
-
-# -- fingerprints --------------------------------------------------------------
-
-
-def fingerprint(der: bytes) -> str:
-    """The SHA-256 fingerprint of a DER certificate, as users compare it."""
-    digest = hashlib.sha256(der).hexdigest().upper()
-    return FINGERPRINT_PREFIX + ":".join(digest[i : i + 2] for i in range(0, 64, 2))
-
-
-def parse_fingerprint(text: str) -> str:
-    """``text`` in the canonical form; raises ``ValueError`` with a clear reason."""
-    body = text.strip()
-    if body[: len(FINGERPRINT_PREFIX)].upper() == FINGERPRINT_PREFIX:
-        body = body[len(FINGERPRINT_PREFIX) :]
-    digits = "".join(ch for ch in body if ch not in ": \t")
-    if len(digits) != 64 or not set(digits) <= _HEX:
-        raise ValueError(
-            f"not a SHA-256 fingerprint: {text!r} (expected 64 hex digits, "
-            f"like SHA256:AB:CD:...)"
-        )
-    digits = digits.upper()
-    return FINGERPRINT_PREFIX + ":".join(digits[i : i + 2] for i in range(0, 64, 2))
-
-
-# -- errors --------------------------------------------------------------------
-
-
-class CertificateRefused(ChatError):
-    """The server's certificate was not accepted; nothing was sent to it."""
-
-    default_code = "certificate-refused"
+from .errors import CertificateRefused, ChatError, PinFileError, TLSFailed
+from .pins import (
+    CONFIG_DIR_ENV,
+    FINGERPRINT_PREFIX,
+    PIN_FILE_NAME,
+    PinStore,
+    config_dir,
+    fingerprint,
+    host_port,
+    parse_fingerprint,
+)
 
 
 class FingerprintMismatch(CertificateRefused):
@@ -88,96 +58,11 @@ class FingerprintMismatch(CertificateRefused):
         self.host, self.port = host, port
         self.expected, self.actual = expected, actual
         super().__init__(
-            f"the certificate of {_address(host, port)} has changed: expected {expected} "
+            f"the certificate of {host_port(host, port)} has changed: expected {expected} "
             f"({source}), got {actual}; refusing to connect (someone may be intercepting "
             f"the connection; if the server really got a new certificate, remove its line "
             f"from the pin file or pass --fingerprint)"
         )
-
-
-class TLSFailed(ChatError):
-    """The TLS handshake failed for a reason other than the certificate."""
-
-    default_code = "tls-failed"
-
-
-# -- the pin store -------------------------------------------------------------
-
-
-def config_dir() -> Path:
-    """``$CHAT_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/lanchat``, else
-    ``~/.config/lanchat`` (``%APPDATA%\\lanchat`` on Windows)."""
-    override = os.environ.get(CONFIG_DIR_ENV)
-    if override:
-        return Path(override)
-    if os.name == "nt" and os.environ.get("APPDATA"):
-        return Path(os.environ["APPDATA"]) / "lanchat"
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".config") / "lanchat"
-
-
-def _address(host: str, port: int) -> str:
-    host = host.strip().lower().rstrip(".")
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    return f"{host}:{port}"
-
-
-class PinStore:
-    """Fingerprints pinned per ``host:port``, one ``host:port SHA256:...`` a line.
-
-    Lines it does not understand are kept as they are; every change rewrites
-    the file atomically, so a crash never leaves half a file.
-    """
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path if path is not None else config_dir() / PIN_FILE_NAME
-
-    def _lines(self) -> list[str]:
-        try:
-            return self.path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return []
-
-    def get(self, host: str, port: int) -> str | None:
-        key = _address(host, port)
-        for line in self._lines():
-            parts = line.split()
-            if len(parts) == 2 and parts[0] == key:
-                try:
-                    return parse_fingerprint(parts[1])
-                except ValueError:
-                    return None
-        return None
-
-    def add(self, host: str, port: int, fp: str) -> None:
-        """Pin ``fp`` for ``host:port``, replacing any earlier pin."""
-        key = _address(host, port)
-        kept = [line for line in self._lines() if line.split()[:1] != [key]]
-        kept.append(f"{key} {parse_fingerprint(fp)}")
-        self._write(kept)
-
-    def forget(self, host: str, port: int) -> bool:
-        """Drop the pin of ``host:port``; true if there was one."""
-        key = _address(host, port)
-        lines = self._lines()
-        kept = [line for line in lines if line.split()[:1] != [key]]
-        if len(kept) != len(lines):
-            self._write(kept)
-        return len(kept) != len(lines)
-
-    def _write(self, lines: list[str]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".pins-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write("".join(line + "\n" for line in lines))
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
 
 
 # -- the policy ----------------------------------------------------------------
@@ -216,7 +101,7 @@ class PeerTrust:
     fingerprint: str | None = None
 
     def describe(self) -> str:
-        where = _address(self.host, self.port)
+        where = host_port(self.host, self.port)
         if self.mode is TrustMode.PLAIN:
             return f"connected to {where} WITHOUT encryption (TLS disabled)"
         if self.mode is TrustMode.CA:
@@ -291,8 +176,11 @@ class ClientTLS:
                 raise FingerprintMismatch(
                     host, port, self.fingerprint, actual, "given with --fingerprint"
                 )
-            if self.pins.get(host, port) != actual:
-                self.pins.add(host, port, actual)
+            # The given fingerprint is the anchor: a pin file that cannot be
+            # updated (read-only home) must not stop the connection.
+            with contextlib.suppress(PinFileError):
+                if self.pins.get(host, port) != actual:
+                    self.pins.add(host, port, actual)
             return PeerTrust(TrustMode.FINGERPRINT, host, port, actual), actual
         pinned = self.pins.get(host, port)
         if pinned is not None:
@@ -306,7 +194,7 @@ class ClientTLS:
     def _pin(self, host: str, port: int, actual: str, accepted: bool) -> PeerTrust:
         if not accepted:
             raise CertificateRefused(
-                f"the certificate of {_address(host, port)} ({actual}) was not accepted",
+                f"the certificate of {host_port(host, port)} ({actual}) was not accepted",
                 "pin-declined",
             )
         self.pins.add(host, port, actual)
@@ -363,11 +251,11 @@ def _server_name(host: str) -> str | None:
 def _handshake_error(host: str, port: int, exc: ssl.SSLError) -> ChatError:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return CertificateRefused(
-            f"the certificate of {_address(host, port)} failed verification: "
+            f"the certificate of {host_port(host, port)} failed verification: "
             f"{exc.verify_message or exc.reason}"
         )
     return TLSFailed(
-        f"TLS with {_address(host, port)} failed ({exc.reason or exc}); "
+        f"TLS with {host_port(host, port)} failed ({exc.reason or exc}); "
         f"if the server runs with --no-tls, connect with --no-tls too"
     )
 
@@ -459,11 +347,13 @@ __all__ = [
     "CONFIG_DIR_ENV",
     "FINGERPRINT_PREFIX",
     "NO_TLS",
+    "PIN_FILE_NAME",
     "CertificateRefused",
     "ClientTLS",
     "ConfirmPin",
     "FingerprintMismatch",
     "PeerTrust",
+    "PinFileError",
     "PinRequest",
     "PinStore",
     "TLSFailed",
