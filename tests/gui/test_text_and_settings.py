@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from chatproto import ChatMessage, FileAvailable, Presence, PresenceState
 from frontends.gui import settings as settings_module
-from frontends.gui.lines import CONTINUATION, chat_line, file_line, presence_line
+from frontends.gui.lines import CONTINUATION, chat_line, file_line, presence_line, shown_path
 from frontends.gui.safetext import clean
 from frontends.gui.settings import (
     CONFIG_DIR_ENV,
@@ -128,3 +128,10 @@ def test_unwritable_settings_folder_is_one_line_on_stderr(
     settings_module.save_settings(Settings(), blocker / "sub")
     err = capsys.readouterr().err
     assert err.startswith("chat-gui: could not save settings") and err.count("\n") == 1
+
+
+def test_paths_under_home_are_shown_with_a_tilde(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert shown_path(tmp_path / "home" / "Downloads" / "a.txt") == "~/Downloads/a.txt"
+    assert shown_path(tmp_path / "elsewhere") == str(tmp_path / "elsewhere")

@@ -35,7 +35,7 @@ from . import errors_text, opener
 from .chat_view import ChatActions, ChatView
 from .dialogs import MessageDialog, open_dialogs
 from .i18n import _
-from .lines import chat_line, file_line, notice_line, presence_line
+from .lines import chat_line, file_line, notice_line, presence_line, shown_path
 from .link import Link
 from .login_view import LoginView, login_problem
 from .safetext import clean
@@ -289,7 +289,7 @@ class App:
                                         ok=error is None)
         name = clean(file.name, single_line=True)
         if error is None:
-            text = _("{name} saved as {path}").format(name=name, path=future.result())
+            text = _("{name} saved as {path}").format(name=name, path=shown_path(future.result()))
             self.chat_view.transcript.append(notice_line(text, "saved"))
         else:
             self.chat_view.transcript.append(notice_line(_("{name} not saved: {reason}").format(

@@ -8,6 +8,7 @@ from pathlib import Path
 from tkinter import ttk
 
 from .i18n import _
+from .lines import shown_path
 from .participants import ParticipantList
 from .transcript import Transcript
 from .transfers import TransferPanel
@@ -58,7 +59,7 @@ class ChatView(ttk.Frame):
         folder_row = ttk.Frame(self)
         folder_row.grid(row=3, column=0, sticky="ew", pady=(4, 0))
         ttk.Label(folder_row, text=_("Downloads:")).pack(side="left")
-        self.folder_label = ttk.Label(folder_row, text=str(folder))
+        self.folder_label = ttk.Label(folder_row, text=shown_path(folder))
         self.folder_label.pack(side="left", padx=4, fill="x", expand=True)
         self.open_folder_button = ttk.Button(
             folder_row, text=_("Open folder"), command=actions.open_folder
@@ -151,4 +152,4 @@ class ChatView(ttk.Frame):
             button.state(["!disabled"])
 
     def set_folder(self, folder: Path) -> None:
-        self.folder_label.configure(text=str(folder))
+        self.folder_label.configure(text=shown_path(folder))

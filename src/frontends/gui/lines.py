@@ -9,6 +9,7 @@ that looks like the start of another user's message.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from chatproto import ChatMessage, FileAvailable, Presence, PresenceState
 
@@ -58,6 +59,14 @@ def chat_line(message: ChatMessage, me: str) -> list[Segment]:
         (_who(message.sender, message.recipient) + ": ", (*tags, "sender")),
         *_body(message.text, tags),
     ]
+
+
+def shown_path(path: Path) -> str:
+    """``path`` as the user thinks of it: ``~/Downloads/x`` under their home."""
+    try:
+        return str(Path("~") / path.relative_to(Path.home()))
+    except (ValueError, RuntimeError):  # not under home, or no home at all
+        return str(path)
 
 
 def human_size(size: int) -> str:
