@@ -39,3 +39,4 @@ def test_picker_opens_no_extra_window(
     pick_file(frog, note)
     frog.wait_for_text("frog: sent the file note.txt (2 B)")
     assert visible_window_names() == ["frog"]
+
