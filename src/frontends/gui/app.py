@@ -49,6 +49,7 @@ EXIT_GRACE_MS = 5000
 #: a flood of messages arrives.
 BATCH = 300
 
+
 class App:
     def __init__(self, root: tk.Tk, folder: Path | None = None) -> None:
         self.root = root
