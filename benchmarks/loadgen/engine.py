@@ -44,17 +44,18 @@ def connect_all(
 ) -> tuple[list[BenchClient], float]:
     """Connect and log in one client per name, ``max_pending`` handshakes at a time.
 
-    Returns the clients and the seconds it took. Clients already logged in
-    keep being read (presence of later logins) through ``idle_reader`` when
-    given, else through their own ``deliveries``. With ``partial_ok``, running
-    out of time returns the clients logged in so far (the others are closed).
+    Returns the logged-in clients and the seconds until the last of them was
+    in. Clients already logged in keep being read (presence of later logins)
+    through ``idle_reader`` when given, else through their own ``deliveries``.
+    With ``partial_ok``, running out of time returns the clients logged in so
+    far (the others are closed).
     """
     selector = selectors.DefaultSelector()
     clients = [factory(i, name) for i, name in enumerate(names)]
     waiting = deque(clients)
     pending = 0
     done = 0
-    started = time.monotonic()
+    started = last_ready = time.monotonic()
     deadline = started + timeout
 
     def start(client: BenchClient) -> None:
@@ -112,6 +113,7 @@ def connect_all(
                     if client.ready:
                         pending -= 1
                         done += 1
+                        last_ready = time.monotonic()
                 client.flush()
     except BaseException:
         for client in clients:
@@ -120,7 +122,7 @@ def connect_all(
         raise
     finally:
         selector.close()
-    elapsed = time.monotonic() - started
+    elapsed = last_ready - started
     for client in clients:
         if not client.ready and client.sock is not None:
             client.sock.close()
