@@ -48,7 +48,8 @@ Exit codes:
   9  connection lost or protocol error
   10 message refused (e.g. unknown recipient)
   11 certificate refused (changed since it was pinned, not the --fingerprint
-     given, not signed by the --ca given); nothing was sent to the server"""
+     given, not signed by the --ca given, or the pin file is unusable);
+     nothing was sent to the server"""
 
 
 def exit_code_for(error: ChatError) -> ExitCode:
