@@ -148,7 +148,8 @@ class Scene:
 
         carol = subprocess.Popen(
             [sys.executable, "-m", "frontends.cli", "--host", "127.0.0.1", "--port",
-             str(self.port), "--user", "carol", "listen", "--no-download"],
+             str(self.port), "--user", "carol", "listen", "--no-download",
+             "--state-file", str(self.tmp / "carol" / "last_seq.json")],
             env=dict(os.environ, CHAT_PASSWORD="carol-password",
                      CHAT_CONFIG_DIR=str(self.tmp / "carol")),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
