@@ -157,3 +157,19 @@ def test_presence_deactivated_and_left(trio) -> None:
     wait_until(lambda: not bob.exists(), what="bob's window to close")
     assert alice.chat.participants.rows() == [("alice", "active"), ("carol", "deactivated")]
     assert alice.chat.participants.count_label.cget("text") == "2 participants"
+
+
+def test_window_resizes_and_follows_the_newest_line(trio) -> None:
+    alice, bob, carol = trio
+    assert bob.root.resizable() == (True, True)
+    for number in range(40):  # under the flood limit (bursts of 50)
+        alice.say(f"line {number}")
+    bob.wait_for_text("alice: line 39")
+    wait_until(lambda: bob.chat.transcript.text.yview()[1] == 1.0,
+               what="the transcript to show its last line")
+    assert bob.chat.transcript.text.yview()[0] > 0.0  # and the first lines scrolled away
+    carol.wait_for("line 39")
+    # A bigger window gives the transcript the room.
+    before = bob.chat.transcript.winfo_height()
+    bob.root.geometry("1000x760")
+    wait_until(lambda: bob.chat.transcript.winfo_height() > before, what="a taller transcript")
