@@ -191,3 +191,20 @@ def test_inconsistent_options_are_a_usage_error(tmp_path: Path) -> None:
                          "--data-dir", str(tmp_path / "d"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "heartbeat_interval must be shorter than heartbeat_timeout" in result.stderr
+
+
+def test_tls_without_the_cryptography_package_is_one_clear_line(tmp_path: Path) -> None:
+    import sys
+
+    code = (
+        "import sys; sys.modules['cryptography'] = None; "
+        "sys.argv[0] = 'chat-server'; from chatserver.cli import main; main()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "--host", "127.0.0.1", "--port", "0",
+         "--data-dir", str(tmp_path / "d")],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "cryptography" in result.stderr and "--no-tls" in result.stderr
