@@ -25,7 +25,13 @@ from chatproto import NEED_DATA, ClientConnection, Connection, ServerConnection,
 from chatproto import events as ev
 from chatproto.connection import MAX_READ_SIZE
 from chatproto.errors import RemoteProtocolError
-from chatproto.limits import HEADER_SIZE, MAX_OPEN_FETCHES, MAX_OPEN_UPLOADS, PROTOCOL_VERSION
+from chatproto.limits import (
+    HEADER_SIZE,
+    MAX_OPEN_FETCHES,
+    MAX_OPEN_UPLOADS,
+    PROTOCOL_VERSION,
+    username_problem,
+)
 from chatproto.state import State
 from chatproto.wire import HEADER, LAYOUT_BY_CODE, LAYOUTS, Layout, _Invalid
 
@@ -113,7 +119,10 @@ def _answer(conn: Connection, event: ev.Event, accept_login: bool) -> None:
         if isinstance(event, ev.Hello):
             conn.send(conn.hello())
         elif isinstance(event, ev.Login):
-            if accept_login:
+            if username_problem(event.username) is not None:
+                # The wire only length-checks a login name; the server judges it.
+                conn.send(ev.LoginRejected("invalid-name", "no"))
+            elif accept_login:
                 conn.send(ev.LoginAccepted(event.username, True, False, 0))
             else:
                 conn.send(ev.LoginRejected("bad-password", "no"))

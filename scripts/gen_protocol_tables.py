@@ -40,6 +40,7 @@ _FIXED_TEXT = {
 _VARIABLE_TEXT = {
     "name": "UTF-8 user name (see *User names*), 1..{max} bytes",
     "optional-name": "UTF-8 user name, 0..{max} bytes; length 0 means none (everyone)",
+    "login-name": "UTF-8 text, 0..{max} bytes, judged by the server (see *User names*)",
     "token": "ASCII code `[a-z0-9]+(-[a-z0-9]+)*`, 1..{max} bytes",
     "software": "UTF-8 text, 0..{max} bytes",
     "message": "UTF-8 text for humans, 0..{max} bytes",

@@ -172,6 +172,10 @@ BOOL = Kind("bool", "B")
 SHA256 = Kind("sha256", "32s")
 PRESENCE = Kind("presence", "B")
 NAME = Kind("name", "B", True, MAX_USERNAME_BYTES, _encode_str, _utf8, _check_name)
+#: The name in a Login is only length-checked: judging it is the server's
+#: job, so that a bad name gets ``LoginRejected(invalid-name)``, not a
+#: broken connection.
+LOGIN_NAME = Kind("login-name", "B", True, MAX_USERNAME_BYTES, _encode_str, _utf8)
 OPTIONAL_NAME = Kind(
     "optional-name", "B", True, MAX_USERNAME_BYTES, _encode_optional, _decode_optional,
     _check_optional_name,
@@ -345,7 +349,9 @@ class Layout:
 
 LAYOUTS: tuple[Layout, ...] = (
     Layout(0x01, ev.Hello, [("version", U16), ("max_frame_size", U32), ("software", SOFTWARE)]),
-    Layout(0x02, ev.Login, [("last_seen_seq", U64), ("username", NAME), ("password", PASSWORD)]),
+    Layout(
+        0x02, ev.Login, [("last_seen_seq", U64), ("username", LOGIN_NAME), ("password", PASSWORD)]
+    ),
     Layout(
         0x03,
         ev.LoginAccepted,

@@ -144,7 +144,9 @@ class Hub:
         return (account if ok else None), False
 
     def _reject(self, client: ClientProtocol, name: str, reason: LoginRejectReason) -> None:
-        log.info("login refused for %s from %s: %s", name, client.address, reason.value)
+        # An invalid name may hold newlines or terminal escapes: log it escaped.
+        shown = ascii(name) if reason is LoginRejectReason.INVALID_NAME else name
+        log.info("login refused for %s from %s: %s", shown, client.address, reason.value)
         messages = {
             LoginRejectReason.ALREADY_ACTIVE: f"{name} is connected right now",
             LoginRejectReason.BAD_PASSWORD: "wrong password",

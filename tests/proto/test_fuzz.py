@@ -16,6 +16,7 @@ from chatproto import (
     RemoteProtocolError,
     ServerConnection,
     State,
+    username_problem,
 )
 from chatproto import events as ev
 from chatproto.connection import MAX_READ_SIZE
@@ -74,7 +75,10 @@ def _react(conn: Connection, event: ev.Event) -> None:
         if isinstance(event, ev.Hello) and conn.our_state is State.HELLO:
             conn.send(conn.hello())
         elif isinstance(event, ev.Login) and conn.our_state is State.READY:
-            conn.send(ev.LoginAccepted(event.username, True, False, 0))
+            if username_problem(event.username) is None:
+                conn.send(ev.LoginAccepted(event.username, True, False, 0))
+            else:  # the wire only length-checks a login name; the server judges it
+                conn.send(ev.LoginRejected("invalid-name"))
 
 
 def check_only_events_or_remote_errors(conn: Connection, pieces: list[bytes],

@@ -18,6 +18,7 @@ from chatproto import (
     ServerConnection,
     State,
     encode_event,
+    username_problem,
 )
 from chatproto import events as ev
 from chatproto.limits import HEADER_SIZE, MAX_TEXT_BYTES
@@ -153,10 +154,13 @@ def test_newlines_are_data_and_cannot_forge_a_second_message() -> None:
     assert events == [ev.ChatMessage(5, 0, 0, "mallory", None, text)]
 
 
-def test_a_user_name_with_a_slash_is_refused_cleanly() -> None:
-    """The original split 'id/password' on '/'; a name with a slash crashed its accept loop."""
-    with pytest.raises(LocalProtocolError):
-        encode_event(ev.Login("a/b", "pw"))
+def test_a_user_name_with_a_slash_arrives_as_data_for_the_server_to_refuse() -> None:
+    """The original split 'id/password' on '/'; a name with a slash crashed its accept loop.
+
+    Here the name is a length-prefixed field: a slash in it or in the password cannot shift
+    anything. The name in a Login is only length-checked on the wire so that the server can
+    answer ``LoginRejected(invalid-name)`` (tested end to end in tests/server) instead of
+    breaking the connection; ``username_problem`` is the rule it applies."""
     assert encode_event(ev.Login("bob", "pa/ss/word"))  # slashes in passwords are fine
     server = ServerConnection()
     hello = encode_event(ev.Hello(1, 1_048_576))
@@ -165,8 +169,21 @@ def test_a_user_name_with_a_slash_is_refused_cleanly() -> None:
     assert feed(server, [hello])[0] == ev.Hello(1, 1_048_576)
     server.send(server.hello())
     server.receive_data(bytes(login))
+    event = server.next_event()
+    assert event == ev.Login("a/c", "pw")
+    assert username_problem("a/c") is not None
+    server.send(ev.LoginRejected("invalid-name", "invalid user name"))
+
+
+def test_a_name_in_any_other_field_is_still_checked_on_the_wire() -> None:
+    with pytest.raises(LocalProtocolError):
+        encode_event(ev.SendChat("hi", recipient="a/b"))
+    client, server = logged_in_pair()
+    frame = bytearray(server.send(ev.Presence("abc", ev.PresenceState.JOINED, 1)))
+    frame[-2] = ord("/")  # user "a/c"
+    client.receive_data(bytes(frame))
     with pytest.raises(RemoteProtocolError) as info:
-        server.next_event()
+        client.next_event()
     assert info.value.code == ErrorCode.INVALID_FIELD
 
 

@@ -78,10 +78,8 @@ def test_connection_closed_is_not_a_wire_event() -> None:
         ev.SendChat("hi", recipient=""),
         ev.SendChat("hi", client_id=-1),
         ev.SendChat("hi", client_id=2**64),
-        ev.Login("a" * 33, "pw"),
-        ev.Login("e\u0301", "pw"),  # not NFC
         ev.Login("bob", ""),
-        ev.Login("bob\n", "pw"),
+        ev.Login("a" * 129, "pw"),  # names are judged by the server, but only 128 bytes fit
         ev.LoginRejected("Bad Password"),
         ev.LoginAccepted("bob", 1, False, 0),  # type: ignore[arg-type]
         ev.Presence("bob", "arrived", 1),  # type: ignore[arg-type]

@@ -197,7 +197,7 @@ def candidate_events(model: Model) -> st.SearchStrategy[ev.Event]:
 INVALID_FIELDS = [
     ev.SendChat("hi", recipient="no/slash"),
     ev.SendChat("\udc80"),
-    ev.Login("", "pw"),
+    ev.Login("b" * 129, "pw"),
     ev.Login("bob", ""),
     ev.LoginRejected("Not A Token"),
     ev.Presence("a b", ev.PresenceState.JOINED, 1),

@@ -129,6 +129,18 @@ def test_wrong_password_is_logged(server_proc: ServerProcess) -> None:
     server_proc.wait_for_line(r"login refused for frog from 127\.0\.0\.1: bad-password")
 
 
+def test_an_invalid_name_cannot_forge_a_log_line(server_proc: ServerProcess) -> None:
+    forged = "x\n2026-01-01 00:00:00 admin joined (1 participants)\x1b[2J"
+    reply = RawClient(server_proc.address).login(forged, "pw")
+    assert isinstance(reply, LoginRejected) and reply.reason == "invalid-name"
+    server_proc.wait_for_line(r"login refused for 'x\\n2026.*\\x1b\[2J' from .*: invalid-name")
+    assert "admin joined" not in "".join(
+        line for line in server_proc.output().splitlines(keepends=True)
+        if not line.rstrip().endswith("invalid-name")
+    )
+    assert "\x1b" not in server_proc.output()
+
+
 def test_everything_survives_sigkill_and_restart(tmp_path: Path) -> None:
     data_dir = tmp_path / "d"
     with server_process(data_dir, "--flood-rate", "0") as server:

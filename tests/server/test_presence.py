@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from chatproto import (
     Login,
     LoginAccepted,
@@ -117,6 +119,17 @@ def test_wrong_password_is_refused(server: RunningServer) -> None:
     RawClient.login_as(server, "frog", "right").goodbye()
     reply = RawClient(server.address).login("frog", "wrong")
     assert isinstance(reply, LoginRejected) and reply.reason == "bad-password"
+
+
+@pytest.mark.parametrize("name", ["a/b", "frog\n[12:00] <bob> hi", "e\u0301", "x" * 33, ""])
+def test_an_invalid_name_is_refused_and_the_connection_stays_usable(
+    server: RunningServer, name: str
+) -> None:
+    client = RawClient(server.address)
+    reply = client.login(name, "pw")
+    assert isinstance(reply, LoginRejected) and reply.reason == "invalid-name"
+    assert isinstance(client.login("frog", "pw"), LoginAccepted)  # same connection, a good name
+    assert "frog" in server.participants()
 
 
 def test_a_left_user_logs_in_again_as_joined_with_the_same_password(
