@@ -9,6 +9,7 @@ keeps working (also after a restart on the same data dir).
 from __future__ import annotations
 
 import hashlib
+import contextlib
 import os
 import shutil
 import subprocess
@@ -102,19 +103,23 @@ def test_a_full_disk_fails_uploads_cleanly_and_corrupts_nothing(tmp_path: Path) 
             assert isinstance(huge, FileRejected) and huge.reason == "storage-full"
             assert huge.message
 
-            # Two uploads that each fit, but not together: the disk fills mid-way.
+            # An upload that fits when offered (the server counts the space it has promised
+            # to uploads in progress, so two of its own uploads cannot overbook the disk);
+            # then another program fills the disk while the chunks stream in.
             free = shutil.disk_usage(data_dir).free
-            parts = {3: rng_data(free * 6 // 10), 4: rng_data(free * 6 // 10)}
-            for upload_id, data in parts.items():
-                assert isinstance(_offer(alice, upload_id, data), FileAccepted)
-            for offset in range(0, max(map(len, parts.values())), CHUNK):
-                for upload_id, data in parts.items():
-                    if offset < len(data):
-                        alice.send(FileChunk(upload_id, offset, data[offset : offset + CHUNK]))
-            results = {upload_id: _finish(alice, upload_id) for upload_id in parts}
+            data = rng_data(free * 6 // 10)
+            assert isinstance(_offer(alice, 3, data), FileAccepted)
+            filler = data_dir / "another-program.bin"
+            with contextlib.suppress(OSError), open(filler, "wb") as out:  # full: the point
+                out.write(b"\0" * (free * 8 // 10))
+            for offset in range(0, len(data), CHUNK):
+                alice.send(FileChunk(3, offset, data[offset : offset + CHUNK]))
+            results = {3: _finish(alice, 3)}
             failed = [r for r in results.values() if isinstance(r, FileRejected)]
-            assert failed, "the disk was too small for both"
+            assert failed, "the disk filled while the upload streamed"
             assert all(r.reason == "storage-full" and r.message for r in failed)
+            filler.unlink()
+            parts = {3: data}
 
             # Space is given back, the server still chats and serves files.
             srv.wait_until(lambda: not any(srv.server.ctx.storage.partial_dir.iterdir()),
