@@ -8,8 +8,8 @@ keeps working (also after a restart on the same data dir).
 
 from __future__ import annotations
 
-import hashlib
 import contextlib
+import hashlib
 import os
 import shutil
 import subprocess
