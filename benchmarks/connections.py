@@ -35,7 +35,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=10_000)
     parser.add_argument("--hold", type=float, default=5.0, help="seconds to hold them idle")
     parser.add_argument("--scrypt-n", type=int, default=2**10)
-    parser.add_argument("--login-budget", type=float, default=200.0,
+    parser.add_argument("--login-budget", type=float, default=120.0,
                         help="seconds allowed for the logins; the figures then cover "
                         "the connections logged in by then (default: %(default)s)")
     parser.add_argument("--profile", metavar="PREFIX",

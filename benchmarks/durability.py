@@ -37,7 +37,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--messages", type=int, default=400_000, help="messages in total")
-    parser.add_argument("--window", type=int, default=2000, help="messages in flight")
+    parser.add_argument("--window", type=int, default=8000, help="messages in flight")
     parser.add_argument("--profile", metavar="FILE",
                         help="py-spy the server during the run (collapsed stacks)")
     args = parser.parse_args()

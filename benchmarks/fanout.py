@@ -35,7 +35,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, nargs="+", default=[10, 50, 200], metavar="N")
     parser.add_argument("--deliveries", type=int, default=1_000_000,
                         help="deliveries per unbounded run (default: %(default)s)")
-    parser.add_argument("--window", type=int, default=300,
+    parser.add_argument("--window", type=int, default=1000,
                         help="messages in flight in unbounded runs (default: %(default)s)")
     parser.add_argument("--rate", type=float, default=40_000,
                         help="total deliveries/s of paced runs (default: %(default)s)")

@@ -87,6 +87,7 @@ def main() -> int:
                 print("last lines of the server log:", *server.output, sep="\n  ")
                 raise
             cpu = server.stats.cpu_seconds() - cpu_before
+            receivers_busy = result["download_generator_cpu_s"] / result["download_total_s"]
             size_mb = args.size / 1e6
             per_receiver = [size_mb / s for s in result["download_s"]]
             failures += receivers - result["verified"]
@@ -99,12 +100,13 @@ def main() -> int:
                 result["end_to_end_s"],
                 f"{result['verified']}/{receivers}",
                 cpu,
+                f"{receivers_busy:.0%}",
                 server.stats.peak_rss_kib() / 1024,
             ])
         sampled = watch.stop()
     print(report.table(
         ("receivers", "upload MB/s", "min MB/s/recv", "avg MB/s/recv", "total MB/s",
-         "end-to-end s", "SHA-256 ok", "server CPU s", "peak RSS MiB"),
+         "end-to-end s", "SHA-256 ok", "server CPU s", "recv busy", "peak RSS MiB"),
         rows,
     ))
     print(f"file: {args.size:,} bytes; largest sampled server RSS: {sampled / 1024:.1f} MiB")

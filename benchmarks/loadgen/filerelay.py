@@ -200,7 +200,9 @@ def relay(
         for receiver in downloaders:
             receiver.sock.setblocking(True)  # type: ignore[union-attr]
             _events(receiver, FileAvailable, time.monotonic() + 30)
+        cpu_before = time.process_time()
         fetch_start, downloads = download_all(downloaders, available.file_id)
+        download_cpu = time.process_time() - cpu_before
         ok = sum(d.hash.digest() == digest and d.offset == size for d in downloads)
         last = max(d.finished for d in downloads)
         return {
@@ -209,6 +211,7 @@ def relay(
             "upload_s": uploaded - started,
             "download_s": [d.finished - fetch_start for d in downloads],
             "download_total_s": last - fetch_start,
+            "download_generator_cpu_s": download_cpu,
             "end_to_end_s": last - started,
             "verified": ok,
         }
