@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import struct
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-from chatproto import Error, FileAccepted, FileAvailable, FileChunk, FileEnd, FileOffer, SendChat
+from chatproto import (
+    FileAccepted,
+    FileAvailable,
+    FileChunk,
+    FileEnd,
+    FileOffer,
+    LoginAccepted,
+    LoginRejected,
+    SendChat,
+)
 from cli.clitools import Listener
 from support import running_server
 
-from .peer import Peer, PeerClosed
+from .peer import Peer
 
 HOSTILE_MESSAGES = [
     "M0 \x1b[2J\x1b[31mFAKE ALERT\x1b[0m",
@@ -117,19 +125,8 @@ def _lines_until(listener: Listener, last: Callable[[str], bool]) -> list[str]:
 
 def test_a_hostile_user_name_is_refused_at_the_door(tmp_path: Path) -> None:
     with running_server(tmp_path / "data", scrypt_n=2**10) as srv, Peer(srv.address) as peer:
-        peer.send(peer.conn.hello("hostile"))
-        name = "\x1b[31madmin\u202e".encode()
-        password = b"pw"
-        payload = struct.pack("!QBH", 0, len(name), len(password)) + name + password
-        peer.sock.sendall(struct.pack("!BI", 0x02, len(payload)) + payload)
-        error = None
-        try:
-            while True:
-                for event in peer.read():
-                    if isinstance(event, Error):
-                        error = event
-        except PeerClosed:
-            pass
-        assert error is not None and error.code == "invalid-field"
-        assert "mallory" not in srv.participants()
-        assert not any("\x1b" in user for user in srv.participants())
+        reply = peer.login("\x1b[31madmin\u202e", "pw")
+        assert isinstance(reply, LoginRejected) and reply.reason == "invalid-name"
+        assert not any("\x1b" in user or "\u202e" in user for user in srv.participants())
+    with running_server(tmp_path / "data", scrypt_n=2**10) as srv, Peer(srv.address) as peer:
+        assert isinstance(peer.login("mallory", "pw"), LoginAccepted)  # the door stays open
