@@ -24,7 +24,8 @@ class StartupError(Exception):
 
 def prepare_data_dir(path: Path) -> None:
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        # Private by default: the database holds password hashes and history.
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise StartupError(f"cannot create the data dir {path}: {exc.strerror}") from None
     if not os.access(path, os.W_OK | os.X_OK):

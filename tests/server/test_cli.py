@@ -39,6 +39,13 @@ def test_logs_listening_on_the_real_port(server_proc: ServerProcess) -> None:
     RawClient.login_as(server_proc, "frog").goodbye()
 
 
+def test_a_new_data_dir_is_private(tmp_path: Path) -> None:
+    data_dir = tmp_path / "new" / "data"
+    with server_process(data_dir) as server:
+        RawClient.login_as(server, "frog").goodbye()
+    assert data_dir.stat().st_mode & 0o777 == 0o700  # password hashes and history live here
+
+
 def test_environment_variables_configure_it(tmp_path: Path) -> None:
     data_dir = tmp_path / "from-env"
     env = {"CHAT_DATA_DIR": str(data_dir), "CHAT_LOG_LEVEL": "DEBUG", "CHAT_LOGIN_TIMEOUT": "7"}
