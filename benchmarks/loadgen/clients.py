@@ -34,6 +34,8 @@ from chatproto.limits import HEADER_SIZE
 from chatproto.wire import HEADER, LAYOUT_BY_CLASS
 
 TEXT_BYTES = 100
+#: A send timestamp as 20 ASCII digits, sliced from the received bytes.
+Stamp = bytes | bytearray
 _unpack_header = HEADER.unpack_from
 _CHAT_CODE = LAYOUT_BY_CLASS[ChatMessage].type_code
 _LAYOUTS = {layout.type_code: layout for layout in LAYOUT_BY_CLASS.values()}
@@ -92,7 +94,7 @@ class BenchClient:
     def start_counting(self) -> None:
         """Called once logged in, before traffic: switch to the cheapest reader."""
 
-    def deliveries(self, data: bytes) -> list[bytes]:
+    def deliveries(self, data: bytes) -> list[Stamp]:
         """The send timestamps (20 ASCII digits each) of the chat messages in ``data``.
 
         Parsing them into numbers waits until the run is over: ``int()`` of
@@ -175,14 +177,14 @@ class ChatClient(BenchClient):
             self.counting = True
             self.pending = bytearray()
 
-    def deliveries(self, data: bytes) -> list[bytes]:
+    def deliveries(self, data: bytes) -> list[Stamp]:
         if not self.counting:
             return self._decoded_deliveries(data)
         buf = self.pending
         buf += data
         end = len(buf)
         pos = 0
-        stamps: list[bytes] = []
+        stamps: list[Stamp] = []
         unpack = _unpack_header
         while end - pos >= HEADER_SIZE:
             code, length = unpack(buf, pos)
@@ -213,10 +215,10 @@ class ChatClient(BenchClient):
         elif isinstance(event, Error | Goodbye):
             self.failure = f"server ended the session: {event}"
 
-    def _decoded_deliveries(self, data: bytes) -> list[bytes]:
+    def _decoded_deliveries(self, data: bytes) -> list[Stamp]:
         conn = self.conn
         conn.receive_data(data)
-        stamps = []
+        stamps: list[Stamp] = []
         while (event := conn.next_event()) is not NEED_DATA:
             if type(event) is ChatMessage:
                 stamps.append(event.text[:20].encode())
@@ -292,11 +294,11 @@ class IrcClient(BenchClient):
     #: Join the channel as part of logging in (idle connections skip it).
     join = True
 
-    def deliveries(self, data: bytes) -> list[bytes]:
+    def deliveries(self, data: bytes) -> list[Stamp]:
         buf = self.rest + data
         cut = buf.rfind(b"\n") + 1
         complete, self.rest = buf[:cut], buf[cut:]
-        stamps: list[bytes] = _PRIVMSG_STAMP.findall(complete)
+        stamps: list[Stamp] = _PRIVMSG_STAMP.findall(complete)
         if b"PING " in complete or b"ERROR " in complete:
             for line in complete.split(b"\r\n"):
                 if line.startswith(b"PING "):

@@ -16,7 +16,7 @@ import select
 import struct
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from chatproto import (
     NEED_DATA,
@@ -189,7 +189,8 @@ def relay(
 ) -> dict[str, Any]:
     """Upload ``size`` bytes once, fetch on ``receivers`` clients; figures out."""
     names = [f"up{upload_id}"] + [f"down{upload_id}_{i}" for i in range(receivers)]
-    clients, _ = connect_all(ChatClient, address, names)
+    connected, _ = connect_all(ChatClient, address, names)
+    clients = cast(list[ChatClient], connected)
     try:
         settle(clients)
         uploader, downloaders = clients[0], clients[1:]
