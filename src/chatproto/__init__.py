@@ -53,7 +53,7 @@ from .files import (
 )
 from .heartbeat import Heartbeat, HeartbeatAction
 from .limits import PROTOCOL_VERSION, Limits, is_valid_username, username_problem
-from .state import Role, State
+from .state import STATE_NEUTRAL_BROADCASTS, Role, State
 from .wire import encode_event
 
 __version__ = "0.1.0"
@@ -61,6 +61,7 @@ __version__ = "0.1.0"
 __all__ = [
     "NEED_DATA",
     "PROTOCOL_VERSION",
+    "STATE_NEUTRAL_BROADCASTS",
     "ChatMessage",
     "ChatRejected",
     "Chunk",

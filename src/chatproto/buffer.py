@@ -7,11 +7,23 @@ are dropped only when they are the larger part of the buffer.
 
 from __future__ import annotations
 
+import functools
+
 from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from .limits import HEADER_SIZE
 from .wire import HEADER, LAYOUT_BY_CODE, Layout
 
 _unpack_header = HEADER.unpack_from
+
+
+@functools.cache
+def _limits_table(max_frame_size: int) -> dict[int, tuple[Layout, int]]:
+    """Each type's layout and payload limit; one shared table per frame size,
+    as a server holds thousands of buffers."""
+    return {
+        code: (layout, layout.max_payload_for(max_frame_size))
+        for code, layout in LAYOUT_BY_CODE.items()
+    }
 
 
 class ReceiveBuffer:
@@ -22,6 +34,8 @@ class ReceiveBuffer:
     bytes an adapter may hand over without draining frames in between.
     """
 
+    __slots__ = ("_data", "_layouts", "_start", "closed", "max_buffered", "max_frame_size")
+
     def __init__(self, max_frame_size: int, max_buffered: int) -> None:
         self.max_frame_size = max_frame_size
         self.max_buffered = max_buffered
@@ -29,10 +43,7 @@ class ReceiveBuffer:
         self._start = 0
         # Each type's payload limit, fixed for this buffer: checked the moment
         # a header is complete, before any of the body is buffered.
-        self._layouts = {
-            code: (layout, layout.max_payload_for(max_frame_size))
-            for code, layout in LAYOUT_BY_CODE.items()
-        }
+        self._layouts = _limits_table(max_frame_size)
         self.closed = False
 
     def __len__(self) -> int:

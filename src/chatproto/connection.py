@@ -78,6 +78,8 @@ class Connection:
     """One side of one conversation. Use ``ClientConnection`` or
     ``ServerConnection``."""
 
+    __slots__ = ("_buffer", "_closed_event", "_conversation", "_error", "_max_text", "limits")
+
     our_role: Role
     their_role: Role
 
@@ -241,11 +243,13 @@ class Connection:
 
 
 class ClientConnection(Connection):
+    __slots__ = ()
     our_role = Role.CLIENT
     their_role = Role.SERVER
 
 
 class ServerConnection(Connection):
+    __slots__ = ()
     our_role = Role.SERVER
     their_role = Role.CLIENT
 

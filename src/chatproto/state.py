@@ -82,6 +82,13 @@ TRANSITIONS: dict[tuple[Role, State], dict[type[ev.Event], State]] = {
         State.ACTIVE,
     ),
 }
+#: Events a server sends in ACTIVE that change no state at all (no transfer,
+#: no transition). Their prepared bytes may be appended to any connection
+#: whose ``state`` is ACTIVE without calling ``send``: a fan-out to thousands
+#: then costs one append per recipient. ``tests/proto`` checks this claim
+#: against the table.
+STATE_NEUTRAL_BROADCASTS: frozenset[type[ev.Event]] = frozenset({ev.ChatMessage, ev.Presence})
+
 #: Goodbye ends the sender's side from any state but CLOSED and ERROR;
 #: Error from any state but CLOSED (it is how a broken connection says why).
 _GOODBYE_FROM = frozenset(s for s in State if s not in (State.CLOSED, State.ERROR))
@@ -109,6 +116,17 @@ class _Upload:
 
 class ConversationState:
     """Both roles' states plus the open transfers, as both peers track them."""
+
+    __slots__ = (
+        "_allowed",
+        "_fetches",
+        "_uploads",
+        "client_version",
+        "max_frame_size",
+        "states",
+        "username",
+        "version",
+    )
 
     def __init__(self) -> None:
         self.states = {C: State.HELLO, S: State.HELLO}

@@ -25,6 +25,7 @@ from hypothesis.stateful import (
 
 from chatproto import (
     NEED_DATA,
+    STATE_NEUTRAL_BROADCASTS,
     ClientConnection,
     Limits,
     LocalProtocolError,
@@ -446,3 +447,12 @@ ConversationMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestConversation = ConversationMachine.TestCase
+
+
+def test_state_neutral_broadcasts_really_change_nothing() -> None:
+    """The server may append these events' bytes without ``send``: check the claim."""
+    from chatproto.state import _CHECKS, TRANSITIONS, Role, State
+
+    for event_type in STATE_NEUTRAL_BROADCASTS:
+        assert TRANSITIONS[Role.SERVER, State.ACTIVE][event_type] is State.ACTIVE
+        assert event_type not in _CHECKS
