@@ -37,6 +37,7 @@ from chatproto import (
     RemoteProtocolError,
     SendChat,
     ServerConnection,
+    State,
 )
 
 from .connections import ServerContext
@@ -317,6 +318,18 @@ class ClientProtocol(asyncio.Protocol):
             data = self.conn.send(event)
         except LocalProtocolError as exc:
             log.error("not sent to %r: %s", self, exc)
+            if self.conn.state is not State.ACTIVE:
+                self.live = False  # broadcasts must not bypass send on it any more
+            return
+        if not self._out:
+            self.hub.mark_dirty(self)
+        self._out.append(data)
+
+    def queue_broadcast(self, data: bytes) -> None:
+        """Queue the prepared bytes of a state-neutral broadcast (see
+        ``chatproto.STATE_NEUTRAL_BROADCASTS``) without ``send``: the hub only
+        calls this on live connections, whose state is ACTIVE."""
+        if self.closed:
             return
         if not self._out:
             self.hub.mark_dirty(self)

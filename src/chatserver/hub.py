@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from chatproto import (
+    STATE_NEUTRAL_BROADCASTS,
     ChatMessage,
     ChatRejected,
     Event,
@@ -22,6 +23,7 @@ from chatproto import (
     LoginAccepted,
     LoginRejected,
     LoginRejectReason,
+    PreparedEvent,
     Presence,
     PresenceState,
     RejectReason,
@@ -29,6 +31,7 @@ from chatproto import (
     prepare,
     username_problem,
 )
+from chatproto.limits import HEADER_SIZE, MIN_FRAME_SIZE
 
 from .accounts import FailureLimiter, hash_password, verify_password
 from .config import ServerConfig
@@ -46,6 +49,10 @@ if TYPE_CHECKING:
 MAX_BATCH = 4096
 MAX_BATCH_CHARS = 1_048_576
 
+#: Every peer accepts frames of MIN_FRAME_SIZE, so a frame this size or
+#: smaller needs no check against the peer's announced limit.
+_ALWAYS_FITS = MIN_FRAME_SIZE + HEADER_SIZE
+
 
 def _batch_end(chats: list[tuple[SendChat, str]]) -> int:
     """How many of the pending ``chats`` go into this turn's batch."""
@@ -55,6 +62,17 @@ def _batch_end(chats: list[tuple[SendChat, str]]) -> int:
         if chars > MAX_BATCH_CHARS:
             return max(index, 1)
     return min(len(chats), MAX_BATCH)
+
+
+def _broadcast_bytes(prepared: PreparedEvent) -> bytes | None:
+    """The bytes of ``prepared`` if they may go to any live connection without
+    ``send``: the event changes no state (``STATE_NEUTRAL_BROADCASTS``) and its
+    frame fits every peer's frame limit. ``None``: use ``queue``."""
+    if type(prepared.event) not in STATE_NEUTRAL_BROADCASTS:
+        return None
+    if len(prepared.data) > _ALWAYS_FITS:
+        return None
+    return prepared.data
 
 
 def _user_at(name: str, address: str) -> str:
@@ -207,8 +225,12 @@ class Hub:
 
     def _broadcast_presence(self, name: str, state: PresenceState) -> None:
         prepared = prepare(Presence(name, state, len(self.participants)))
+        data = _broadcast_bytes(prepared)
         for session in self.sessions.values():
-            session.queue(prepared)
+            if data is not None and session.live:
+                session.queue_broadcast(data)
+            else:
+                session.queue(prepared)
 
     # -- chat and file announcements --------------------------------------------
 
@@ -292,9 +314,16 @@ class Hub:
     def _deliver(self, event: Event, sender: str, recipient: str | None) -> None:
         prepared = prepare(event)
         if recipient is None:
+            data = _broadcast_bytes(prepared)
+            if data is None:
+                for session in self.sessions.values():
+                    if session.live:
+                        session.queue(prepared)
+                return
+            # The per-recipient cost of a fan-out: one append (see _broadcast_bytes).
             for session in self.sessions.values():
                 if session.live:
-                    session.queue(prepared)
+                    session.queue_broadcast(data)
             return
         for name in (sender, recipient) if sender != recipient else (sender,):
             target = self.sessions.get(name)
