@@ -111,7 +111,7 @@ def test_files_both_ways_with_progress(trio, tmp_path: Path) -> None:
     saved_line = "report.bin saved as " + str(bob.downloads / "report.bin")
     bob.wait_for_text(saved_line)
     assert (bob.downloads / "report.bin").read_bytes() == report.read_bytes()
-    assert "alice: sent the file report.bin (3.0 MB)" in bob.transcript()
+    assert "alice: sent the file report.bin (3.0 MiB)" in bob.transcript()
     carol.wait_for("report.bin")
     wait_until(lambda: (carol.folder / "report.bin").exists(), what="carol's copy")
     # The bars really moved: the upload's and the download's showed values

@@ -72,7 +72,7 @@ def test_lines_for_files_presence_and_direct_messages() -> None:
     assert all("own" in tags for _c, tags in chat_line(direct, "bob"))
     evil = FileAvailable(8, 0, 1, "bob", None, "../../x\u202egpj.exe", 2048, b"\0" * 32)
     assert _text(file_line(evil, "alice")).endswith(
-        "bob: sent the file ../../x\ufffdgpj.exe (2.0 KB)")
+        "bob: sent the file ../../x\ufffdgpj.exe (2.0 KiB)")
     gone = Presence("carol", PresenceState.DEACTIVATED, 3)
     line = presence_line(gone)
     assert _text(line).endswith("*** carol was deactivated (3 participants)")

@@ -16,6 +16,8 @@ from typing import Any
 
 from chatproto import ChatMessage, Event, FileAvailable, Presence
 
+from ..units import human_size
+
 TIME_PREFIX_WIDTH = len("[00:00:00] ")
 _CONTINUATION = " " * TIME_PREFIX_WIDTH
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co"})
@@ -52,15 +54,6 @@ def event_time(event: Event, now: datetime | None = None) -> datetime:
     return now or datetime.now(tz=UTC)
 
 
-def _human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"
-
-
 def _participants(count: int) -> str:
     return f"({count} participant{'' if count == 1 else 's'})"
 
@@ -88,7 +81,7 @@ def human_file(event: FileAvailable, when: datetime, path: Path | None, note: st
     where = f", saved as {escape(str(path))}" if path is not None else ""
     return (
         f"[{_clock(when)}] * {escape(event.sender)} sent the file {escape(event.name)} "
-        f"({_human_size(event.size)}){direct}{where}{note}"
+        f"({human_size(event.size)}){direct}{where}{note}"
     )
 
 

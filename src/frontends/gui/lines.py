@@ -13,6 +13,7 @@ from pathlib import Path
 
 from chatproto import ChatMessage, FileAvailable, Presence, PresenceState
 
+from ..units import human_size
 from .i18n import _, ngettext
 from .safetext import clean
 
@@ -67,15 +68,6 @@ def shown_path(path: Path) -> str:
         return str(Path("~") / path.relative_to(Path.home()))
     except (ValueError, RuntimeError):  # not under home, or no home at all
         return str(path)
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover - the loop always returns
 
 
 def file_line(file: FileAvailable, me: str) -> list[Segment]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import tkinter as tk
 from tkinter import ttk
 
+from ..units import human_size
 from .i18n import _
-from .lines import human_size
 from .safetext import clean
 
 #: A finished row stays this long so that short transfers are seen at all.
