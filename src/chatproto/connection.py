@@ -16,7 +16,7 @@ import attrs
 
 from . import events as ev
 from .buffer import ReceiveBuffer
-from .errors import ErrorCode, LocalProtocolError, ProtocolError, RemoteProtocolError
+from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from .limits import (
     DEFAULT_CHUNK_SIZE,
     HEADER_SIZE,
@@ -259,7 +259,6 @@ __all__ = [
     "ClientConnection",
     "Connection",
     "PreparedEvent",
-    "ProtocolError",
     "ServerConnection",
     "prepare",
 ]

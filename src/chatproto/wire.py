@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from . import events as ev
-from .errors import ErrorCode, LocalProtocolError, ProtocolError, RemoteProtocolError
+from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from .fastcodec import compile_layout
 from .limits import (
     HEADER_SIZE,
@@ -429,4 +429,4 @@ def encode_event(event: ev.Event, max_text_bytes: int = MAX_TEXT_BYTES) -> bytes
     return layout.encode(event, max_text_bytes)
 
 
-__all__ = ["HEADER", "HEADER_SIZE", "LAYOUTS", "Layout", "ProtocolError", "encode_event"]
+__all__ = ["HEADER", "HEADER_SIZE", "LAYOUTS", "Layout", "encode_event"]
