@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from chatproto import (
@@ -48,6 +49,11 @@ if TYPE_CHECKING:
 #: output per turn.
 MAX_BATCH = 4096
 MAX_BATCH_CHARS = 1_048_576
+
+#: Password hashes computed at once. Each scrypt hash takes 16 MiB (n=2**14,
+#: r=8) and a core: more at once only adds memory (the default executor ran
+#: up to 6, 100 MB) while logins wait just as long.
+HASH_THREADS = 2
 
 #: Every peer accepts frames of MIN_FRAME_SIZE, so a frame this size or
 #: smaller needs no check against the peer's announced limit.
@@ -104,6 +110,7 @@ class Hub:
         self._flush_scheduled = False
         self._dirty: dict[ClientProtocol, None] = {}
         self._output_scheduled = False
+        self._hashing = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="password-hash")
 
     @property
     def last_seq(self) -> int:
@@ -153,12 +160,16 @@ class Hub:
         loop = asyncio.get_running_loop()
         account = self.accounts.get(name)
         if account is None:
-            hashed = await loop.run_in_executor(None, hash_password, password, self.config.scrypt_n)
+            hashed = await loop.run_in_executor(
+                self._hashing, hash_password, password, self.config.scrypt_n
+            )
             account = Account(name, hashed, self.store.last_seq)
             self.store.create_account(account, now_ms())
             self.accounts[name] = account
             return account, True
-        ok = await loop.run_in_executor(None, verify_password, password, account.password_hash)
+        ok = await loop.run_in_executor(
+            self._hashing, verify_password, password, account.password_hash
+        )
         return (account if ok else None), False
 
     def _reject(self, client: ClientProtocol, name: str, reason: LoginRejectReason) -> None:
@@ -350,5 +361,7 @@ class Hub:
         for timer in self._grace_timers.values():
             timer.cancel()
         self._grace_timers.clear()
+        # Logins still hashing were cancelled with their connections.
+        self._hashing.shutdown(wait=False, cancel_futures=True)
 
 
