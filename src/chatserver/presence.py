@@ -15,48 +15,74 @@ _LOGIN_ACCEPTED_OVERHEAD = 32 + MAX_USERNAME_BYTES
 
 
 class Participants:
+    """The participant list. A login sends all of it, so the ``Participant``
+    objects and the tuple of them are kept until the list changes: with
+    thousands of participants, rebuilding them on every login made logins
+    slow down as users accumulated."""
+
     def __init__(self) -> None:
-        self._states: dict[str, ParticipantState] = {}
+        self._entries: dict[str, Participant] = {}
+        self._snapshot: tuple[Participant, ...] | None = ()
+        #: Encoded size of the names in a participant list (2 length bytes each).
+        self._names_size = 0
 
     def __len__(self) -> int:
-        return len(self._states)
+        return len(self._entries)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._states
+        return name in self._entries
 
     def state(self, name: str) -> ParticipantState | None:
-        return self._states.get(name)
+        entry = self._entries.get(name)
+        return None if entry is None else entry.state
 
     def is_deactivated(self, name: str) -> bool:
-        return self._states.get(name) is ParticipantState.DEACTIVATED
+        return self.state(name) is ParticipantState.DEACTIVATED
 
     def activate(self, name: str) -> PresenceState:
         """``name`` logged in: ``REJOINED`` if it was deactivated, else ``JOINED``."""
-        previous = self._states.get(name)
-        self._states[name] = ParticipantState.ACTIVE
+        previous = self.state(name)
+        self._set(name, ParticipantState.ACTIVE)
         if previous is ParticipantState.DEACTIVATED:
             return PresenceState.REJOINED
         return PresenceState.JOINED
 
     def deactivate(self, name: str) -> None:
-        self._states[name] = ParticipantState.DEACTIVATED
+        self._set(name, ParticipantState.DEACTIVATED)
 
     def remove(self, name: str) -> None:
-        self._states.pop(name, None)
+        if self._entries.pop(name, None) is not None:
+            self._names_size -= _entry_size(name)
+            self._snapshot = None
+
+    def _set(self, name: str, state: ParticipantState) -> None:
+        entry = self._entries.get(name)
+        if entry is not None and entry.state is state:
+            return
+        if entry is None:
+            self._names_size += _entry_size(name)
+        self._entries[name] = Participant(name, state)
+        self._snapshot = None
 
     def fits(self, name: str, frame_limit: int) -> bool:
         """Whether the list, with ``name`` added, fits a LoginAccepted frame
         of at most ``frame_limit`` bytes and the protocol's count limit."""
-        count = len(self._states) + (name not in self._states)
-        if count > MAX_PARTICIPANTS:
+        new = name not in self._entries
+        if len(self._entries) + new > MAX_PARTICIPANTS:
             return False
-        size = _LOGIN_ACCEPTED_OVERHEAD + sum(2 + len(n.encode()) for n in self._states)
-        if name not in self._states:
-            size += 2 + len(name.encode())
+        size = _LOGIN_ACCEPTED_OVERHEAD + self._names_size
+        if new:
+            size += _entry_size(name)
         return size <= frame_limit
 
     def snapshot(self) -> tuple[Participant, ...]:
-        return tuple(Participant(name, state) for name, state in self._states.items())
+        if self._snapshot is None:
+            self._snapshot = tuple(self._entries.values())
+        return self._snapshot
+
+
+def _entry_size(name: str) -> int:
+    return 2 + len(name.encode())
 
 
 def count_phrase(count: int) -> str:
