@@ -54,6 +54,14 @@ def _short(message: str) -> str:
 
 
 class ClientProtocol(asyncio.Protocol):
+    # Thousands of idle connections: no instance dict, and nothing per
+    # connection that is not needed yet (events, sets, transfer state).
+    __slots__ = (
+        "_events_paused", "_flood", "_heartbeat", "_heartbeat_timer", "_login_timer", "_out",
+        "_session_over", "_tasks", "_transfers", "_writable", "_write_paused", "address",
+        "closed", "conn", "ctx", "hub", "live", "transport",
+    )
+
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
         self.hub = ctx.hub
@@ -66,29 +74,17 @@ class ClientProtocol(asyncio.Protocol):
         self.live = False
         self._out: list[bytes] = []
         self._events_paused = False
-        self._writable = asyncio.Event()
-        self._writable.set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._transfers = Transfers(self)
+        #: The transport's buffer is over its high-water mark.
+        self._write_paused = False
+        #: Set when writing resumes; made only when someone waits for it.
+        self._writable: asyncio.Event | None = None
+        self._tasks: set[asyncio.Task[None]] | None = None
+        self._transfers: Transfers | None = None
         self._session_over = False
         self._heartbeat: Heartbeat | None = None
         self._flood: TokenBucket | None = None
         self._heartbeat_timer: asyncio.TimerHandle | None = None
         self._login_timer: asyncio.TimerHandle | None = None
-        self._handlers: dict[type[Event], Callable[[Any], None]] = {
-            SendChat: self._on_chat,
-            Ping: self._on_ping,
-            Pong: self._on_pong,
-            FileChunk: self._transfers.chunk,
-            FileOffer: self._transfers.offer,
-            FileEnd: self._transfers.end,
-            FetchFile: self._transfers.fetch,
-            Hello: self._on_hello,
-            Login: self._on_login,
-            Goodbye: self._on_goodbye,
-            Error: self._on_error,
-            ConnectionClosed: self._on_closed,
-        }
 
     @property
     def username(self) -> str | None:
@@ -101,7 +97,14 @@ class ClientProtocol(asyncio.Protocol):
     @property
     def write_paused(self) -> bool:
         """The transport's buffer is over its high-water mark."""
-        return not self._writable.is_set()
+        return self._write_paused
+
+    @property
+    def transfers(self) -> Transfers:
+        """This connection's uploads and fetches, made at the first file event."""
+        if self._transfers is None:
+            self._transfers = Transfers(self)
+        return self._transfers
 
     def __repr__(self) -> str:
         return f"<client {self.username or '-'} from {self.address}>"
@@ -148,18 +151,22 @@ class ClientProtocol(asyncio.Protocol):
         for timer in (self._login_timer, self._heartbeat_timer):
             if timer is not None:
                 timer.cancel()
-        for task in self._tasks:
+        for task in self._tasks or ():
             task.cancel()
-        self._transfers.abort()
+        if self._transfers is not None:
+            self._transfers.abort()
         self.ctx.registry.remove(self)
         self._out.clear()
-        self._writable.set()
+        self.resume_writing()
 
     def pause_writing(self) -> None:
-        self._writable.clear()
+        self._write_paused = True
 
     def resume_writing(self) -> None:
-        self._writable.set()
+        self._write_paused = False
+        waiters, self._writable = self._writable, None
+        if waiters is not None:
+            waiters.set()
 
     # -- events in ---------------------------------------------------------------
 
@@ -176,7 +183,7 @@ class ClientProtocol(asyncio.Protocol):
                 break  # NEED_DATA
             alive = True
             try:
-                self._handlers[type(event)](event)
+                _HANDLERS[type(event)](self, event)
             except Exception:
                 log.exception("internal error handling %s from %r", type(event).__name__, self)
                 self._fail(ErrorCode.SERVER_ERROR, "internal server error", reason="server error")
@@ -234,7 +241,7 @@ class ClientProtocol(asyncio.Protocol):
         self.hub.submit_chat(self, event)
 
     def file_unstored(self, upload_id: int) -> None:
-        self._transfers.unstored(upload_id)
+        self.transfers.unstored(upload_id)
 
     # -- login verdicts (called by the hub) ---------------------------------------
 
@@ -353,7 +360,10 @@ class ClientProtocol(asyncio.Protocol):
 
     async def writable(self) -> None:
         """Wait until the transport's buffer is below its high-water mark."""
-        await self._writable.wait()
+        if self._write_paused:
+            if self._writable is None:
+                self._writable = asyncio.Event()
+            await self._writable.wait()
         await asyncio.sleep(0)  # let other connections have the loop
 
     # -- endings -------------------------------------------------------------------
@@ -390,5 +400,24 @@ class ClientProtocol(asyncio.Protocol):
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
+        if self._tasks is None:
+            self._tasks = set()
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+#: What each event from the client does; one table for all connections.
+_HANDLERS: dict[type[Event], Callable[[ClientProtocol, Any], None]] = {
+    SendChat: ClientProtocol._on_chat,
+    Ping: ClientProtocol._on_ping,
+    Pong: ClientProtocol._on_pong,
+    FileChunk: lambda client, event: client.transfers.chunk(event),
+    FileOffer: lambda client, event: client.transfers.offer(event),
+    FileEnd: lambda client, event: client.transfers.end(event),
+    FetchFile: lambda client, event: client.transfers.fetch(event),
+    Hello: ClientProtocol._on_hello,
+    Login: ClientProtocol._on_login,
+    Goodbye: ClientProtocol._on_goodbye,
+    Error: ClientProtocol._on_error,
+    ConnectionClosed: ClientProtocol._on_closed,
+}
