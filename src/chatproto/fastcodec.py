@@ -15,6 +15,9 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from . import fields as f
+from .limits import username_problem
+
 if TYPE_CHECKING:
     from .events import Event
     from .wire import Layout
@@ -36,8 +39,6 @@ class FastPathFailed(Exception):
 def name_from_bytes(raw: bytes) -> str:
     name = _names_by_bytes.get(raw)
     if name is None:
-        from .limits import username_problem
-
         name = raw.decode("utf-8")
         if username_problem(name) is not None:
             raise FastPathFailed
@@ -50,8 +51,6 @@ def name_from_bytes(raw: bytes) -> str:
 def name_to_bytes(name: str) -> bytes:
     raw = _bytes_by_name.get(name)
     if raw is None:
-        from .limits import username_problem
-
         if type(name) is not str or username_problem(name) is not None:
             raise FastPathFailed
         raw = name.encode("utf-8")
@@ -89,8 +88,6 @@ def _fail() -> None:
 
 def compile_layout(layout: Layout) -> tuple[FastEncoder, FastDecoder]:
     """Generate the encode and decode functions of ``layout``."""
-    from . import wire as w
-
     namespace: dict[str, Any] = {
         "FastPathFailed": FastPathFailed,
         "name_from_bytes": name_from_bytes,
@@ -100,8 +97,8 @@ def compile_layout(layout: Layout) -> tuple[FastEncoder, FastDecoder]:
         "data_bytes": _data,
         "fail": _fail,
         "cls": layout.event_class,
-        "presence_code": w._PRESENCE_CODES,
-        "presence_by_code": w._PRESENCE_BY_CODE,
+        "presence_code": f._PRESENCE_CODES,
+        "presence_by_code": f._PRESENCE_BY_CODE,
         "unpack_from": layout.struct.unpack_from,
         "pack": struct.Struct("!BI" + layout.struct.format[1:]).pack,
     }
@@ -113,16 +110,14 @@ def compile_layout(layout: Layout) -> tuple[FastEncoder, FastDecoder]:
 
 
 def _encoder_source(layout: Layout, ns: dict[str, Any]) -> str:
-    from . import wire as w
-
     lines = ["def encode(event, max_text):"]
     fixed_args = []
     for i, (name, kind) in enumerate(layout.fixed):
-        if kind is w.BOOL:
+        if kind is f.BOOL:
             fixed_args.append(f"strict_bool(event.{name})")
-        elif kind is w.PRESENCE:
+        elif kind is f.PRESENCE:
             fixed_args.append(f"presence_code[event.{name}]")
-        elif kind is w.SHA256:
+        elif kind is f.SHA256:
             fixed_args.append(f"sha256(event.{name})")
         else:
             lines.append(f"    f{i} = event.{name}")
@@ -130,13 +125,13 @@ def _encoder_source(layout: Layout, ns: dict[str, Any]) -> str:
             fixed_args.append(f"f{i}")
     parts = []
     for i, (name, kind) in enumerate(layout.variable):
-        limit = "max_text" if kind is w.TEXT else str(kind.max_bytes)
-        if kind is w.NAME:
+        limit = "max_text" if kind is f.TEXT else str(kind.max_bytes)
+        if kind is f.NAME:
             lines.append(f"    b{i} = name_to_bytes(event.{name})")
-        elif kind is w.OPTIONAL_NAME:
+        elif kind is f.OPTIONAL_NAME:
             lines.append(f"    v{i} = event.{name}")
             lines.append(f"    b{i} = b'' if v{i} is None else name_to_bytes(v{i})")
-        elif kind in (w.TEXT, w.MESSAGE, w.SOFTWARE):
+        elif kind in (f.TEXT, f.MESSAGE, f.SOFTWARE):
             lines.append(f"    v{i} = event.{name}")
             lines.append(f"    if type(v{i}) is not str: fail()")
             lines.append(f"    b{i} = v{i}.encode()")
@@ -159,8 +154,6 @@ def _encoder_source(layout: Layout, ns: dict[str, Any]) -> str:
 
 
 def _decoder_source(layout: Layout, ns: dict[str, Any]) -> str:
-    from . import wire as w
-
     n_fixed = len(layout.fixed)
     n_var = len(layout.variable)
     targets = [f"f{i}" for i in range(n_fixed)] + [f"n{i}" for i in range(n_var)]
@@ -172,23 +165,23 @@ def _decoder_source(layout: Layout, ns: dict[str, Any]) -> str:
     if targets:
         lines.append(f"    {', '.join(targets)}, = unpack_from(payload)")
     for i, (_, kind) in enumerate(layout.fixed):
-        if kind is w.BOOL:
+        if kind is f.BOOL:
             lines.append(f"    if f{i} > 1: fail()")
             lines.append(f"    f{i} = f{i} == 1")
-        elif kind is w.PRESENCE:
+        elif kind is f.PRESENCE:
             lines.append(f"    f{i} = presence_by_code[f{i}]")
     position = str(layout.fixed_size)
     values = [f"f{i}" for i in range(n_fixed)]
     for i, (_, kind) in enumerate(layout.variable):
-        limit = "max_text" if kind is w.TEXT else str(kind.max_bytes)
+        limit = "max_text" if kind is f.TEXT else str(kind.max_bytes)
         lines.append(f"    if n{i} > {limit}: fail()")
         lines.append(f"    e{i} = {position} + n{i}")
         raw = f"payload[{position}:e{i}]"
-        if kind is w.NAME:
+        if kind is f.NAME:
             lines.append(f"    v{i} = name_from_bytes({raw})")
-        elif kind is w.OPTIONAL_NAME:
+        elif kind is f.OPTIONAL_NAME:
             lines.append(f"    v{i} = name_from_bytes({raw}) if n{i} else None")
-        elif kind in (w.TEXT, w.MESSAGE, w.SOFTWARE):
+        elif kind in (f.TEXT, f.MESSAGE, f.SOFTWARE):
             lines.append(f"    v{i} = {raw}.decode()")
         else:
             ns[f"check{i}"] = kind.check or (lambda value: None)

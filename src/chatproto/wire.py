@@ -10,7 +10,7 @@ per-type size limits and the field tables in ``docs/protocol.md``.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -18,182 +18,34 @@ import attrs
 from . import events as ev
 from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from .fastcodec import compile_layout
-from .limits import (
-    HEADER_SIZE,
-    MAX_FILENAME_BYTES,
-    MAX_MESSAGE_BYTES,
-    MAX_PARTICIPANTS,
-    MAX_PASSWORD_BYTES,
-    MAX_SOFTWARE_BYTES,
-    MAX_TEXT_BYTES,
-    MAX_TOKEN_BYTES,
-    MAX_USERNAME_BYTES,
-    is_valid_token,
-    username_problem,
+from .fields import (
+    _PRESENCE_BY_CODE,
+    _PRESENCE_CODES,
+    _STRUCT_RANGES,
+    BOOL,
+    DATA,
+    FILENAME,
+    LOGIN_NAME,
+    MESSAGE,
+    NAME,
+    OPTIONAL_NAME,
+    PARTICIPANTS,
+    PASSWORD,
+    PRESENCE,
+    SHA256,
+    SOFTWARE,
+    TEXT,
+    TOKEN,
+    U16,
+    U32,
+    U64,
+    Kind,
+    _encode_bytes,
+    _Invalid,
 )
+from .limits import HEADER_SIZE, MAX_TEXT_BYTES
 
 HEADER = struct.Struct("!BI")
-
-
-class _Invalid(Exception):
-    """A field failed validation; turned into Local/RemoteProtocolError."""
-
-    def __init__(self, message: str, code: str = ErrorCode.INVALID_FIELD) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@attrs.frozen
-class Kind:
-    """How one field is carried.
-
-    Fixed kinds have a ``struct`` code; variable kinds have a length-prefix
-    code, a maximum length in bytes, and functions between value and bytes.
-    """
-
-    name: str
-    struct_code: str
-    variable: bool = False
-    max_bytes: int = 0
-    to_bytes: Callable[[Any], bytes] | None = None
-    from_bytes: Callable[[bytes], Any] | None = None
-    check: Callable[[Any], None] | None = None
-
-
-def _utf8(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _Invalid("a text field is not valid UTF-8", ErrorCode.BAD_UTF8) from None
-
-
-def _check_name(value: Any) -> None:
-    if not isinstance(value, str):
-        raise _Invalid("a user name must be a str")
-    problem = username_problem(value)
-    if problem is not None:
-        raise _Invalid(f"invalid user name {value!r}: {problem}")
-
-
-def _check_optional_name(value: Any) -> None:
-    if value is not None:
-        _check_name(value)
-
-
-def _check_token(value: Any) -> None:
-    if not isinstance(value, str) or not is_valid_token(value):
-        raise _Invalid(f"invalid code {value!r}")
-
-
-def _check_filename(value: Any) -> None:
-    if not isinstance(value, str) or not value:
-        raise _Invalid("a file name must be a non-empty str")
-    if "\x00" in value:
-        raise _Invalid("a file name must not contain NUL")
-
-
-def _check_password(value: Any) -> None:
-    if not isinstance(value, str) or not value:
-        raise _Invalid("the password must be a non-empty str")
-
-
-def _encode_str(value: Any) -> bytes:
-    if not isinstance(value, str):
-        raise _Invalid(f"expected str, got {type(value).__name__}")
-    try:
-        return value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _Invalid("text contains unpaired surrogates", ErrorCode.BAD_UTF8) from None
-
-
-def _encode_optional(value: Any) -> bytes:
-    return b"" if value is None else _encode_str(value)
-
-
-def _decode_optional(raw: bytes) -> str | None:
-    return _utf8(raw) if raw else None
-
-
-def _encode_bytes(value: Any) -> bytes:
-    if not isinstance(value, bytes | bytearray | memoryview):
-        raise _Invalid(f"expected bytes, got {type(value).__name__}")
-    return bytes(value)
-
-
-_PRESENCE_CODES = {
-    ev.PresenceState.JOINED: 1,
-    ev.PresenceState.LEFT: 2,
-    ev.PresenceState.DEACTIVATED: 3,
-    ev.PresenceState.REJOINED: 4,
-}
-_PRESENCE_BY_CODE = {code: state for state, code in _PRESENCE_CODES.items()}
-_PARTICIPANT_CODES = {ev.ParticipantState.ACTIVE: 1, ev.ParticipantState.DEACTIVATED: 2}
-_PARTICIPANT_BY_CODE = {code: state for state, code in _PARTICIPANT_CODES.items()}
-
-
-def _encode_participants(value: Any) -> bytes:
-    out = bytearray()
-    for participant in value:
-        _check_name(participant.name)
-        name = participant.name.encode("utf-8")
-        try:
-            state = _PARTICIPANT_CODES[participant.state]
-        except KeyError:
-            raise _Invalid(f"invalid participant state {participant.state!r}") from None
-        out += bytes((state, len(name))) + name
-    return bytes(out)
-
-
-def _decode_participants(raw: bytes) -> tuple[ev.Participant, ...]:
-    participants = []
-    pos = 0
-    while pos < len(raw):
-        if pos + 2 > len(raw):
-            raise _Invalid("participant entry is truncated", ErrorCode.MALFORMED)
-        code, length = raw[pos], raw[pos + 1]
-        name_bytes = raw[pos + 2 : pos + 2 + length]
-        if len(name_bytes) != length:
-            raise _Invalid("participant entry is truncated", ErrorCode.MALFORMED)
-        state = _PARTICIPANT_BY_CODE.get(code)
-        if state is None:
-            raise _Invalid(f"invalid participant state {code}")
-        name = _utf8(name_bytes)
-        _check_name(name)
-        participants.append(ev.Participant(name, state))
-        pos += 2 + length
-    return tuple(participants)
-
-
-U8 = Kind("u8", "B")
-U16 = Kind("u16", "H")
-U32 = Kind("u32", "I")
-U64 = Kind("u64", "Q")
-BOOL = Kind("bool", "B")
-SHA256 = Kind("sha256", "32s")
-PRESENCE = Kind("presence", "B")
-NAME = Kind("name", "B", True, MAX_USERNAME_BYTES, _encode_str, _utf8, _check_name)
-#: The name in a Login is only length-checked: judging it is the server's
-#: job, so that a bad name gets ``LoginRejected(invalid-name)``, not a
-#: broken connection.
-LOGIN_NAME = Kind("login-name", "B", True, MAX_USERNAME_BYTES, _encode_str, _utf8)
-OPTIONAL_NAME = Kind(
-    "optional-name", "B", True, MAX_USERNAME_BYTES, _encode_optional, _decode_optional,
-    _check_optional_name,
-)
-TOKEN = Kind("token", "B", True, MAX_TOKEN_BYTES, _encode_str, _utf8, _check_token)
-SOFTWARE = Kind("software", "B", True, MAX_SOFTWARE_BYTES, _encode_str, _utf8)
-MESSAGE = Kind("message", "H", True, MAX_MESSAGE_BYTES, _encode_str, _utf8)
-PASSWORD = Kind("password", "H", True, MAX_PASSWORD_BYTES, _encode_str, _utf8, _check_password)
-FILENAME = Kind("filename", "H", True, MAX_FILENAME_BYTES, _encode_str, _utf8, _check_filename)
-TEXT = Kind("text", "I", True, MAX_TEXT_BYTES, _encode_str, _utf8)
-PARTICIPANTS = Kind(
-    "participants", "I", True, MAX_PARTICIPANTS * (2 + MAX_USERNAME_BYTES),
-    _encode_participants, _decode_participants,
-)
-#: Raw bytes filling the rest of the payload; bounded by the frame size.
-DATA = Kind("data", "", True, 0, _encode_bytes, bytes)
-
-_STRUCT_RANGES = {"B": 0xFF, "H": 0xFFFF, "I": 0xFFFF_FFFF, "Q": 0xFFFF_FFFF_FFFF_FFFF}
 
 
 class Layout:
