@@ -38,7 +38,7 @@ from .accounts import FailureLimiter, hash_password, verify_password
 from .config import ServerConfig
 from .log import log
 from .presence import Participants, count_phrase
-from .store import Account, Store
+from .store import Account, ChatRow, Store
 
 if TYPE_CHECKING:
     from .client import ClientProtocol
@@ -277,13 +277,13 @@ class Hub:
         if not chats and not files:
             return
         timestamp = now_ms()
-        seq = self.store.last_seq
-        messages: list[ChatMessage] = []
-        for chat, sender in chats:
-            seq += 1
-            messages.append(
-                ChatMessage(seq, timestamp, chat.client_id, sender, chat.recipient, chat.text)
-            )
+        first = self.store.last_seq + 1
+        # The rows straight from the batch: no pass over ChatMessage objects.
+        rows: list[ChatRow] = [
+            (seq, timestamp, sender, chat.recipient, chat.client_id, chat.text)
+            for seq, (chat, sender) in enumerate(chats, first)
+        ]
+        seq = first + len(rows) - 1
         announcements: list[tuple[FileAvailable, str]] = []
         file_id = self.store.last_file_id
         for pending, stored_name in files:
@@ -295,15 +295,16 @@ class Hub:
             )
             announcements.append((final, stored_name))
         try:
-            self.store.commit(messages, announcements)
+            self.store.commit(rows, announcements)
         except sqlite3.Error as exc:
-            log.error("could not store %d messages: %s", len(messages) + len(files), exc)
+            log.error("could not store %d messages: %s", len(rows) + len(files), exc)
             self._refuse_unstored(chats, files)
             return
         self.store.last_seq = seq
         self.store.last_file_id = file_id
-        for message in messages:
-            self._deliver(message, message.sender, message.recipient)
+        for row_seq, ts, sender, recipient, client_id, text in rows:
+            message = ChatMessage(row_seq, ts, client_id, sender, recipient, text)
+            self._deliver(message, sender, recipient)
         for announcement, _ in announcements:
             self._deliver(announcement, announcement.sender, announcement.recipient)
 

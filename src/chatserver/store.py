@@ -17,6 +17,10 @@ from chatproto import ChatMessage, FileAvailable
 
 SCHEMA_VERSION = 1
 
+#: One chat line of the history table, in its column order:
+#: (seq, timestamp_ms, sender, recipient, client_id, text).
+ChatRow = tuple[int, int, str, str | None, int, str]
+
 _SCHEMA = """
 CREATE TABLE accounts (
     name TEXT PRIMARY KEY,
@@ -116,22 +120,19 @@ class Store:
     # -- history ---------------------------------------------------------------
 
     def commit(
-        self, messages: Sequence[ChatMessage], files: Sequence[tuple[FileAvailable, str]]
+        self, chat_rows: Sequence[ChatRow], files: Sequence[tuple[FileAvailable, str]]
     ) -> None:
-        """Store a batch of messages and file announcements in one transaction.
+        """Store a batch of chat rows and file announcements in one transaction.
 
         Sequence numbers and file ids were assigned by the caller (in order)."""
         db = self._db
         db.execute("BEGIN")
         try:
-            if messages:
+            if chat_rows:
                 db.executemany(
                     "INSERT INTO history (seq, timestamp_ms, sender, recipient, client_id, text)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (m.seq, m.timestamp_ms, m.sender, m.recipient, m.client_id, m.text)
-                        for m in messages
-                    ],
+                    chat_rows,
                 )
             for announcement, stored_name in files:
                 self._insert_file(announcement, stored_name)
