@@ -7,8 +7,14 @@ fast as the server goes) and a paced run (a fixed total delivery rate, for
 latency). Every client counts every delivery; latency runs from the sender's
 clock just before ``send`` to the kernel's arrival time at the receiver.
 
-    python benchmarks/fanout.py            # N = 10, 50, 200, both servers
+chat-server is measured with plain TCP (``--no-tls``, as ngircd is) and with
+TLS (its default; the generator encrypts without checking the self-signed
+certificate), so the cost of TLS is known. TLS rows take latency at the
+generator's read (no kernel timestamps through TLS).
+
+    python benchmarks/fanout.py            # N = 10, 50, 200, both servers, TLS on and off
     python benchmarks/fanout.py --quick    # a smoke run of a few seconds
+    python benchmarks/fanout.py --tls off  # only the rows comparable with ngircd
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ def parse_args() -> argparse.Namespace:
                         help="py-spy chat-server during each run into PREFIX.chat.N.MODE")
     parser.add_argument("--servers", nargs="+", default=["chat", "ngircd"],
                         choices=["chat", "ngircd"])
+    parser.add_argument("--tls", choices=["both", "on", "off"], default="both",
+                        help="chat-server over plain TCP, TLS or both (default: %(default)s)")
     args = parser.parse_args()
     if args.quick:
         args.clients = [10]
@@ -53,23 +61,41 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+#: (server kind, TLS) of each row: ngircd is measured over plain TCP only.
+Variant = tuple[str, bool]
+
+
+def variants(args: argparse.Namespace) -> list[Variant]:
+    tls_modes = {"both": [False, True], "on": [True], "off": [False]}[args.tls]
+    out: list[Variant] = []
+    for kind in args.servers:
+        out += [(kind, tls) for tls in tls_modes] if kind == "chat" else [(kind, False)]
+    return out
+
+
+def label(kind: str, tls: bool) -> str:
+    return f"{kind}+tls" if tls else kind
+
+
 @contextlib.contextmanager
-def start_server(kind: str, cpus: set[int] | None) -> Iterator[procs.ServerProcess]:
+def start_server(
+    kind: str, cpus: set[int] | None, tls: bool
+) -> Iterator[procs.ServerProcess]:
     if kind == "chat":
-        with procs.chat_server(cpus, CHAT_SERVER_ARGS) as server:
+        with procs.chat_server(cpus, CHAT_SERVER_ARGS, tls=tls) as server:
             yield server
     else:
         with procs.ngircd(cpus) as server:
             yield server
 
 
-def run_one(kind: str, n: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+def run_one(kind: str, tls: bool, n: int, args: argparse.Namespace) -> list[dict[str, Any]]:
     server_cpus, generator_cpus = procs.cpu_plan()
     protocol = "chat" if kind == "chat" else "irc"
     names = [f"bench{n}_{i}" for i in range(n)]
     rows = []
-    with start_server(kind, server_cpus) as server, Generator(
-        protocol, server.address, names, generator_cpus
+    with start_server(kind, server_cpus, tls) as server, Generator(
+        protocol, server.address, names, generator_cpus, tls=tls
     ) as generator:
         fanout = n if protocol == "chat" else n - 1
         runs: list[tuple[str, dict[str, Any]]] = [
@@ -85,7 +111,7 @@ def run_one(kind: str, n: int, args: argparse.Namespace) -> list[dict[str, Any]]
         for mode, options in runs:
             cpu_before = server.stats.cpu_seconds()
             wait_before = server.stats.cpu_wait_seconds()
-            profile = f"{args.profile}.{kind}.{n}.{mode}" if args.profile else None
+            profile = f"{args.profile}.{label(kind, tls)}.{n}.{mode}" if args.profile else None
             with procs.profiled(server.popen.pid, profile if kind == "chat" else None):
                 result = generator.run(mode, **options)
             server_cpu = server.stats.cpu_seconds() - cpu_before
@@ -93,7 +119,7 @@ def run_one(kind: str, n: int, args: argparse.Namespace) -> list[dict[str, Any]]
             if not server.alive():
                 raise SystemExit(f"{kind} died during the {mode} run")
             result.update(
-                server=kind,
+                server=label(kind, tls),
                 login_s=generator.login_seconds,
                 server_cpu_s=server_cpu,
                 cpu_s_per_million=server_cpu / max(1, result["deliveries"]) * 1e6,
@@ -124,21 +150,20 @@ def row_cells(r: dict[str, Any]) -> list[Any]:
 def main() -> int:
     args = parse_args()
     print(report.machine())
-    servers = list(args.servers)
-    if "ngircd" in servers and procs.ngircd_path() is None:
+    if "ngircd" in args.servers and procs.ngircd_path() is None:
         print("ngircd is not installed (apt-get install ngircd): showing chat-server alone")
-        servers.remove("ngircd")
+        args.servers.remove("ngircd")
     results: list[dict[str, Any]] = []
     for n in args.clients:
-        for kind in servers:
-            rows = run_one(kind, n, args)
+        for kind, tls in variants(args):
+            rows = run_one(kind, tls, n, args)
             results += rows
             for r in rows:
                 print("  " + " ".join(str(c) for c in row_cells(r)), flush=True)
     print()
     print(report.table(HEADERS, [row_cells(r) for r in results]))
     ratios = []
-    for ours in (r for r in results if r["server"] == "chat"):
+    for ours in (r for r in results if r["server"].startswith("chat")):
         theirs = next(
             (r for r in results if r["server"] == "ngircd" and r["n"] == ours["n"]
              and r["mode"] == ours["mode"]),
@@ -146,15 +171,17 @@ def main() -> int:
         )
         if theirs is not None:
             ratios.append([
-                ours["n"], row_cells(ours)[2],
+                ours["server"], ours["n"], row_cells(ours)[2],
                 f"{report.ratio(ours['deliveries_per_s'], theirs['deliveries_per_s']):.2f}x",
                 f"{report.ratio(ours['cpu_s_per_million'], theirs['cpu_s_per_million']):.2f}x",
                 f"{report.ratio(ours['p99_ms'], theirs['p99_ms']):.2f}x",
                 f"{report.ratio(ours['peak_rss_mib'], theirs['peak_rss_mib']):.2f}x",
             ])
     if ratios:
-        print("\nchat-server / ngircd")
-        print(report.table(("N", "mode", "deliveries/s", "CPU s/M", "p99", "peak RSS"), ratios))
+        print("\nchat-server / ngircd (ngircd over plain TCP)")
+        print(report.table(
+            ("ours", "N", "mode", "deliveries/s", "CPU s/M", "p99", "peak RSS"), ratios
+        ))
     lost = sum(r["lost"] for r in results)
     refused = sum(r["refused"] for r in results)
     reasons = sorted({reason for r in results for reason in r["refusals"]})

@@ -4,10 +4,13 @@ receivers fetch it at the same time; every receiver checks the SHA-256.
 The server stores the upload on disk (temporary data dir), verifies it and
 announces it; each fetch streams it back with backpressure. Reported: upload
 MB/s, download MB/s per receiver and in total, the server's peak RSS (VmHWM,
-which covers the whole run) and CPU. MB = 10^6 bytes.
+which covers the whole run) and CPU. MB = 10^6 bytes. The server is measured
+over plain TCP (``--no-tls``) and over TLS (its default; the receivers decrypt
+without checking the self-signed certificate), so the cost of TLS is known.
 
     python benchmarks/files.py
     python benchmarks/files.py --quick
+    python benchmarks/files.py --tls off
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--receivers", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--profile", metavar="PREFIX",
                         help="py-spy the server during each relay into PREFIX.R")
+    parser.add_argument("--tls", choices=["both", "on", "off"], default="both",
+                        help="plain TCP, TLS or both (default: %(default)s)")
     args = parser.parse_args()
     if args.quick:
         args.size = 32 << 20
@@ -62,26 +67,26 @@ class RssWatch:
         return self.largest
 
 
-def main() -> int:
-    args = parse_args()
-    print(report.machine())
+def measure(args: argparse.Namespace, tls: bool) -> tuple[list[list[Any]], int, int]:
+    """Rows of one server (plain or TLS), its largest sampled RSS, failed receivers."""
     server_cpus, generator_cpus = procs.cpu_plan()
     server_args = (
         "--max-file-size", str(max(args.size, 1)),
         "--max-connections-per-address", "1000",
     )
+    transport = "TLS" if tls else "plain"
     rows: list[list[Any]] = []
     failures = 0
-    with procs.chat_server(server_cpus, server_args) as server:
+    with procs.chat_server(server_cpus, server_args, tls=tls) as server:
         watch = RssWatch(server.stats)
         for receivers in args.receivers:
             cpu_before = server.stats.cpu_seconds()
-            profile = f"{args.profile}.{receivers}" if args.profile else None
+            profile = f"{args.profile}.{transport}.{receivers}" if args.profile else None
             try:
                 with procs.profiled(server.popen.pid, profile):
                     result = call_in_process(
                         relay, generator_cpus, server.address, receivers, args.size,
-                        receivers, timeout=600.0,
+                        receivers, tls, timeout=900.0,
                     )
             except GeneratorError:
                 print("last lines of the server log:", *server.output, sep="\n  ")
@@ -92,6 +97,7 @@ def main() -> int:
             per_receiver = [size_mb / s for s in result["download_s"]]
             failures += receivers - result["verified"]
             rows.append([
+                transport,
                 receivers,
                 size_mb / result["upload_s"],
                 min(per_receiver),
@@ -103,13 +109,30 @@ def main() -> int:
                 f"{receivers_busy:.0%}",
                 server.stats.peak_rss_kib() / 1024,
             ])
+            print("  " + " ".join(str(c) for c in rows[-1]), flush=True)
         sampled = watch.stop()
+    return rows, sampled, failures
+
+
+def main() -> int:
+    args = parse_args()
+    print(report.machine())
+    rows: list[list[Any]] = []
+    failures = 0
+    sampled: dict[str, int] = {}
+    for tls in {"both": [False, True], "on": [True], "off": [False]}[args.tls]:
+        these, largest, failed = measure(args, tls)
+        rows += these
+        failures += failed
+        sampled["TLS" if tls else "plain"] = largest
     print(report.table(
-        ("receivers", "upload MB/s", "min MB/s/recv", "avg MB/s/recv", "total MB/s",
-         "end-to-end s", "SHA-256 ok", "server CPU s", "recv busy", "peak RSS MiB"),
+        ("transport", "receivers", "upload MB/s", "min MB/s/recv", "avg MB/s/recv",
+         "total MB/s", "end-to-end s", "SHA-256 ok", "server CPU s", "recv busy",
+         "peak RSS MiB"),
         rows,
     ))
-    print(f"file: {args.size:,} bytes; largest sampled server RSS: {sampled / 1024:.1f} MiB")
+    peaks = ", ".join(f"{name} {kib / 1024:.1f} MiB" for name, kib in sampled.items())
+    print(f"file: {args.size:,} bytes; largest sampled server RSS: {peaks}")
     print(f"lost messages: {failures} (receivers whose bytes or SHA-256 did not match)")
     print(f"command: {report.command_line()}")
     return 1 if failures else 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import socket
+import ssl
 import time
 
 from chatproto import (
@@ -54,6 +55,54 @@ def message_text(sender: int, number: int) -> str:
     """100 ASCII bytes: send time, sender, message number, padding."""
     head = f"{time.time_ns():020d} {sender:05d} {number:09d} "
     return head + "x" * (TEXT_BYTES - len(head))
+
+
+#: A non-blocking socket (plain or TLS) has nothing to give or take right now.
+WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+
+def tls_context() -> ssl.SSLContext:
+    """The generator's TLS: encryption without checking the server's
+    self-signed certificate (the benchmark measures the cost, not the trust)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def connect_tls(
+    address: tuple[str, int], source_host: str | None = None, timeout: float = 30.0
+) -> socket.socket:
+    """A connected, handshaken, tuned and then non-blocking TLS socket."""
+    source = (source_host, 0) if source_host else None
+    raw = socket.create_connection(address, timeout, source_address=source)
+    tune_socket(raw)
+    sock = tls_context().wrap_socket(raw)
+    sock.setblocking(False)
+    return sock
+
+
+def receive(sock: socket.socket, size: int) -> bytes:
+    """What a readable socket has (``b""``: closed); raises ``BlockingIOError``
+    (or an ``ssl.SSLWant...Error``) when there is nothing.
+
+    A TLS socket gives one record (16 KiB) per ``recv`` and may keep
+    decrypted bytes that no readiness event will announce: drain it.
+    """
+    if not isinstance(sock, ssl.SSLSocket):
+        return sock.recv(size)
+    parts: list[bytes] = []
+    while True:
+        try:
+            data = sock.recv(size)
+        except WOULD_BLOCK:
+            if parts:
+                break
+            raise
+        if not data:
+            break
+        parts.append(data)
+    return b"".join(parts)
 
 
 def tune_socket(sock: socket.socket) -> None:
@@ -110,7 +159,7 @@ class BenchClient:
             return
         try:
             sent = self.sock.send(data)
-        except BlockingIOError:
+        except WOULD_BLOCK:
             sent = 0
         if sent < len(data):
             self.outbox += data[sent:]
@@ -120,7 +169,7 @@ class BenchClient:
         if self.outbox:
             try:
                 sent = self.sock.send(self.outbox)
-            except BlockingIOError:
+            except WOULD_BLOCK:
                 return
             del self.outbox[:sent]
 

@@ -14,6 +14,7 @@ import os
 import select
 import selectors
 import socket
+import ssl
 import struct
 import time
 from array import array
@@ -21,7 +22,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .clients import BenchClient, message_text, tune_socket
+from .clients import WOULD_BLOCK, BenchClient, connect_tls, message_text, receive, tune_socket
 
 READ_SIZE = 262_144
 READ, WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
@@ -41,6 +42,7 @@ def connect_all(
     source_hosts: Sequence[str] = (),
     idle_reader: Callable[[BenchClient, bytes], None] | None = None,
     partial_ok: bool = False,
+    tls: bool = False,
 ) -> tuple[list[BenchClient], float]:
     """Connect and log in one client per name, ``max_pending`` handshakes at a time.
 
@@ -48,7 +50,9 @@ def connect_all(
     in. Clients already logged in keep being read (presence of later logins)
     through ``idle_reader`` when given, else through their own ``deliveries``.
     With ``partial_ok``, running out of time returns the clients logged in so
-    far (the others are closed).
+    far (the others are closed). With ``tls``, each TLS handshake is done
+    blocking before the client joins the others (a benchmark's few hundred
+    handshakes take a second or two).
     """
     selector = selectors.DefaultSelector()
     clients = [factory(i, name) for i, name in enumerate(names)]
@@ -59,6 +63,14 @@ def connect_all(
     deadline = started + timeout
 
     def start(client: BenchClient) -> None:
+        if tls:
+            host = source_hosts[client.index % len(source_hosts)] if source_hosts else None
+            try:
+                client.sock = connect_tls(address, host)
+            except OSError as exc:
+                raise GeneratorError(f"TLS connect to {address}: {exc}") from None
+            selector.register(client.sock, WRITE, client)
+            return
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setblocking(False)
         tune_socket(sock)
@@ -94,8 +106,8 @@ def connect_all(
                 if not mask & READ:
                     continue
                 try:
-                    data = sock.recv(READ_SIZE)
-                except (BlockingIOError, InterruptedError):
+                    data = receive(sock, READ_SIZE)
+                except WOULD_BLOCK:
                     continue
                 except ConnectionError as exc:
                     raise GeneratorError(f"{client.name}: {exc}") from None
@@ -142,7 +154,10 @@ def settle(clients: Sequence[BenchClient], quiet: float = 0.3, timeout: float = 
             if not events:
                 return
             for key, _ in events:
-                data = key.data.sock.recv(READ_SIZE)
+                try:
+                    data = receive(key.data.sock, READ_SIZE)
+                except WOULD_BLOCK:
+                    continue
                 if not data:
                     raise GeneratorError(f"{key.data.name}: the server closed the connection")
                 key.data.deliveries(data)
@@ -171,7 +186,10 @@ def hold(clients: Sequence[BenchClient], seconds: float) -> None:
         while (left := deadline - time.monotonic()) > 0:
             for key, _ in selector.select(min(left, 1.0)):
                 client = key.data
-                data = client.sock.recv(READ_SIZE)
+                try:
+                    data = receive(client.sock, READ_SIZE)
+                except WOULD_BLOCK:
+                    continue
                 if not data:
                     raise GeneratorError(f"{client.name}: the server closed the connection")
                 client.deliveries(data)
@@ -203,6 +221,7 @@ class Traffic:
         self.first_send = 0
         self.last_delivery = 0
         self.cpu_start = time.process_time()
+        self.tls = isinstance(clients[0].sock, ssl.SSLSocket)
         self.epoll = select.epoll(self.n)
         self.by_fd: dict[int, BenchClient] = {}
         for client in self.clients:
@@ -270,8 +289,12 @@ class Traffic:
             if not mask & (select.EPOLLIN | select.EPOLLHUP | select.EPOLLERR):
                 continue
             try:
-                data, ancillary, _, _ = sock.recvmsg(READ_SIZE, STAMP_SPACE)
-            except (BlockingIOError, InterruptedError):
+                ancillary: list[tuple[int, int, bytes]] = []
+                if self.tls:  # no recvmsg on TLS: the time of the read instead
+                    data = receive(sock, READ_SIZE)
+                else:
+                    data, ancillary, _, _ = sock.recvmsg(READ_SIZE, STAMP_SPACE)
+            except WOULD_BLOCK:
                 continue
             except ConnectionError as exc:
                 raise GeneratorError(f"{client.name}: {exc}") from None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import random
 import select
+import ssl
 import struct
 import time
 from collections.abc import Iterator, Sequence
@@ -33,7 +34,7 @@ from chatproto import (
 from chatproto.limits import HEADER_SIZE
 from chatproto.wire import HEADER, LAYOUT_BY_CLASS
 
-from .clients import ChatClient
+from .clients import WOULD_BLOCK, ChatClient
 from .engine import GeneratorError, connect_all, settle
 
 BLOCK = 1 << 20
@@ -114,11 +115,20 @@ class _Download:
         """Take what the socket has; True once FileEnd arrived."""
         sock = self.client.sock
         assert sock is not None
-        got = sock.recv_into(self.view[self.filled :])
-        if not got:
-            raise GeneratorError(f"{self.client.name}: the server closed the connection")
-        self.filled += got
-        return self._frames()
+        done = False
+        while True:
+            try:
+                got = sock.recv_into(self.view[self.filled :])
+            except WOULD_BLOCK:
+                return done
+            if not got:
+                raise GeneratorError(f"{self.client.name}: the server closed the connection")
+            self.filled += got
+            done = self._frames() or done
+            # A plain socket is read once per readiness event; TLS gives one
+            # record per read and may hold decrypted bytes no event announces.
+            if done or not isinstance(sock, ssl.SSLSocket):
+                return done
 
     def _frames(self) -> bool:
         view, pos, end = self.view, 0, self.filled
@@ -185,11 +195,11 @@ def download_all(
 
 
 def relay(
-    address: tuple[str, int], receivers: int, size: int, upload_id: int
+    address: tuple[str, int], receivers: int, size: int, upload_id: int, tls: bool = False
 ) -> dict[str, Any]:
     """Upload ``size`` bytes once, fetch on ``receivers`` clients; figures out."""
     names = [f"up{upload_id}"] + [f"down{upload_id}_{i}" for i in range(receivers)]
-    connected, _ = connect_all(ChatClient, address, names)
+    connected, _ = connect_all(ChatClient, address, names, tls=tls)
     clients = cast(list[ChatClient], connected)
     try:
         settle(clients)

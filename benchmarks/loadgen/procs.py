@@ -148,24 +148,28 @@ def chat_server(
     extra_args: Sequence[str] = (),
     timeout: float = 20.0,
     config: dict[str, object] | None = None,
+    tls: bool = False,
 ) -> Iterator[ServerProcess]:
     """A ``chat-server`` on 127.0.0.1, a free port and a temporary data dir.
 
     With ``config`` (ServerConfig fields) the same server runs through
     ``serve.py`` instead of the CLI, for settings the CLI does not offer.
+    With ``tls`` it serves TLS as by default (its self-signed certificate,
+    made on first start); otherwise plain TCP (``--no-tls``), as the IRC
+    reference is measured.
     """
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as data_dir:
         if config is None:
-            # Plain TCP and no flood limit, like the IRC reference's settings:
-            # TLS's cost is not measured here, and a benchmark floods by design.
+            # No flood limit, like the IRC reference's settings: a benchmark
+            # floods by design.
             command = [
                 *chat_server_command(),
-                "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir, "--no-tls",
-                "--flood-rate", "0", *extra_args,
+                "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir,
+                *(() if tls else ("--no-tls",)), "--flood-rate", "0", *extra_args,
             ]
         else:
             settings = {
-                **config, "host": "127.0.0.1", "port": 0, "data_dir": data_dir, "tls": False,
+                **config, "host": "127.0.0.1", "port": 0, "data_dir": data_dir, "tls": tls,
                 "flood_rate": 0.0,
             }
             runner = str(Path(__file__).with_name("serve.py"))

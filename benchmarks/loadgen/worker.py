@@ -37,13 +37,14 @@ def _child(
     login_timeout: float,
     max_pending: int,
     partial_ok: bool,
+    tls: bool,
 ) -> None:
     try:
         if cpus is not None:
             os.sched_setaffinity(0, cpus)
         clients, login_seconds = connect_all(
             PROTOCOLS[protocol], address, names, source_hosts=source_hosts,
-            timeout=login_timeout, max_pending=max_pending, partial_ok=partial_ok,
+            timeout=login_timeout, max_pending=max_pending, partial_ok=partial_ok, tls=tls,
         )
         settle(clients)
         pipe.send(("ready", (login_seconds, len(clients))))
@@ -85,6 +86,7 @@ class Generator:
         login_timeout: float = 240.0,
         max_pending: int = 100,
         partial_ok: bool = False,
+        tls: bool = False,
     ) -> None:
         context = multiprocessing.get_context("fork")
         self._pipe, child_end = context.Pipe()
@@ -92,7 +94,7 @@ class Generator:
             target=_child,
             args=(
                 child_end, protocol, address, list(names), cpus, list(source_hosts),
-                login_timeout, max_pending, partial_ok,
+                login_timeout, max_pending, partial_ok, tls,
             ),
             daemon=True,
         )
