@@ -37,8 +37,10 @@ def test_open_folder_runs_the_file_manager(
     record = tmp_path / "opened.txt"
     script = tmp_path / "fake_file_manager.py"
     script.write_text(
-        "import sys, pathlib\n"
-        f"pathlib.Path({str(record)!r}).write_text(sys.argv[1], encoding='utf-8')\n",
+        "import sys, pathlib\n"  # written then renamed: exists() means complete
+        f"tmp = pathlib.Path({str(record)!r} + '.tmp')\n"
+        "tmp.write_text(sys.argv[1], encoding='utf-8')\n"
+        f"tmp.rename({str(record)!r})\n",
         encoding="utf-8")
     monkeypatch.setenv(OPEN_COMMAND_ENV, f"{sys.executable} {script}")
     frog = gui("frog")

@@ -37,6 +37,6 @@ def test_picker_opens_no_extra_window(
     note = tmp_path / "note.txt"
     note.write_text("hi", encoding="utf-8")
     pick_file(frog, note)
-    frog.wait_for_text("frog: sent the file note.txt (2 B)")
+    frog.wait_for_text("frog: sent the file note.txt (2 bytes)")
     assert visible_window_names() == ["frog"]
 
