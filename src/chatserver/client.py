@@ -9,6 +9,7 @@ configured bound is deactivated as too slow.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -287,7 +288,9 @@ class ClientProtocol(asyncio.Protocol):
     def _arm_heartbeat(self) -> None:
         assert self._heartbeat is not None
         loop = asyncio.get_running_loop()
-        self._heartbeat_timer = loop.call_at(self._heartbeat.deadline(), self._heartbeat_due)
+        self._heartbeat_timer = loop.call_at(
+            self._heartbeat.deadline(), self._heartbeat_due, context=_SHARED_CONTEXT
+        )
 
     def _heartbeat_due(self) -> None:
         assert self._heartbeat is not None
@@ -403,8 +406,19 @@ class ClientProtocol(asyncio.Protocol):
         if self._tasks is None:
             self._tasks = set()
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
 
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if self._tasks is not None:
+            self._tasks.discard(task)
+            if not self._tasks:
+                self._tasks = None  # an idle connection keeps no empty set
+
+
+#: The heartbeat timers use no context variables: one shared context instead
+#: of a copy per connection (armed from the login task, each timer would keep
+#: a copy of that task's context for the connection's life).
+_SHARED_CONTEXT = contextvars.Context()
 
 #: What each event from the client does; one table for all connections.
 _HANDLERS: dict[type[Event], Callable[[ClientProtocol, Any], None]] = {
