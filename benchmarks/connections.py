@@ -120,7 +120,16 @@ def main() -> int:
     if "ngircd" in servers and procs.ngircd_path() is None:
         print("ngircd is not installed (apt-get install ngircd): showing chat-server alone")
         servers.remove("ngircd")
-    rows = [measure(kind, args) for kind in servers]
+    rows = []
+    for kind in servers:
+        try:
+            rows.append(measure(kind, args))
+        except GeneratorError as exc:
+            # One server failing (ngircd has reset connections here) must not
+            # throw away the other's figures.
+            print(f"{kind}: the run failed: {exc}")
+    if not rows:
+        raise SystemExit("no server was measured")
     for r in rows:
         if r["connections"] < args.connections:
             print(f"{r['server']}: only {r['connections']:,} of {args.connections:,} logged in "
