@@ -33,17 +33,16 @@ from chatproto import (
     LoginRejected,
     Ping,
     Pong,
-    PreparedEvent,
     RejectReason,
     RemoteProtocolError,
     SendChat,
     ServerConnection,
-    State,
 )
 
 from .connections import ServerContext
 from .flood import TokenBucket
 from .log import log
+from .output import BufferedOutput
 from .transfers import Transfers
 
 SOFTWARE = "chatserver"
@@ -54,13 +53,12 @@ def _short(message: str) -> str:
     return message.encode("utf-8")[:_MAX_ERROR_MESSAGE].decode("utf-8", "ignore")
 
 
-class ClientProtocol(asyncio.Protocol):
+class ClientProtocol(BufferedOutput, asyncio.Protocol):
     # Thousands of idle connections: no instance dict, and nothing per
     # connection that is not needed yet (events, sets, transfer state).
     __slots__ = (
-        "_events_paused", "_flood", "_heartbeat", "_heartbeat_timer", "_login_timer", "_out",
-        "_session_over", "_tasks", "_transfers", "_writable", "_write_paused", "address",
-        "closed", "conn", "ctx", "hub", "live", "transport",
+        "_events_paused", "_flood", "_heartbeat", "_heartbeat_timer", "_login_timer",
+        "_session_over", "_tasks", "_transfers", "address", "conn", "ctx", "hub", "transport",
     )
 
     def __init__(self, ctx: ServerContext) -> None:
@@ -94,11 +92,6 @@ class ClientProtocol(asyncio.Protocol):
     @property
     def chunk_size(self) -> int:
         return self.conn.chunk_size
-
-    @property
-    def write_paused(self) -> bool:
-        """The transport's buffer is over its high-water mark."""
-        return self._write_paused
 
     @property
     def transfers(self) -> Transfers:
@@ -159,15 +152,6 @@ class ClientProtocol(asyncio.Protocol):
         self.ctx.registry.remove(self)
         self._out.clear()
         self.resume_writing()
-
-    def pause_writing(self) -> None:
-        self._write_paused = True
-
-    def resume_writing(self) -> None:
-        self._write_paused = False
-        waiters, self._writable = self._writable, None
-        if waiters is not None:
-            waiters.set()
 
     # -- events in ---------------------------------------------------------------
 
@@ -317,57 +301,6 @@ class ClientProtocol(asyncio.Protocol):
         if self.username is None and not self.closed:
             log.info("connection from %s closed: no login in time", self.address)
             self._fail(ErrorCode.TIMEOUT, "no login in time")
-
-    # -- events out --------------------------------------------------------------
-
-    def queue(self, event: Event | PreparedEvent) -> None:
-        """Send ``event`` with this loop turn's other output."""
-        if self.closed:
-            return
-        try:
-            data = self.conn.send(event)
-        except LocalProtocolError as exc:
-            log.error("not sent to %r: %s", self, exc)
-            if self.conn.state is not State.ACTIVE:
-                self.live = False  # broadcasts must not bypass send on it any more
-            return
-        if not self._out:
-            self.hub.mark_dirty(self)
-        self._out.append(data)
-
-    def queue_broadcast(self, data: bytes) -> None:
-        """Queue the prepared bytes of a state-neutral broadcast (see
-        ``chatproto.STATE_NEUTRAL_BROADCASTS``) without ``send``: the hub only
-        calls this on live connections, whose state is ACTIVE."""
-        if self.closed:
-            return
-        if not self._out:
-            self.hub.mark_dirty(self)
-        self._out.append(data)
-
-    def send_now(self, event: Event) -> None:
-        self.queue(event)
-        self.flush_output()
-
-    def flush_output(self) -> None:
-        if self.closed or not self._out or self.transport is None:
-            self._out.clear()
-            return
-        self.transport.write(b"".join(self._out))
-        self._out.clear()
-        if self.transport.get_write_buffer_size() > self.ctx.config.output_buffer_limit:
-            log.info("%r is not reading: dropping it", self)
-            self._end_session(left=False, reason="too slow (output buffer full)")
-            self.closed = True
-            self.transport.abort()
-
-    async def writable(self) -> None:
-        """Wait until the transport's buffer is below its high-water mark."""
-        if self._write_paused:
-            if self._writable is None:
-                self._writable = asyncio.Event()
-            await self._writable.wait()
-        await asyncio.sleep(0)  # let other connections have the loop
 
     # -- endings -------------------------------------------------------------------
 

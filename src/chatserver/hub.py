@@ -42,6 +42,7 @@ from .store import Account, ChatRow, Store
 
 if TYPE_CHECKING:
     from .client import ClientProtocol
+    from .output import BufferedOutput
 
 
 #: Most chat messages (and characters of text) committed in one transaction,
@@ -108,7 +109,7 @@ class Hub:
         self._chats: list[tuple[SendChat, str]] = []
         self._files: list[tuple[FileAvailable, str]] = []
         self._flush_scheduled = False
-        self._dirty: dict[ClientProtocol, None] = {}
+        self._dirty: dict[BufferedOutput, None] = {}
         self._output_scheduled = False
         self._hashing = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="password-hash")
 
@@ -344,7 +345,7 @@ class Hub:
 
     # -- output coalescing -------------------------------------------------------
 
-    def mark_dirty(self, client: ClientProtocol) -> None:
+    def mark_dirty(self, client: BufferedOutput) -> None:
         self._dirty[client] = None
         if not self._output_scheduled:
             self._output_scheduled = True
