@@ -10,9 +10,7 @@ No I/O, no clock, no threads: the caller owns all three.
 
 from __future__ import annotations
 
-from typing import Final, final
-
-import attrs
+from typing import Final, NamedTuple, final
 
 from . import events as ev
 from .buffer import ReceiveBuffer
@@ -54,9 +52,11 @@ class _NeedData:
 NEED_DATA: Final = _NeedData()
 
 
-@attrs.frozen
-class PreparedEvent:
-    """An event encoded once, to be sent on many connections (fan-out)."""
+class PreparedEvent(NamedTuple):
+    """An event encoded once, to be sent on many connections (fan-out).
+
+    A named tuple rather than an attrs class: a server makes one per message,
+    and this is the cheapest immutable pair Python has."""
 
     event: ev.Event
     data: bytes

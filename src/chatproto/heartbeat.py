@@ -20,6 +20,8 @@ class Heartbeat:
     """Ping after ``interval`` seconds of silence; give up ``timeout`` seconds
     after the last sign of life."""
 
+    __slots__ = ("_nonce", "_ping_sent_at", "interval", "last_activity", "timeout")
+
     def __init__(self, interval: float, timeout: float, now: float) -> None:
         if not 0 < interval < timeout:
             raise ValueError("need 0 < interval < timeout")

@@ -114,6 +114,10 @@ class _Upload:
         self.ended = False
 
 
+_NO_UPLOADS: dict[int, _Upload] = {}
+_NO_FETCHES: dict[int, int] = {}
+
+
 class ConversationState:
     """Both roles' states plus the open transfers, as both peers track them."""
 
@@ -136,8 +140,10 @@ class ConversationState:
         self.version = 0
         self.max_frame_size = {C: 0, S: 0}
         self.username: str | None = None
-        self._uploads: dict[int, _Upload] = {}
-        self._fetches: dict[int, int] = {}  # file id -> next offset
+        # Most connections never transfer a file: they share one empty dict
+        # until their first transfer (insertions below replace an empty dict).
+        self._uploads: dict[int, _Upload] = _NO_UPLOADS
+        self._fetches: dict[int, int] = _NO_FETCHES  # file id -> next offset
 
     def set_state(self, role: Role, state: State) -> None:
         self.states[role] = state
@@ -202,6 +208,8 @@ class ConversationState:
             raise Violation(f"more than {MAX_OPEN_UPLOADS} uploads open at once")
         if event.size > MAX_FILE_SIZE:
             raise Violation(f"file size {event.size} is over {MAX_FILE_SIZE}", "invalid-field")
+        if not self._uploads:
+            self._uploads = {}
         self._uploads[event.upload_id] = _Upload(event.size)
 
     def _upload(self, upload_id: int) -> _Upload:
@@ -272,6 +280,8 @@ class ConversationState:
             raise Violation(f"file {event.file_id} is already being fetched")
         if len(self._fetches) >= MAX_OPEN_FETCHES:
             raise Violation(f"more than {MAX_OPEN_FETCHES} fetches open at once")
+        if not self._fetches:
+            self._fetches = {}
         self._fetches[event.file_id] = event.offset
 
     def _fetch_rejected(self, role: Role, event: ev.Event) -> None:
