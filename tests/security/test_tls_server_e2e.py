@@ -6,18 +6,17 @@ fingerprint in the start-up log, ``--no-tls``, ``--tls-cert``/``--tls-key``).
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+import support
 from chatproto.session.tls import ClientTLS, PinStore, TLSFailed, TrustMode, connect, fingerprint
 from chatserver.tls import CERT_FILE
 from support import ServerProcess, server_command
@@ -28,29 +27,12 @@ from .tlsutil import Authority, recording_proxy
 PASSWORD = "correct-horse-battery-staple-비번"
 
 
-@contextmanager
-def server_process(data_dir: Path, *args: str) -> Iterator[ServerProcess]:
-    """``chat-server`` with exactly ``args`` (TLS stays at its default unless
-    they say otherwise), on 127.0.0.1 and a free port."""
-    proc = subprocess.Popen(
-        server_command("--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir),
-                       *args),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
-    server = ServerProcess(proc)
-    try:
-        server.port = int(server.wait_for_line(r"listening on \S+:(\d+)", timeout=30).group(1))
-        yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
+def server_process(data_dir: Path, *args: str) -> AbstractContextManager[ServerProcess]:
+    """``chat-server`` with exactly ``args``: TLS stays at its default unless they
+    say otherwise."""
+    return support.server_process(data_dir, *args, tls=True)
+
+
 FINGERPRINT_RE = r"(SHA256:(?:[0-9A-F]{2}:){31}[0-9A-F]{2})"
 
 
