@@ -168,6 +168,13 @@ def test_mutated_client_streams(events: list[ev.Event], data: st.DataObject) -> 
 # -- the fast codec and the reference codec agree ------------------------------------
 
 
+def _decoded_or_none(decode: Callable[[bytes, int], ev.Event], payload: bytes) -> ev.Event | None:
+    try:
+        return decode(payload, 16_384)
+    except Exception:
+        return None
+
+
 @given(any_event, st.data())
 @settings(max_examples=300, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -175,14 +182,8 @@ def test_fast_and_reference_decoders_agree_on_mutated_payloads(event: ev.Event,
                                                                data: st.DataObject) -> None:
     layout = LAYOUT_BY_CLASS[type(event)]
     payload = data.draw(mutated(layout.encode(event)))[HEADER_SIZE:]
-    try:
-        reference: ev.Event | None = layout._decode(payload, 16_384)
-    except Exception:
-        reference = None
-    try:
-        fast: ev.Event | None = layout.fast_decode(payload, 16_384)
-    except Exception:
-        fast = None
+    reference = _decoded_or_none(layout._decode, payload)
+    fast = _decoded_or_none(layout.fast_decode, payload)
     assert fast == reference
     if reference is None:
         with pytest.raises(RemoteProtocolError):
@@ -195,14 +196,8 @@ def test_fast_and_reference_decoders_agree_on_mutated_payloads(event: ev.Event,
 @SETTINGS
 def test_fast_and_reference_decoders_agree_on_random_payloads(layout: Layout,
                                                               payload: bytes) -> None:
-    try:
-        reference: ev.Event | None = layout._decode(payload, 16_384)
-    except Exception:
-        reference = None
-    try:
-        fast: ev.Event | None = layout.fast_decode(payload, 16_384)
-    except Exception:
-        fast = None
+    reference = _decoded_or_none(layout._decode, payload)
+    fast = _decoded_or_none(layout.fast_decode, payload)
     assert fast == reference
 
 
