@@ -98,11 +98,11 @@ class Connection:
 
     @property
     def our_state(self) -> State:
-        return self._conversation.states[self.our_role]
+        return self._conversation.state_of(self.our_role)
 
     @property
     def their_state(self) -> State:
-        return self._conversation.states[self.their_role]
+        return self._conversation.state_of(self.their_role)
 
     @property
     def state(self) -> State:
@@ -121,7 +121,7 @@ class Connection:
 
     @property
     def peer_max_frame_size(self) -> int:
-        return self._conversation.max_frame_size[self.their_role]
+        return self._conversation.max_frame_size_of(self.their_role)
 
     @property
     def chunk_size(self) -> int:

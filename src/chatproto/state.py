@@ -118,55 +118,77 @@ _NO_UPLOADS: dict[int, _Upload] = {}
 _NO_FETCHES: dict[int, int] = {}
 
 
+class _Side:
+    """One role's part of the conversation."""
+
+    __slots__ = ("allowed", "max_frame_size", "state")
+
+    def __init__(self, role: Role) -> None:
+        self.state = State.HELLO
+        # What the role may send now: the table row of its current state.
+        self.allowed = _ALLOWED[role, State.HELLO]
+        self.max_frame_size = 0
+
+
 class ConversationState:
     """Both roles' states plus the open transfers, as both peers track them."""
 
+    # Slotted objects rather than per-role dicts: a server holds one of these
+    # per connection, and thousands of idle connections add up.
     __slots__ = (
-        "_allowed",
+        "_client",
         "_fetches",
+        "_server",
         "_uploads",
         "client_version",
-        "max_frame_size",
-        "states",
         "username",
         "version",
     )
 
     def __init__(self) -> None:
-        self.states = {C: State.HELLO, S: State.HELLO}
-        # What each role may send now: the table row of its current state.
-        self._allowed = {C: _ALLOWED[C, State.HELLO], S: _ALLOWED[S, State.HELLO]}
+        self._client = _Side(C)
+        self._server = _Side(S)
         self.client_version = 0
         self.version = 0
-        self.max_frame_size = {C: 0, S: 0}
         self.username: str | None = None
         # Most connections never transfer a file: they share one empty dict
         # until their first transfer (insertions below replace an empty dict).
         self._uploads: dict[int, _Upload] = _NO_UPLOADS
         self._fetches: dict[int, int] = _NO_FETCHES  # file id -> next offset
 
+    def _side(self, role: Role) -> _Side:
+        return self._client if role is C else self._server
+
+    def state_of(self, role: Role) -> State:
+        return self._client.state if role is C else self._server.state
+
+    def max_frame_size_of(self, role: Role) -> int:
+        """The frame limit ``role`` announced in its Hello (0 before)."""
+        return self._side(role).max_frame_size
+
     def set_state(self, role: Role, state: State) -> None:
-        self.states[role] = state
-        self._allowed[role] = _ALLOWED[role, state]
+        side = self._side(role)
+        side.state = state
+        side.allowed = _ALLOWED[role, state]
 
     def fail(self) -> None:
         for role in (C, S):
-            if self.states[role] is not State.CLOSED:
+            if self.state_of(role) is not State.CLOSED:
                 self.set_state(role, State.ERROR)
 
     def process(self, role: Role, event: ev.Event) -> None:
         """Apply ``event`` sent by ``role``, or raise ``Violation``."""
         event_type = type(event)
-        next_state = self._allowed[role].get(event_type)
+        side = self._client if role is C else self._server
+        next_state = side.allowed.get(event_type)
         if next_state is None:
             raise Violation(
-                f"{role.value} may not send {event_type.__name__} "
-                f"in state {self.states[role].value}"
+                f"{role.value} may not send {event_type.__name__} in state {side.state.value}"
             )
         check = _CHECKS.get(event_type)
         if check is not None:
             check(self, role, event)
-        if next_state is not self.states[role]:
+        if next_state is not side.state:
             self.set_state(role, next_state)
 
     # -- rules beside the table --------------------------------------------
@@ -182,17 +204,17 @@ class ConversationState:
         if role is C:
             self.client_version = event.version
         else:
-            if self.states[C] is State.HELLO:
+            if self._client.state is State.HELLO:
                 raise Violation("the server must wait for the client's Hello")
             if event.version > self.client_version or event.version > PROTOCOL_VERSION:
                 raise Violation(
                     f"version {event.version} was not offered", "unsupported-version"
                 )
             self.version = event.version
-        self.max_frame_size[role] = event.max_frame_size
+        self._side(role).max_frame_size = event.max_frame_size
 
     def _verdict(self, role: Role, event: ev.Event) -> None:
-        if self.states[C] is not State.AUTHENTICATING:
+        if self._client.state is not State.AUTHENTICATING:
             raise Violation(f"{type(event).__name__} without a pending Login")
         if isinstance(event, ev.LoginAccepted):
             self.set_state(C, State.ACTIVE)

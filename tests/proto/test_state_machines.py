@@ -254,7 +254,7 @@ class ConversationMachine(RuleBasedStateMachine):
             sender.send(event)
         for r in (C, S):
             expected = State.CLOSED if before[r] is State.CLOSED else State.ERROR
-            assert sender._conversation.states[r] is expected
+            assert sender._conversation.state_of(r) is expected
         # The receiver saw nothing; it still agrees with the model.
         assert receiver.our_state is before[self.other(role)]
         assert receiver.their_state is before[role]
