@@ -13,6 +13,7 @@ from .connections import ConnectionRegistry, ServerContext
 from .hub import Hub
 from .log import log
 from .store import Store, StoreError
+from .timeouts import TimeoutSweeper, sweep_period
 from .uploads import FileStorage
 
 DATABASE_NAME = "chat.sqlite3"
@@ -58,6 +59,7 @@ class ChatServer:
         self.ctx: ServerContext | None = None
         self._server: asyncio.Server | None = None
         self._stopped: asyncio.Event | None = None
+        self._sweeper: TimeoutSweeper | None = None
         self.port: int = config.port
 
     @property
@@ -102,6 +104,8 @@ class ChatServer:
             raise StartupError(f"cannot listen on {config.host}:{config.port}: {why}") from None
         self.ctx = ctx
         self._stopped = asyncio.Event()
+        self._sweeper = TimeoutSweeper(ctx.registry, sweep_period(config))
+        self._sweeper.start()
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("listening on %s:%d (data in %s)", config.host, self.port, config.data_dir)
         log.info("%s", tls_line)
@@ -118,6 +122,8 @@ class ChatServer:
             return
         ctx.shutting_down = True
         server.close()
+        if self._sweeper is not None:
+            self._sweeper.stop()
         ctx.hub.flush()
         clients = list(ctx.registry.clients)
         for client in clients:

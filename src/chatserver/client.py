@@ -9,7 +9,7 @@ configured bound is deactivated as too slow.
 from __future__ import annotations
 
 import asyncio
-import contextvars
+import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -57,8 +57,8 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
     # Thousands of idle connections: no instance dict, and nothing per
     # connection that is not needed yet (events, sets, transfer state).
     __slots__ = (
-        "_events_paused", "_flood", "_heartbeat", "_heartbeat_timer", "_login_timer",
-        "_session_over", "_tasks", "_transfers", "address", "conn", "ctx", "hub", "transport",
+        "_events_paused", "_flood", "_heartbeat", "_login_deadline", "_session_over", "_tasks",
+        "_transfers", "address", "conn", "ctx", "hub", "transport",
     )
 
     def __init__(self, ctx: ServerContext) -> None:
@@ -82,8 +82,9 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
         self._session_over = False
         self._heartbeat: Heartbeat | None = None
         self._flood: TokenBucket | None = None
-        self._heartbeat_timer: asyncio.TimerHandle | None = None
-        self._login_timer: asyncio.TimerHandle | None = None
+        #: When an unauthenticated connection is closed (checked by the
+        #: server's ``TimeoutSweeper``, like the heartbeat); inf once logged in.
+        self._login_deadline = math.inf
 
     @property
     def username(self) -> str | None:
@@ -118,8 +119,8 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
             log.info("connection from %s refused: %s", self.address, refusal)
             self._fail(ErrorCode.TOO_MANY_CONNECTIONS, refusal)
             return
-        loop = asyncio.get_running_loop()
-        self._login_timer = loop.call_later(self.ctx.config.login_timeout, self._login_too_late)
+        now = asyncio.get_running_loop().time()
+        self._login_deadline = now + self.ctx.config.login_timeout
 
     def data_received(self, data: bytes) -> None:
         if self.closed:
@@ -142,9 +143,6 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
         self.live = False
         reason = "connection reset" if exc else "connection closed without goodbye"
         self._end_session(left=False, reason=reason)
-        for timer in (self._login_timer, self._heartbeat_timer):
-            if timer is not None:
-                timer.cancel()
         for task in self._tasks or ():
             task.cancel()
         if self._transfers is not None:
@@ -234,16 +232,13 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
         self.queue(rejected)
 
     def login_accepted(self, accepted: LoginAccepted, replay_after: int) -> None:
-        if self._login_timer is not None:
-            self._login_timer.cancel()
-            self._login_timer = None
+        self._login_deadline = math.inf
         self.queue(accepted)
         loop = asyncio.get_running_loop()
         config = self.ctx.config
         self._heartbeat = Heartbeat(
             config.heartbeat_interval, config.heartbeat_timeout, loop.time()
         )
-        self._arm_heartbeat()
         if config.flood_rate > 0:
             self._flood = TokenBucket(config.flood_rate, config.flood_burst, loop.time())
         if replay_after >= self.hub.last_seq:
@@ -269,36 +264,31 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
 
     # -- heartbeat and timeouts -------------------------------------------------
 
-    def _arm_heartbeat(self) -> None:
-        assert self._heartbeat is not None
-        loop = asyncio.get_running_loop()
-        self._heartbeat_timer = loop.call_at(
-            self._heartbeat.deadline(), self._heartbeat_due, context=_SHARED_CONTEXT
-        )
-
-    def _heartbeat_due(self) -> None:
-        assert self._heartbeat is not None
+    def check_deadlines(self, now: float) -> None:
+        """Ping an idle session, drop a dead one, close a connection that did
+        not log in in time (called by the server's ``TimeoutSweeper``)."""
         if self.closed:
             return
-        action = self._heartbeat.poll(asyncio.get_running_loop().time())
+        heartbeat = self._heartbeat
+        if heartbeat is None:
+            if now >= self._login_deadline:
+                self._login_too_late(now)
+            return
+        if now < heartbeat.deadline():
+            return
+        action = heartbeat.poll(now)
         if action is HeartbeatAction.TIMED_OUT:
             self._fail(ErrorCode.TIMEOUT, "no answer to heartbeat", reason="no answer to heartbeat")
-            return
-        if action is HeartbeatAction.SEND_PING:
-            self.queue(Ping(self._heartbeat.next_nonce()))
-        self._arm_heartbeat()
+        elif action is HeartbeatAction.SEND_PING:
+            self.queue(Ping(heartbeat.next_nonce()))
 
-    def _login_too_late(self) -> None:
-        self._login_timer = None
-        if self._events_paused and not self.closed:
+    def _login_too_late(self, now: float) -> None:
+        if self._events_paused:
             # A login is being checked (its hash may wait behind many others):
             # the peer did its part in time.
-            loop = asyncio.get_running_loop()
-            self._login_timer = loop.call_later(
-                self.ctx.config.login_timeout, self._login_too_late
-            )
+            self._login_deadline = now + self.ctx.config.login_timeout
             return
-        if self.username is None and not self.closed:
+        if self.username is None:
             log.info("connection from %s closed: no login in time", self.address)
             self._fail(ErrorCode.TIMEOUT, "no login in time")
 
@@ -347,11 +337,6 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
             if not self._tasks:
                 self._tasks = None  # an idle connection keeps no empty set
 
-
-#: The heartbeat timers use no context variables: one shared context instead
-#: of a copy per connection (armed from the login task, each timer would keep
-#: a copy of that task's context for the connection's life).
-_SHARED_CONTEXT = contextvars.Context()
 
 #: What each event from the client does; one table for all connections.
 _HANDLERS: dict[type[Event], Callable[[ClientProtocol, Any], None]] = {
