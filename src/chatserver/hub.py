@@ -94,7 +94,9 @@ class Hub:
     def __init__(self, config: ServerConfig, store: Store) -> None:
         self.config = config
         self.store = store
-        self.accounts: dict[str, Account] = store.accounts()
+        #: Every account's name. Password hashes stay in the database (read
+        #: at login): 10,000 users' hashes would be 2 MB of RAM for nothing.
+        self.accounts: set[str] = store.account_names()
         self.participants = Participants()
         #: Logged-in users and their connection.
         self.sessions: dict[str, ClientProtocol] = {}
@@ -159,14 +161,14 @@ class Hub:
     async def _authenticate(self, name: str, password: str) -> tuple[Account | None, bool]:
         """The account, created if new; ``(None, False)`` for a wrong password."""
         loop = asyncio.get_running_loop()
-        account = self.accounts.get(name)
+        account = self.store.account(name) if name in self.accounts else None
         if account is None:
             hashed = await loop.run_in_executor(
                 self._hashing, hash_password, password, self.config.scrypt_n
             )
             account = Account(name, hashed, self.store.last_seq)
             self.store.create_account(account, now_ms())
-            self.accounts[name] = account
+            self.accounts.add(name)
             return account, True
         ok = await loop.run_in_executor(
             self._hashing, verify_password, password, account.password_hash

@@ -106,9 +106,14 @@ class Store:
 
     # -- accounts ------------------------------------------------------------
 
-    def accounts(self) -> dict[str, Account]:
-        rows = self._db.execute("SELECT name, password_hash, created_seq FROM accounts")
-        return {name: Account(name, hashed, seq) for name, hashed, seq in rows}
+    def account_names(self) -> set[str]:
+        return {name for (name,) in self._db.execute("SELECT name FROM accounts")}
+
+    def account(self, name: str) -> Account | None:
+        row = self._db.execute(
+            "SELECT password_hash, created_seq FROM accounts WHERE name = ?", (name,)
+        ).fetchone()
+        return None if row is None else Account(name, row[0], row[1])
 
     def create_account(self, account: Account, created_ms: int) -> None:
         self._db.execute(

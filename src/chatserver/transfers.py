@@ -31,7 +31,7 @@ class Transfers:
     def offer(self, event: FileOffer) -> None:
         client = self.client
         try:
-            self.uploads.offer(event, client.hub.accounts)  # type: ignore[arg-type]
+            self.uploads.offer(event, client.hub.accounts)
         except UploadFailed as failure:
             log.info("upload %r from %s refused: %s", event.name, client.username, failure.reason)
             client.queue(failure.rejection(event.upload_id))
