@@ -12,6 +12,7 @@ from .config import ServerConfig
 from .connections import ConnectionRegistry, ServerContext
 from .hub import Hub
 from .log import log
+from .memory import tune_allocator
 from .store import Store, StoreError
 from .timeouts import TimeoutSweeper, sweep_period
 from .uploads import FileStorage
@@ -69,6 +70,7 @@ class ChatServer:
 
     async def start(self) -> None:
         config = self.config
+        tune_allocator()  # process-wide, and harmless to repeat (see memory.py)
         prepare_data_dir(config.data_dir)
         try:
             store = Store(config.data_dir / DATABASE_NAME)
