@@ -92,7 +92,9 @@ def start_server(
 def run_one(kind: str, tls: bool, n: int, args: argparse.Namespace) -> list[dict[str, Any]]:
     server_cpus, generator_cpus = procs.cpu_plan()
     protocol = "chat" if kind == "chat" else "irc"
-    names = [f"bench{n}_{i}" for i in range(n)]
+    # Names of one width: every delivery is then a frame (a line) of one
+    # length, which the generator's receivers check and read in bulk.
+    names = [f"bench{n}_{i:05d}" for i in range(n)]
     rows = []
     with start_server(kind, server_cpus, tls) as server, Generator(
         protocol, server.address, names, generator_cpus, tls=tls
