@@ -71,7 +71,8 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
         self.closed = False
         #: Receives live messages (its replay, if any, has caught up).
         self.live = False
-        self._out: list[bytes] = []
+        self._out: list[bytes | int] = []
+        self._log_from = self._log_pos = 0
         self._events_paused = False
         #: The transport's buffer is over its high-water mark.
         self._write_paused = False
@@ -242,7 +243,7 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
         if config.flood_rate > 0:
             self._flood = TokenBucket(config.flood_rate, config.flood_burst, loop.time())
         if replay_after >= self.hub.last_seq:
-            self.live = True
+            self.go_live()
         else:
             self.spawn(self._replay(replay_after))
 
@@ -254,7 +255,7 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
         while not self.closed:
             entries = store.history_for(user, after, store.last_seq, batch)
             if not entries:
-                self.live = True  # no await since the query: nothing slips between
+                self.go_live()  # no await since the query: nothing slips between
                 return
             for entry in entries:
                 self.queue(entry)
@@ -297,7 +298,7 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
     def _end_session(self, *, left: bool, reason: str = "") -> None:
         if not self._session_over:
             self._session_over = True
-            self.live = False
+            self.stop_live()
             self.hub.session_ended(self, left=left, reason=reason)
 
     def _close(self) -> None:

@@ -113,6 +113,10 @@ class Hub:
         self._flush_scheduled = False
         self._dirty: dict[BufferedOutput, None] = {}
         self._output_scheduled = False
+        #: This turn's broadcast frames, for every live connection (output.py).
+        self._broadcasts: list[bytes] = []
+        self.broadcast_size = 0
+        self._joined: bytes = b""
         self._hashing = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="password-hash")
 
     @property
@@ -240,10 +244,10 @@ class Hub:
     def _broadcast_presence(self, name: str, state: PresenceState) -> None:
         prepared = prepare(Presence(name, state, len(self.participants)))
         data = _broadcast_bytes(prepared)
+        if data is not None:
+            self._broadcast(data)
         for session in self.sessions.values():
-            if data is not None and session.live:
-                session.queue_broadcast(data)
-            else:
+            if data is None or not session.live:
                 session.queue(prepared)
 
     # -- chat and file announcements --------------------------------------------
@@ -335,10 +339,9 @@ class Hub:
                     if session.live:
                         session.queue(prepared)
                 return
-            # The per-recipient cost of a fan-out: one append (see _broadcast_bytes).
-            for session in self.sessions.values():
-                if session.live:
-                    session.queue_broadcast(data)
+            # No per-recipient work: every live connection writes the turn's
+            # broadcasts at its end (output.py).
+            self._broadcast(data)
             return
         for name in (sender, recipient) if sender != recipient else (sender,):
             target = self.sessions.get(name)
@@ -353,11 +356,35 @@ class Hub:
             self._output_scheduled = True
             asyncio.get_running_loop().call_soon(self._write_all)
 
+    def _broadcast(self, data: bytes) -> None:
+        self._broadcasts.append(data)
+        self.broadcast_size += len(data)
+        if not self._output_scheduled:
+            self._output_scheduled = True
+            asyncio.get_running_loop().call_soon(self._write_all)
+
+    def broadcasts_so_far(self) -> bytes:
+        """This turn's broadcasts until now, for a connection that flushes early."""
+        if len(self._joined) != self.broadcast_size:
+            self._joined = b"".join(self._broadcasts)
+        return self._joined
+
     def _write_all(self) -> None:
         self._output_scheduled = False
         dirty, self._dirty = self._dirty, {}
+        broadcasts = self.broadcasts_so_far()
+        # A new turn starts before any write: a flush may end a session,
+        # whose presence broadcast then belongs to the next turn.
+        self._broadcasts = []
+        self.broadcast_size = 0
+        self._joined = b""
+        if broadcasts:
+            for session in list(self.sessions.values()):
+                if session.live:
+                    dirty.pop(session, None)
+                    session.flush_output(broadcasts)
         for client in dirty:
-            client.flush_output()
+            client.flush_output(broadcasts)
 
     # -- shutdown ----------------------------------------------------------------
 

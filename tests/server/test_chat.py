@@ -157,3 +157,23 @@ def test_a_flood_is_refused_as_rate_limited_and_others_are_not_held_up(
             )
             answers.add(event.client_id)
         assert answers == set(range(200))
+
+
+def test_broadcasts_and_direct_messages_keep_their_order(server: RunningServer) -> None:
+    """Many messages in one write land in one loop turn, where broadcasts and
+    direct messages take different paths to each connection (output.py): every
+    receiver still gets exactly its messages, in the order they were sent."""
+    alice, bob, carol = (RawClient.login_as(server, name) for name in ("alice", "bob", "carol"))
+    cycle = (None, "bob", None, "carol", "alice")
+    batch = [
+        SendChat(f"message {i}", recipient=cycle[i % len(cycle)], client_id=i + 1)
+        for i in range(500)
+    ]
+    alice.send_raw(b"".join(alice.conn.send(chat) for chat in batch))
+    for client, name in ((alice, "alice"), (bob, "bob"), (carol, "carol")):
+        expected = [
+            c.text for c in batch if c.recipient in (None, name) or name == "alice"
+        ]
+        got = [client.wait_for(ChatMessage) for _ in expected]
+        assert [m.text for m in got] == expected
+        assert [m.seq for m in got] == sorted(m.seq for m in got)
