@@ -164,7 +164,7 @@ class Connection:
                 data = layout.fast_encode(event, MAX_TEXT_BYTES)
             except Exception:
                 # Slow path: the reference encoder decides, with a precise error.
-                data = layout.encode(event, MAX_TEXT_BYTES)
+                data = layout.reference_encode(event, MAX_TEXT_BYTES)
         # Every peer accepts at least MIN_FRAME_SIZE, so only big frames
         # need the peer's announced limit.
         if len(data) > _ALWAYS_FITS:
@@ -214,7 +214,7 @@ class Connection:
                 event = layout.fast_decode(payload, self._max_text)
             except Exception:
                 # Slow path: the reference decoder raises the precise error.
-                event = layout.decode(payload, self._max_text)
+                event = layout.reference_decode(payload, self._max_text)
             self._conversation.process(self.their_role, event)
         except Violation as exc:
             raise self._fail(RemoteProtocolError(str(exc), exc.code)) from None

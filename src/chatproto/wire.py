@@ -94,9 +94,12 @@ class Layout:
         try:
             return self.fast_encode(event, max_text_bytes)
         except Exception:
-            pass
-        # The fast path refuses anything unusual (str subclasses such as
-        # StrEnum members, bytearrays); the reference codec has the last word.
+            # The fast path refuses anything unusual (str subclasses such as
+            # StrEnum members, bytearrays); the reference codec has the last word.
+            return self.reference_encode(event, max_text_bytes)
+
+    def reference_encode(self, event: ev.Event, max_text_bytes: int = MAX_TEXT_BYTES) -> bytes:
+        """``encode`` without the fast path: for a caller whose fast try failed."""
         try:
             return self._encode(event, max_text_bytes)
         except _Invalid as exc:
@@ -148,9 +151,12 @@ class Layout:
         try:
             return self.fast_decode(payload, max_text_bytes)
         except Exception:
-            pass
-        # The fast path refuses anything it does not expect; the reference
-        # decoder has the last word, and says precisely what is wrong.
+            # The fast path refuses anything it does not expect; the reference
+            # decoder has the last word, and says precisely what is wrong.
+            return self.reference_decode(payload, max_text_bytes)
+
+    def reference_decode(self, payload: bytes, max_text_bytes: int = MAX_TEXT_BYTES) -> ev.Event:
+        """``decode`` without the fast path: for a caller whose fast try failed."""
         try:
             return self._decode(payload, max_text_bytes)
         except _Invalid as exc:
