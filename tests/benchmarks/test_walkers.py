@@ -1,10 +1,11 @@
-"""The load generator's receive path against a full decode of the same bytes.
+"""The load generator's shortcuts against the protocol's own encoder and decoder.
 
-The generator reads deliveries with shortcuts (strided slices over runs of
-equal frames or lines, the frame walker, one regular expression for IRC).
-Whatever way a stream of real encoded frames is cut into reads, it must find
-exactly the send timestamps a full decode finds in each read, answer every
-ping and notice every refusal and every goodbye.
+The generator packs SendChat frames by hand and reads deliveries with
+strided slices over runs of equal frames or lines, the frame walker and one
+regular expression for IRC. Its frames must be the connection's; and
+whatever way a stream of real encoded frames is cut into reads, it must
+find exactly the send timestamps a full decode finds in each read, answer
+every ping and notice every refusal and every goodbye.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from chatproto import (
     Pong,
     Presence,
     PresenceState,
+    SendChat,
     ServerConnection,
     encode_event,
     prepare,
@@ -227,6 +229,17 @@ def test_a_read_of_equal_frames_is_one_set_of_columns() -> None:
         assert len(pieces) == 1 and len(pieces[0]) == KEPT_DIGITS
         assert kept(pieces) == sorted(stamp % MODULUS for stamp in sent[1:-1])
         assert kept(client.deliveries(stream[-7:])) == [sent[-1] % MODULUS]
+
+
+@SETTINGS
+@given(client_id=st.integers(0, 2**64 - 2), text=st.text(max_size=300))
+def test_chat_frames_are_what_the_connection_sends(client_id: int, text: str) -> None:
+    with socket_pair() as (ours, _):
+        client, _ = counting_client(ours)
+        client.client_id = client_id
+        frame = client.chat(text)
+        assert client.client_id == client_id + 1
+        assert frame == client.conn.send(SendChat(text, None, client_id + 1))
 
 
 @pytest.mark.parametrize("ending", [Goodbye("bye"), Error("internal", "broken")])
