@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .clients import (
+    KEPT_DIGITS,
     WOULD_BLOCK,
     BenchClient,
     Stamps,
@@ -329,7 +330,7 @@ class Traffic:
                     arrived = time.time_ns()
                 count = 0
                 for piece in pieces:
-                    count += len(piece[0])
+                    count += len(piece) // KEPT_DIGITS if type(piece) is bytes else len(piece[0])
                     arrivals.append(arrived)
                     stamp_parts.append(piece)
                 received[client.index] += count

@@ -51,6 +51,7 @@ from loadgen.clients import (
     IrcClient,
     Stamps,
     latencies_ns,
+    stamp_count,
 )
 
 SETTINGS = settings(max_examples=150, deadline=None)
@@ -70,7 +71,12 @@ def text_with(stamp: int, number: int = 1) -> str:
 
 def kept(pieces: list[Stamps]) -> list[int]:
     """The kept digits of every stamp in ``pieces``, as numbers, sorted."""
-    return sorted(int(bytes(digits)) for piece in pieces for digits in zip(*piece, strict=True))
+    rows = b"".join(
+        piece if isinstance(piece, bytes) else bytes(itertools.chain(*zip(*piece, strict=True)))
+        for piece in pieces
+    )
+    assert sum(map(stamp_count, pieces)) * KEPT_DIGITS == len(rows)
+    return sorted(int(rows[i : i + KEPT_DIGITS]) for i in range(0, len(rows), KEPT_DIGITS))
 
 
 def chunks(data: bytes, cuts: list[int]) -> list[bytes]:
@@ -226,7 +232,7 @@ def test_a_read_of_equal_frames_is_one_set_of_columns() -> None:
         client.deliveries(frames[0])  # the walker learns the frame
         stream = b"".join(frames[1:])
         pieces = client.deliveries(stream[:-7])
-        assert len(pieces) == 1 and len(pieces[0]) == KEPT_DIGITS
+        assert len(pieces) == 1 and len(pieces[0]) == KEPT_DIGITS  # one column per digit
         assert kept(pieces) == sorted(stamp % MODULUS for stamp in sent[1:-1])
         assert kept(client.deliveries(stream[-7:])) == [sent[-1] % MODULUS]
 
@@ -255,8 +261,9 @@ def test_chat_walker_notices_the_end(ending: Event) -> None:
 @given(sent=st.integers(0, 2**63 - 1), latency=st.integers(-500 * 10**9, 500 * 10**9 - 1))
 def test_kept_digits_give_the_exact_latency(sent: int, latency: int) -> None:
     digits = f"{sent:020d}"[-KEPT_DIGITS:].encode()
-    piece = tuple(digits[j : j + 1] for j in range(KEPT_DIGITS))
-    assert latencies_ns(sent + latency, piece) == [latency]
+    columns = tuple(digits[j : j + 1] for j in range(KEPT_DIGITS))
+    assert latencies_ns(sent + latency, digits) == [latency]
+    assert latencies_ns(sent + latency, columns) == [latency]
 
 
 # -- IRC -----------------------------------------------------------------------------
