@@ -123,12 +123,26 @@ class ChatServer:
         if ctx is None or server is None or ctx.shutting_down:
             return
         ctx.shutting_down = True
+        try:
+            await self._say_goodbye(ctx, server, timeout)
+        except Exception:
+            # Stop anyway: a server that cannot stop would ignore every SIGTERM.
+            log.exception("error while saying goodbye; stopping anyway")
+        finally:
+            ctx.hub.close()
+            ctx.hub.store.close()
+            log.info("stopped")
+            assert self._stopped is not None
+            self._stopped.set()
+
+    async def _say_goodbye(
+        self, ctx: ServerContext, server: asyncio.Server, timeout: float
+    ) -> None:
         server.close()
         if self._sweeper is not None:
             self._sweeper.stop()
         ctx.hub.flush()
-        clients = list(ctx.registry.clients)
-        for client in clients:
+        for client in list(ctx.registry.clients):
             client.shutdown("the server is shutting down")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -138,8 +152,3 @@ class ChatServer:
             if client.transport is not None:
                 client.transport.abort()
         await asyncio.sleep(0)
-        ctx.hub.close()
-        ctx.hub.store.close()
-        log.info("stopped")
-        assert self._stopped is not None
-        self._stopped.set()

@@ -6,6 +6,8 @@ nothing was lost and prints the command that reproduces it.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,13 +20,20 @@ SCRIPTS = ["fanout.py", "durability.py", "connections.py", "files.py"]
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_quick_run_loses_nothing(script: str) -> None:
-    done = subprocess.run(
+    # Its own session: on a timeout the servers it started go too, not only
+    # the script (an orphaned server would hold its port and a core).
+    proc = subprocess.Popen(
         [sys.executable, str(ROOT / "benchmarks" / script), "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
     )
+    try:
+        stdout, stderr = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        pytest.fail(f"{script} --quick did not finish in 120 s:\n{stdout}{stderr}")
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "lost messages: 0" in done.stdout, output
