@@ -161,7 +161,8 @@ def main() -> int:
             rows = run_one(kind, tls, n, args)
             results += rows
             for r in rows:
-                print("  " + " ".join(str(c) for c in row_cells(r)), flush=True)
+                # Progress while the run goes on; the table follows at the end.
+                print("  " + " | ".join(report.cell(c) for c in row_cells(r)), flush=True)
     print()
     print(report.table(HEADERS, [row_cells(r) for r in results]))
     ratios = []
