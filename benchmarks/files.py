@@ -109,7 +109,7 @@ def measure(args: argparse.Namespace, tls: bool) -> tuple[list[list[Any]], int, 
                 f"{receivers_busy:.0%}",
                 server.stats.peak_rss_kib() / 1024,
             ])
-            print("  " + " ".join(str(c) for c in rows[-1]), flush=True)
+            print("  " + " | ".join(report.cell(c) for c in rows[-1]), flush=True)
         sampled = watch.stop()
     return rows, sampled, failures
 
