@@ -1,4 +1,5 @@
-"""The two wire dialects of the load generator: our protocol and minimal IRC.
+"""The load generator's clients: the socket plumbing and our protocol
+(the IRC dialect is in ``irc.py``, the send times in ``stamps.py``).
 
 A client is a non-blocking socket plus just enough protocol to log in, send
 a chat line and pull the send timestamps out of what it receives. Every
@@ -21,13 +22,10 @@ run is over (``latencies_ns``).
 from __future__ import annotations
 
 import functools
-import operator
-import re
 import socket
 import ssl
 import struct
 import time
-from collections.abc import Callable
 
 from chatproto import (
     NEED_DATA,
@@ -48,22 +46,17 @@ from chatproto import (
 from chatproto.limits import HEADER_SIZE
 from chatproto.wire import HEADER, LAYOUT_BY_CLASS
 
-TEXT_BYTES = 100
-#: The text starts with the send time, ``time.time_ns()`` in 20 digits.
-STAMP_BYTES = 20
-#: The receivers keep only its last 12 digits (the time modulo 1,000 s): with
-#: the arrival time they give the exact latency of any delivery that took
-#: less than 500 s (see ``latencies_ns``), at 12 bytes per delivery.
-KEPT_DIGITS = 12
-_MODULUS = 10**KEPT_DIGITS
-_KEPT_FROM = STAMP_BYTES - KEPT_DIGITS
-#: Where the kept digits start, counted back from the end of a text.
-_KEPT_FROM_END = TEXT_BYTES - _KEPT_FROM
-#: The kept send-time digits of the chat messages of one read: either rows
-#: (``bytes``, ``KEPT_DIGITS`` per message) or columns (``KEPT_DIGITS`` byte
-#: strings of equal length, the ``j``-th holding digit ``j`` of every
-#: message: what strided slices of a read give).
-Stamps = bytes | tuple[bytes, ...]
+from .stamps import (
+    KEPT_DIGITS,
+    KEPT_FROM,
+    KEPT_FROM_END,
+    STAMP_BYTES,
+    TEXT_BYTES,
+    Run,
+    Stamps,
+    joined,
+)
+
 _unpack_header = HEADER.unpack_from
 _SEND_CHAT = LAYOUT_BY_CLASS[SendChat]
 #: A SendChat frame's header and fixed part (client_id, the lengths of
@@ -78,121 +71,12 @@ _SPECIAL_CODES = frozenset(
 #: ``Login.last_seen_seq`` that asks for no replay of older history.
 NO_REPLAY = 2**63 - 1
 PASSWORD = "bench-password"
-CHANNEL = b"#bench"
-_PRIVMSG_MARKER = b" PRIVMSG " + CHANNEL + b" :"
-_PRIVMSG_STAMP = re.compile(
-    re.escape(_PRIVMSG_MARKER) + rb"\d{%d}(\d{%d}) " % (_KEPT_FROM, KEPT_DIGITS)
-)
-#: A whole relayed line: ":nick!user@host PRIVMSG #bench :<stamp> ...\r\n".
-_PRIVMSG_LINE = re.compile(
-    rb"(?m)^:[^ \r\n]+(" + re.escape(_PRIVMSG_MARKER) + rb")(\d{20}) [^\r\n]*\r\n"
-)
-
-
-#: A function of a read that returns a tuple of strided slices of it.
-Slicer = Callable[[bytes], Stamps]
-#: Per count of deliveries: the slicer of the marks, what it must return, the
-#: slicer of the stamps.
-_Slicers = tuple[Slicer, Stamps, Slicer]
-
-
-def _strided(offsets: range | list[int], stop: int, stride: int) -> Slicer:
-    """One call, all in C, that slices ``data[offset:stop:stride]`` for each offset."""
-    return operator.itemgetter(*[slice(offset, stop, stride) for offset in offsets])
-
-
-def joined(stamps: list[bytes]) -> list[Stamps]:
-    """Kept digits sliced one stamp at a time, as the ``Stamps`` of one read."""
-    return [b"".join(stamps)] if stamps else []
-
-
-def stamp_count(piece: Stamps) -> int:
-    return len(piece) // KEPT_DIGITS if type(piece) is bytes else len(piece[0])
-
-
-class Run:
-    """Recognises, in C, a read that starts with deliveries of one shape.
-
-    A shape is a length ``size``, the bytes every delivery has at fixed
-    places (``marks``: offset and value) and where its send time starts
-    (``stamp_at``). ``take`` checks each mark of every delivery with one
-    strided slice per mark and cuts the kept digits out the same way: a
-    dozen slices per read however many deliveries it holds; it declines
-    fewer than ``least`` deliveries, which the caller parses more cheaply
-    its own way. The slicers for each possible count are made once and
-    shared by every client of the shape (``Run.of``).
-    """
-
-    def __init__(
-        self, size: int, marks: tuple[tuple[int, int], ...], stamp_at: int, least: int
-    ) -> None:
-        self.size = size
-        self.marks = marks
-        self.stamp_at = stamp_at + _KEPT_FROM
-        self.least = least
-        self.least_bytes = least * size
-        self._slicers: dict[int, _Slicers] = {}  # by count, for runs from the start
-
-    @staticmethod
-    @functools.cache
-    def of(size: int, marks: tuple[tuple[int, int], ...], stamp_at: int, least: int) -> Run:
-        return Run(size, marks, stamp_at, least)
-
-    def _make(self, pos: int, count: int) -> _Slicers:
-        stop = pos + count * self.size
-        offsets = [pos + offset for offset, _ in self.marks]
-        expected = tuple(bytes([value]) * count for _, value in self.marks)
-        first = pos + self.stamp_at
-        # One delivery (a paced run's usual read): its digits as one row.
-        if count == 1:
-            stamps = operator.itemgetter(slice(first, first + KEPT_DIGITS))
-        else:
-            stamps = _strided(range(first, first + KEPT_DIGITS), stop, self.size)
-        return _strided(offsets, stop, self.size), expected, stamps
-
-    def take(self, data: bytes, pos: int = 0) -> tuple[Stamps, int] | None:
-        """The stamps of the deliveries ``data[pos:]`` starts with and where
-        they end, if every whole delivery up to its end has the shape (None if not).
-
-        Delivery ``i`` starts at ``pos + i * size`` if each before it had the
-        length ``size``; for frames, whose header gives the length, checking
-        the header of every one proves that by induction.
-        """
-        count = (len(data) - pos) // self.size
-        if count < self.least:
-            return None
-        slicers = None if pos else self._slicers.get(count)
-        if slicers is None:
-            slicers = self._make(pos, count)
-            if not pos:  # runs after a ping start anywhere: too many to keep
-                self._slicers[count] = slicers
-        marks, expected, stamps = slicers
-        if marks(data) != expected:
-            return None
-        return stamps(data), pos + count * self.size
-
-
 @functools.cache
 def _chat_run(size: int) -> tuple[Run, bytes]:
     """The run of ChatMessage frames of ``size`` bytes, and their header."""
     header = HEADER.pack(_CHAT_CODE, size - HEADER_SIZE)
     # Under 6 frames the walker is as quick (0.3 us a frame).
     return Run.of(size, tuple(enumerate(header)), size - TEXT_BYTES, 6), header
-
-
-def latencies_ns(arrived: int, piece: Stamps) -> list[int]:
-    """``arrived`` minus the send time of each message of ``piece``.
-
-    Exact for any latency from -500 s to +500 s: the digits dropped from
-    the send time are a multiple of 10**12 ns, which the modulo cancels.
-    """
-    half = _MODULUS // 2
-    base = arrived + half
-    if type(piece) is bytes:
-        sent = [int(piece[i : i + KEPT_DIGITS]) for i in range(0, len(piece), KEPT_DIGITS)]
-    else:
-        sent = [int(bytes(digits)) for digits in zip(*piece, strict=True)]
-    return [(base - value) % _MODULUS - half for value in sent]
 
 
 def message_text(sender: int, number: int) -> str:
@@ -416,7 +300,7 @@ class ChatClient(BenchClient):
         pieces: list[Stamps] = []
         stamps: list[bytes] = []
         end = len(data)
-        unpack, header, chat, back = _unpack_header, HEADER_SIZE, _CHAT_CODE, _KEPT_FROM_END
+        unpack, header, chat, back = _unpack_header, HEADER_SIZE, _CHAT_CODE, KEPT_FROM_END
         size = 0 if self.run is None else self.run.size
         while end - pos >= header:
             code, length = unpack(data, pos)
@@ -465,7 +349,7 @@ class ChatClient(BenchClient):
         stamps: list[bytes] = []
         while (event := conn.next_event()) is not NEED_DATA:
             if type(event) is ChatMessage:
-                stamps.append(event.text[_KEPT_FROM:STAMP_BYTES].encode())
+                stamps.append(event.text[KEPT_FROM:STAMP_BYTES].encode())
             elif isinstance(event, ChatRejected):
                 self.refused += 1
                 self.refusal = f"{event.reason}: {event.message}"
@@ -494,98 +378,3 @@ class IdleChatClient(ChatClient):
 
     def start_counting(self) -> None:
         pass
-
-
-class IrcClient(BenchClient):
-    """Minimal IRC: NICK/USER, wait for 001, JOIN, wait for end of NAMES, PRIVMSG."""
-
-    echoes_to_sender = False
-
-    def __init__(self, index: int, name: str) -> None:
-        super().__init__(index, name)
-        self.rest = b""
-        self.joined_sent = False
-        self.prefix = b"PRIVMSG " + CHANNEL + b" :"
-        # The relayed PRIVMSG lines the last one looked like.
-        self.run: Run | None = None
-
-    def greeting(self) -> bytes:
-        nick = self.name.encode()
-        return b"NICK " + nick + b"\r\nUSER " + nick + b" 0 * :bench\r\n"
-
-    def _lines(self, data: bytes) -> list[bytes]:
-        lines = (self.rest + data).split(b"\r\n")
-        self.rest = lines.pop()
-        return lines
-
-    def handshake(self, data: bytes) -> None:
-        for line in self._lines(data):
-            parts = line.split(b" ", 3)
-            if line.startswith(b"PING "):
-                self.write(b"PONG " + line[5:] + b"\r\n")
-            elif len(parts) > 1 and parts[1] == b"001" and not self.joined_sent:
-                self.joined_sent = True
-                if self.join:
-                    self.write(b"JOIN " + CHANNEL + b"\r\n")
-                else:
-                    self.ready = True
-            elif len(parts) > 1 and parts[1] == b"366":
-                self.ready = True
-            elif line.startswith(b"ERROR") or (len(parts) > 1 and parts[1] in (b"432", b"433")):
-                self.failure = line.decode("utf-8", "replace")
-
-    def chat(self, text: str) -> bytes:
-        return self.prefix + text.encode() + b"\r\n"
-
-    #: Join the channel as part of logging in (idle connections skip it).
-    join = True
-
-    def deliveries(self, data: bytes) -> list[Stamps]:
-        """Runs of relayed lines of one shape in C (see ``Run``), else every
-        complete line by regular expression.
-
-        For lines, ``Run`` checks in every line-long slot the ':' of the
-        sender's prefix first (PING and ERROR, the lines the server sends on
-        its own, start with a letter), the space before "PRIVMSG" and the
-        colon before the text where the learnt line has them, and "\r\n"
-        last. Only other relayed lines (of a user joining, leaving or writing
-        to someone else), none of which a fan-out run produces, could line up
-        with that; counting every newline would rule them out too but cost
-        more than everything else here.
-        """
-        if self.rest:
-            data = self.rest + data
-        if self.run is not None and (taken := self.run.take(data)) is not None:
-            stamps, whole = taken
-            if data.find(b"\n", whole) < 0:
-                self.rest = data[whole:]
-                return [stamps]
-            # What is left is shorter than a delivery but holds a whole line.
-            return [stamps, *self._all_lines(data[whole:])]
-        return self._all_lines(data)
-
-    def _all_lines(self, data: bytes) -> list[Stamps]:
-        """Every complete line, by regular expression: the general case (and
-        how the line length is learnt)."""
-        cut = data.rfind(b"\n") + 1
-        complete, self.rest = data[:cut], data[cut:]
-        if b"PING " in complete or b"ERROR " in complete:
-            for line in complete.split(b"\r\n"):
-                if line.startswith(b"PING "):
-                    self.write(b"PONG " + line[5:] + b"\r\n")
-                elif line.startswith(b"ERROR"):
-                    self.failure = line.decode("utf-8", "replace")
-        first = _PRIVMSG_LINE.search(complete)
-        if first is not None:
-            start = first.start()
-            size = first.end() - start
-            stamp_at = first.start(2) - start
-            marks = ((0, 58), (stamp_at - 1, 58), (first.start(1) - start, 32))  # ':', ':', ' '
-            self.run = Run.of(size, (*marks, (size - 2, 13), (size - 1, 10)), stamp_at, 1)
-        return joined(_PRIVMSG_STAMP.findall(complete))
-
-
-class IdleIrcClient(IrcClient):
-    """Registered (001) but in no channel: IRC's idle logged-in user."""
-
-    join = False

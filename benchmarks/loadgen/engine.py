@@ -23,16 +23,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .clients import (
-    KEPT_DIGITS,
     WOULD_BLOCK,
     BenchClient,
-    Stamps,
     connect_tls,
-    latencies_ns,
     message_text,
     receive,
     tune_socket,
 )
+from .stamps import KEPT_DIGITS, Stamps, latencies_ns
 
 #: Bytes asked for per read. ``recv`` allocates that much before it knows how
 #: much came: above glibc's mmap threshold (128 KiB) every read would map and

@@ -16,8 +16,9 @@ from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
 
-from .clients import BenchClient, ChatClient, IdleChatClient, IdleIrcClient, IrcClient
+from .clients import BenchClient, ChatClient, IdleChatClient
 from .engine import GeneratorError, Traffic, connect_all, hold, settle
+from .irc import IdleIrcClient, IrcClient
 
 PROTOCOLS: dict[str, type[BenchClient]] = {
     "chat": ChatClient,

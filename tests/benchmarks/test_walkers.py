@@ -43,16 +43,9 @@ from chatproto import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from loadgen.clients import (
-    KEPT_DIGITS,
-    PASSWORD,
-    TEXT_BYTES,
-    ChatClient,
-    IrcClient,
-    Stamps,
-    latencies_ns,
-    stamp_count,
-)
+from loadgen.clients import PASSWORD, ChatClient
+from loadgen.irc import IrcClient
+from loadgen.stamps import KEPT_DIGITS, TEXT_BYTES, Stamps, latencies_ns, stamp_count
 
 SETTINGS = settings(max_examples=150, deadline=None)
 MODULUS = 10**KEPT_DIGITS
