@@ -160,7 +160,7 @@ class ConversationState:
         return self._client if role is C else self._server
 
     def state_of(self, role: Role) -> State:
-        return self._client.state if role is C else self._server.state
+        return self._side(role).state
 
     def max_frame_size_of(self, role: Role) -> int:
         """The frame limit ``role`` announced in its Hello (0 before)."""
@@ -179,7 +179,7 @@ class ConversationState:
     def process(self, role: Role, event: ev.Event) -> None:
         """Apply ``event`` sent by ``role``, or raise ``Violation``."""
         event_type = type(event)
-        side = self._client if role is C else self._server
+        side = self._client if role is C else self._server  # _side, inlined: every frame
         next_state = side.allowed.get(event_type)
         if next_state is None:
             raise Violation(

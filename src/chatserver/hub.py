@@ -352,13 +352,14 @@ class Hub:
 
     def mark_dirty(self, client: BufferedOutput) -> None:
         self._dirty[client] = None
-        if not self._output_scheduled:
-            self._output_scheduled = True
-            asyncio.get_running_loop().call_soon(self._write_all)
+        self._schedule_output()
 
     def _broadcast(self, data: bytes) -> None:
         self._broadcasts.append(data)
         self.broadcast_size += len(data)
+        self._schedule_output()
+
+    def _schedule_output(self) -> None:
         if not self._output_scheduled:
             self._output_scheduled = True
             asyncio.get_running_loop().call_soon(self._write_all)
