@@ -1,7 +1,10 @@
 """A chat bot that answers "!time".  Run: python examples/time_bot.py HOST PORT USER PASSWORD"""
 
 import asyncio
+import contextlib
+import signal
 import sys
+from collections.abc import Awaitable
 from datetime import datetime
 
 from chatproto import ChatMessage
@@ -26,11 +29,19 @@ async def main(host: str, port: int, user: str, password: str) -> None:
                 sys.exit(f"time bot: {event.message}")
 
 
+async def until_stopped(job: Awaitable[None]) -> None:
+    """Run ``job`` until Ctrl-C or SIGTERM (even with SIGINT ignored, as in a background
+    job) cancels it: leaving its ``async with`` says goodbye, so others see "left"."""
+    task = asyncio.ensure_future(job)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):  # a second signal: quit at once
+        await task
+
+
 if __name__ == "__main__":
     host, port, user, password = sys.argv[1:5]
     try:
-        asyncio.run(main(host, int(port), user, password))
+        asyncio.run(until_stopped(main(host, int(port), user, password)))
     except ChatError as error:  # unreachable, bad password...: one line, no traceback
         sys.exit(f"time bot: {error}")
-    except KeyboardInterrupt:
-        pass  # Ctrl-C: the session has already said goodbye

@@ -2,10 +2,13 @@
 
     python fuzz/fuzz_receive.py [libFuzzer options] CORPUS_DIR
 
-Normally run through ``scripts/fuzz.sh SECONDS``, which seeds the corpus and
-bounds time and memory. A crash (any exception but ``RemoteProtocolError``
-out of the core, or a broken invariant) is saved as ``crash-*`` and
-reproduced with ``python fuzz/fuzz_receive.py crash-FILE``.
+Normally run through ``python fuzz/bounded_run.py --seconds N`` (what the
+test suite runs), which seeds the corpus, prints the libFuzzer seed and the
+command that replays it, and bounds time and memory; start the fuzzer from
+that small launcher rather than straight from a big process (see its
+docstring: ``-rss_limit_mb`` would count the parent's peak RSS). A crash (any
+exception but ``RemoteProtocolError`` out of the core, or a broken invariant)
+is saved as ``crash-*`` and reproduced with ``python fuzz/fuzz_receive.py crash-FILE``.
 """
 
 from __future__ import annotations

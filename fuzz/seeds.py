@@ -62,6 +62,12 @@ SERVER_EVENTS: list[ev.Event] = [
     ev.Goodbye("shutting down"),
     ev.Error("timeout", "idle"),
 ]
+#: A login whose participant list comes in pages: the first in LoginAccepted,
+#: the rest in ParticipantList frames until they add up to the count.
+PAGED_LOGIN: list[ev.Event] = [
+    ev.LoginAccepted(ALICE, True, False, 41, PARTICIPANTS[:1], participant_count=2),
+    ev.ParticipantList(PARTICIPANTS[1:]),
+]
 
 
 def _frames(events: list[ev.Event]) -> bytes:
@@ -97,18 +103,19 @@ def seeds() -> list[bytes]:
         "client-active": [*SERVER_EVENTS[3:7], *SERVER_EVENTS[13:]],
         "client-transferring": [SERVER_EVENTS[i] for i in (7, 10, 11, 9, 13)],
     }
-    for name, events in conversations.items():
+    paged = [SERVER_EVENTS[0], *PAGED_LOGIN, *SERVER_EVENTS[3:7]]
+    for name, events in [*conversations.items(), ("client-fresh", paged)]:
         events = [event for event in events if not isinstance(event, ev.Error)]
         for flags in (0x00, 0x41, 0xC2):
             out.append(bytes((_MODE[name], flags)) + _frames(events))
     # Each single frame after each scenario: the fuzzer splices these.
     vectors = _doc_vectors()
     for name, mode in _MODE.items():
-        pool = CLIENT_EVENTS if name.startswith("server") else SERVER_EVENTS
+        pool = CLIENT_EVENTS if name.startswith("server") else SERVER_EVENTS + PAGED_LOGIN
         for frame in [encode_event(event) for event in pool] + vectors:
             out.append(bytes((mode, 0x40)) + frame)
     # The codec target: one valid payload per message type.
-    examples = {type(event): event for event in CLIENT_EVENTS + SERVER_EVENTS}
+    examples = {type(event): event for event in PAGED_LOGIN + CLIENT_EVENTS + SERVER_EVENTS}
     for index, layout in enumerate(LAYOUTS):
         event = examples.get(layout.event_class)
         if event is not None:

@@ -11,15 +11,6 @@ seconds="${1:-60}"
 if [ -z "${PYTHON:-}" ]; then
     if [ -x .venv/bin/python ]; then PYTHON=.venv/bin/python; else PYTHON=python3; fi
 fi
-out=build/fuzz
-mkdir -p "$out/corpus"
-"$PYTHON" fuzz/seeds.py "$out/corpus"
-exec "$PYTHON" fuzz/fuzz_receive.py \
-    -max_total_time="$seconds" \
-    -rss_limit_mb=1024 \
-    -malloc_limit_mb=256 \
-    -timeout=10 \
-    -max_len=8192 \
-    -print_final_stats=1 \
-    -artifact_prefix="$out/" \
-    "$out/corpus"
+# The launcher seeds the corpus, prints the seed and the command to replay the
+# run, and bounds time and memory (fuzz/bounded_run.py says why it is needed).
+exec "$PYTHON" fuzz/bounded_run.py --seconds "$seconds" --out build/fuzz

@@ -213,7 +213,9 @@ def test_presence_events_are_in_order_for_each_user(server: RunningServer) -> No
 def test_a_login_still_being_checked_is_not_timed_out(tmp_path: Path) -> None:
     """The login timeout is for silent peers: a password hash that takes
     longer than it (a costly hash, many logins queued) must not cut the peer."""
-    with running_server(tmp_path / "d", scrypt_n=2**16, login_timeout=0.1) as server:
+    # The hash (n=2**17: half a second, more on a loaded machine) takes longer
+    # than the timeout, which still leaves time to send Hello and Login.
+    with running_server(tmp_path / "d", scrypt_n=2**17, login_timeout=0.25) as server:
         client = RawClient(server.address)
         client.send(client.conn.hello("fast-typist"))
         client.send(Login("patient", "pw"))
