@@ -7,9 +7,13 @@ bytes it governs are buffered or stored.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import attrs
+
+# The name rule lives in names.py; re-exported here, where it always was.
+from . import names as _names
+from .names import is_valid_username as is_valid_username
+from .names import username_problem as username_problem
 
 PROTOCOL_VERSION = 1
 
@@ -22,8 +26,8 @@ DEFAULT_MAX_FRAME_SIZE = 1_048_576
 ABSOLUTE_MAX_FRAME_SIZE = 16 * 1_048_576
 DEFAULT_CHUNK_SIZE = 65_536
 
-MAX_USERNAME_CHARS = 32
-MAX_USERNAME_BYTES = 128
+MAX_USERNAME_CHARS = _names.MAX_USERNAME_CHARS  # 32, defined with the rest of the name rule
+MAX_USERNAME_BYTES = _names.MAX_USERNAME_BYTES  # 128
 MAX_PASSWORD_BYTES = 1024
 MAX_TEXT_BYTES = 16_384
 MAX_MESSAGE_BYTES = 1024  # human messages inside Error / rejections
@@ -34,6 +38,9 @@ MAX_PARTICIPANTS = 65_535
 MAX_FILE_SIZE = 2**62
 MAX_OPEN_UPLOADS = 4
 MAX_OPEN_FETCHES = 8
+#: ``Login.last_seen_seq`` that asks for no replay at all: for short-lived
+#: programs (send one message and leave) that never show history.
+SKIP_REPLAY = 2**64 - 1
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 
@@ -56,28 +63,6 @@ class Limits:
             raise ValueError(
                 f"max_frame_size must be between {MIN_FRAME_SIZE} and {ABSOLUTE_MAX_FRAME_SIZE}"
             )
-
-
-def username_problem(name: str) -> str | None:
-    """Why ``name`` is not a valid user name, or ``None`` when it is.
-
-    Names are Unicode letters and digits plus ``_`` and ``-`` (so Korean IDs
-    such as ``개구리`` work), in NFC form so that two spellings of one name
-    cannot coexist, at most ``MAX_USERNAME_CHARS`` characters.
-    """
-    if not name:
-        return "the name is empty"
-    if len(name) > MAX_USERNAME_CHARS:
-        return f"the name is longer than {MAX_USERNAME_CHARS} characters"
-    if not name.replace("_", "a").replace("-", "a").isalnum():
-        return "the name may contain only letters, digits, '_' and '-'"
-    if not unicodedata.is_normalized("NFC", name):
-        return "the name is not in Unicode NFC form"
-    return None
-
-
-def is_valid_username(name: str) -> bool:
-    return username_problem(name) is None
 
 
 def is_valid_token(token: str) -> bool:
