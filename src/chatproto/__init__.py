@@ -34,6 +34,7 @@ from .events import (
     LoginRejected,
     LoginRejectReason,
     Participant,
+    ParticipantList,
     ParticipantState,
     Ping,
     Pong,
@@ -52,9 +53,10 @@ from .files import (
     unique_name,
 )
 from .heartbeat import Heartbeat, HeartbeatAction
-from .limits import PROTOCOL_VERSION, Limits, is_valid_username, username_problem
+from .limits import PROTOCOL_VERSION, Limits
+from .names import is_valid_username, username_problem, username_skeleton
 from .state import STATE_NEUTRAL_BROADCASTS, Role, State
-from .wire import encode_event
+from .wire import encode_event, participant_pages
 
 __version__ = "0.1.0"
 
@@ -90,6 +92,7 @@ __all__ = [
     "LoginRejectReason",
     "LoginRejected",
     "Participant",
+    "ParticipantList",
     "ParticipantState",
     "Ping",
     "Pong",
@@ -108,9 +111,11 @@ __all__ = [
     "encode_event",
     "is_valid_username",
     "iter_chunks",
+    "participant_pages",
     "prepare",
     "sanitize_filename",
     "sha256_of",
     "unique_name",
     "username_problem",
+    "username_skeleton",
 ]

@@ -140,7 +140,9 @@ class Connection:
     def hello(self, software: str = "chatproto") -> ev.Hello:
         """The Hello this side should send, with its limits."""
         version = PROTOCOL_VERSION
-        if self.our_role is Role.SERVER:
+        if self.our_role is Role.SERVER and self._conversation.client_version:
+            # Before the client's Hello there is nothing to answer: ``send``
+            # refuses this Hello for its place, not for a version 0.
             version = min(version, self._conversation.client_version)
         return ev.Hello(version, self.limits.max_frame_size, software)
 

@@ -82,27 +82,51 @@ class Login(Event):
     """Log in, registering ``username`` if it is new.
 
     ``last_seen_seq`` is the highest sequence number this user has seen (0 for
-    none): the server replays everything after it that is addressed to them.
+    none) and ``epoch`` the history epoch it belongs to (0 for unknown): the
+    server replays everything after it that is addressed to them, or all of
+    their history when the epoch is not the server's (its history was reset).
     """
 
     username: str
     password: str = attrs.field(repr=False)
     last_seen_seq: int = 0
+    epoch: int = 0
+
+
+def _count_of_participants(accepted: LoginAccepted) -> int:
+    return len(accepted.participants)
 
 
 @attrs.frozen
 class LoginAccepted(Event):
-    """Login succeeded. ``participants`` counts active and deactivated users."""
+    """Login succeeded.
+
+    ``participant_count`` counts every participant (active and deactivated
+    users); ``participants`` is the first page of their list, and
+    ``ParticipantList`` frames carry the rest until the pages add up to the
+    count. ``epoch`` identifies the server's history (it changes when the
+    history is reset); ``history_reset`` says the client's ``last_seen_seq``
+    belonged to another epoch (or lay beyond ``last_seq``), so the replay that
+    follows starts from the beginning of the user's history.
+    """
 
     username: str
     new_account: bool
     rejoined: bool
     last_seq: int
     participants: tuple[Participant, ...] = ()
+    epoch: int = 0
+    history_reset: bool = False
+    participant_count: int = attrs.field(
+        default=attrs.Factory(_count_of_participants, takes_self=True)
+    )
 
-    @property
-    def participant_count(self) -> int:
-        return len(self.participants)
+
+@attrs.frozen
+class ParticipantList(Event):
+    """A further page of the participant list, right after ``LoginAccepted``."""
+
+    participants: tuple[Participant, ...]
 
 
 @attrs.frozen
@@ -229,8 +253,9 @@ class FileEnd(Event):
 class FileAvailable(Event):
     """A verified file, announced as history entry ``seq``.
 
-    ``upload_id`` echoes the uploader's id so the uploader knows its upload
-    is complete; other receivers can ignore it.
+    ``upload_id`` echoes the uploader's id on the uploader's own connection,
+    so the uploader knows its upload is complete; every other connection
+    (and every replay) gets 0.
     """
 
     seq: int

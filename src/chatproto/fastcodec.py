@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import fields as f
-from .limits import username_problem
 
 if TYPE_CHECKING:
     from .events import Event
@@ -25,39 +24,13 @@ if TYPE_CHECKING:
 FastEncoder = Callable[["Event", int], bytes]
 FastDecoder = Callable[[bytes, int], "Event"]
 
-#: Validated user names, both ways; names repeat constantly on a chat
-#: server, and validation (NFC check, character classes) is the costly part.
-_NAME_CACHE_SIZE = 4096
-_names_by_bytes: dict[bytes, str] = {}
-_bytes_by_name: dict[str, bytes] = {}
-
-
 class FastPathFailed(Exception):
     """Raised inside a fast function; the reference codec says why."""
 
 
-def name_from_bytes(raw: bytes) -> str:
-    name = _names_by_bytes.get(raw)
-    if name is None:
-        name = raw.decode("utf-8")
-        if username_problem(name) is not None:
-            raise FastPathFailed
-        if len(_names_by_bytes) >= _NAME_CACHE_SIZE:
-            _names_by_bytes.clear()
-        _names_by_bytes[raw] = name
-    return name
-
-
-def name_to_bytes(name: str) -> bytes:
-    raw = _bytes_by_name.get(name)
-    if raw is None:
-        if type(name) is not str or username_problem(name) is not None:
-            raise FastPathFailed
-        raw = name.encode("utf-8")
-        if len(_bytes_by_name) >= _NAME_CACHE_SIZE:
-            _bytes_by_name.clear()
-        _bytes_by_name[name] = raw
-    return raw
+#: Validated user names, both ways, cached (fields.py): names repeat constantly.
+name_from_bytes = f.name_from_bytes
+name_to_bytes = f.name_to_bytes
 
 
 def _strict_bool(value: object) -> int:
@@ -97,6 +70,7 @@ def compile_layout(layout: Layout) -> tuple[FastEncoder, FastDecoder]:
         "data_bytes": _data,
         "fail": _fail,
         "cls": layout.event_class,
+        "rule": layout.rule,
         "presence_code": f._PRESENCE_CODES,
         "presence_by_code": f._PRESENCE_BY_CODE,
         "unpack_from": layout.struct.unpack_from,
@@ -111,6 +85,8 @@ def compile_layout(layout: Layout) -> tuple[FastEncoder, FastDecoder]:
 
 def _encoder_source(layout: Layout, ns: dict[str, Any]) -> str:
     lines = ["def encode(event, max_text):"]
+    if layout.rule is not None:
+        lines.append("    rule(event)")
     fixed_args = []
     for i, (name, kind) in enumerate(layout.fixed):
         if kind is f.BOOL:
@@ -197,5 +173,10 @@ def _decoder_source(layout: Layout, ns: dict[str, Any]) -> str:
         lines.append(f"    if {position} != size: fail()")
     if layout._order is not None:
         values = [values[i] for i in layout._order]
-    lines.append(f"    return cls({', '.join(values)})")
+    if layout.rule is None:
+        lines.append(f"    return cls({', '.join(values)})")
+    else:
+        lines.append(f"    event = cls({', '.join(values)})")
+        lines.append("    rule(event)")
+        lines.append("    return event")
     return "\n".join(lines)

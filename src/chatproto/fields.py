@@ -68,6 +68,39 @@ def _check_name(value: Any) -> None:
         raise _Invalid(f"invalid user name {value!r}: {problem}")
 
 
+#: Validated user names, both ways. Names repeat constantly on a chat server
+#: (every message has a sender, every login the participant list), and
+#: validation (``names.py``) is the costly part. Bounded: a peer sending new
+#: names only ever empties the caches.
+_NAME_CACHE_SIZE = 8192
+_names_by_bytes: dict[bytes, str] = {}
+_bytes_by_name: dict[str, bytes] = {}
+
+
+def name_from_bytes(raw: bytes) -> str:
+    """The valid user name ``raw`` encodes; raises ``_Invalid``."""
+    name = _names_by_bytes.get(raw)
+    if name is None:
+        name = _utf8(raw)
+        _check_name(name)
+        if len(_names_by_bytes) >= _NAME_CACHE_SIZE:
+            _names_by_bytes.clear()
+        _names_by_bytes[raw] = name
+    return name
+
+
+def name_to_bytes(name: Any) -> bytes:
+    """The UTF-8 of the valid user name ``name``; raises ``_Invalid``."""
+    raw = _bytes_by_name.get(name) if type(name) is str else None
+    if raw is None:
+        _check_name(name)
+        raw = name.encode("utf-8")
+        if len(_bytes_by_name) >= _NAME_CACHE_SIZE:
+            _bytes_by_name.clear()
+        _bytes_by_name[name] = raw
+    return raw
+
+
 def _check_optional_name(value: Any) -> None:
     if value is not None:
         _check_name(value)
@@ -125,10 +158,11 @@ _PARTICIPANT_BY_CODE = {code: state for state, code in _PARTICIPANT_CODES.items(
 
 
 def _encode_participants(value: Any) -> bytes:
+    if len(value) > MAX_PARTICIPANTS:
+        raise _Invalid(f"{len(value)} participants, over the limit of {MAX_PARTICIPANTS}")
     out = bytearray()
     for participant in value:
-        _check_name(participant.name)
-        name = participant.name.encode("utf-8")
+        name = name_to_bytes(participant.name)
         try:
             state = _PARTICIPANT_CODES[participant.state]
         except KeyError:
@@ -150,10 +184,11 @@ def _decode_participants(raw: bytes) -> tuple[ev.Participant, ...]:
         state = _PARTICIPANT_BY_CODE.get(code)
         if state is None:
             raise _Invalid(f"invalid participant state {code}")
-        name = _utf8(name_bytes)
-        _check_name(name)
+        name = name_from_bytes(name_bytes)
         participants.append(ev.Participant(name, state))
         pos += 2 + length
+    if len(participants) > MAX_PARTICIPANTS:
+        raise _Invalid(f"{len(participants)} participants, over the limit of {MAX_PARTICIPANTS}")
     return tuple(participants)
 
 

@@ -100,17 +100,22 @@ _FALLBACK_NAME = "file"
 
 def _strip_unsafe_chars(name: str) -> str:
     # Control and format characters (NUL, newlines, ANSI escapes, bidi
-    # overrides) would let a name lie about itself in a listing.
-    return "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
+    # overrides) and the line and paragraph separators would let a name lie
+    # about itself in a listing.
+    return "".join(ch for ch in name if unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
+
+
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 
 
 def sanitize_filename(name: str) -> str:
     """A safe base name for ``name``, chosen by an untrusted peer.
 
     Every directory part is dropped (``/``, ``\\``, a drive letter), as are
-    control and format characters; ``.``/``..``, reserved Windows device
-    names and trailing dots or spaces are neutralised; Unicode is kept; the
-    result is at most ``MAX_FILENAME_BYTES`` of UTF-8 and never empty.
+    control and format characters and line or paragraph separators;
+    ``.``/``..``, reserved Windows device names and trailing dots or spaces
+    are neutralised; Unicode is kept; the result is at most
+    ``MAX_FILENAME_BYTES`` of UTF-8 and never empty.
     """
     name = unicodedata.normalize("NFC", _strip_unsafe_chars(name))
     name = re.split(r"[\\/]", name)[-1]

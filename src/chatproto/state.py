@@ -1,15 +1,30 @@
 """The conversation's state machines, as one table.
 
-Each role (client, server) has its own state, moved by the events that role
-sends. ``TRANSITIONS`` says which events each role may send in each state and
-where they lead; the few rules that tie one role to the other (the server
-speaks only after the client's ``Hello``; a login verdict needs a pending
-login) and the rules of file transfers follow the table.
+Theory of operation. Both peers run the same two machines, one per role
+(client, server), so each side always knows what the other may send next.
+A role's state moves only with what that role sends, with two exceptions
+that tie the machines together: the server speaks only after the client's
+``Hello``, and the server's login verdict moves the *client*
+(``LoginAccepted`` makes it ACTIVE, ``LoginRejected`` sends it back to
+LOGIN). ``TRANSITIONS`` says which events each role may send in each state
+and where they lead; ``Goodbye`` and ``Error`` are added to every open state
+below the table. Rules that need more than the state (a verdict needs a
+pending Login; chunk offsets follow on; at most so many transfers open) are
+the ``_CHECKS`` beside the table. Rules about values alone (a Hello's frame
+limit, a file's size) are not here: the codec checks them (``rules.py``),
+before any state moves, so an invalid value never breaks a connection that
+did not send it.
 
     client: HELLO --Hello--> LOGIN --Login--> AUTHENTICATING --(LoginAccepted)--> ACTIVE
                                  ^------------(LoginRejected)--------'
     server: HELLO --Hello--> READY --LoginAccepted--> ACTIVE
+                                   `--LoginAccepted (list incomplete)--> LISTING
+            LISTING --ParticipantList (the last page)--> ACTIVE
     either: any open state --Goodbye/Error--> CLOSED;  a protocol error --> ERROR
+
+CLOSED and ERROR are both final: CLOSED after a role said Goodbye or Error
+(or its stream ended cleanly), ERROR for both roles once a protocol error
+was detected on the connection, whoever caused it.
 """
 
 from __future__ import annotations
@@ -18,13 +33,7 @@ from collections.abc import Callable
 from enum import Enum
 
 from . import events as ev
-from .limits import (
-    MAX_FILE_SIZE,
-    MAX_OPEN_FETCHES,
-    MAX_OPEN_UPLOADS,
-    MIN_FRAME_SIZE,
-    PROTOCOL_VERSION,
-)
+from .limits import MAX_FILE_SIZE, MAX_OPEN_FETCHES, MAX_OPEN_UPLOADS, PROTOCOL_VERSION
 
 
 class Role(Enum):
@@ -41,6 +50,7 @@ class State(Enum):
     LOGIN = "login"  # client: may log in
     AUTHENTICATING = "authenticating"  # client: waits for the verdict
     READY = "ready"  # server: greeted, no one logged in yet
+    LISTING = "listing"  # server: sends the rest of the participant list
     ACTIVE = "active"  # logged in: chat and files
     CLOSED = "closed"  # said Goodbye or Error: sends nothing more
     ERROR = "error"  # a protocol error happened: the connection is dead
@@ -62,10 +72,12 @@ TRANSITIONS: dict[tuple[Role, State], dict[type[ev.Event], State]] = {
     ),
     (S, State.HELLO): {ev.Hello: State.READY},
     (S, State.READY): {
-        ev.LoginAccepted: State.ACTIVE,
+        ev.LoginAccepted: State.ACTIVE,  # LISTING while pages of the list are due
         ev.LoginRejected: State.READY,
         **dict.fromkeys(_KEEPALIVE, State.READY),
     },
+    # Nothing may come between LoginAccepted and the last page of its list.
+    (S, State.LISTING): {ev.ParticipantList: State.ACTIVE},  # LISTING until the last
     (S, State.ACTIVE): dict.fromkeys(
         (
             ev.ChatMessage,
@@ -130,6 +142,10 @@ class _Side:
         self.max_frame_size = 0
 
 
+#: A check may return the state the role moves to instead of the table's.
+_Check = Callable[["ConversationState", Role, ev.Event], "State | None"]
+
+
 class ConversationState:
     """Both roles' states plus the open transfers, as both peers track them."""
 
@@ -141,6 +157,7 @@ class ConversationState:
         "_server",
         "_uploads",
         "client_version",
+        "participants_due",
         "username",
         "version",
     )
@@ -151,6 +168,8 @@ class ConversationState:
         self.client_version = 0
         self.version = 0
         self.username: str | None = None
+        #: Participants still to come in ParticipantList pages (server LISTING).
+        self.participants_due = 0
         # Most connections never transfer a file: they share one empty dict
         # until their first transfer (insertions below replace an empty dict).
         self._uploads: dict[int, _Upload] = _NO_UPLOADS
@@ -187,7 +206,7 @@ class ConversationState:
             )
         check = _CHECKS.get(event_type)
         if check is not None:
-            check(self, role, event)
+            next_state = check(self, role, event) or next_state
         if next_state is not side.state:
             self.set_state(role, next_state)
 
@@ -195,12 +214,6 @@ class ConversationState:
 
     def _hello(self, role: Role, event: ev.Event) -> None:
         assert isinstance(event, ev.Hello)
-        if event.max_frame_size < MIN_FRAME_SIZE:
-            raise Violation(
-                f"max_frame_size {event.max_frame_size} is below {MIN_FRAME_SIZE}", "invalid-field"
-            )
-        if event.version < 1:
-            raise Violation("protocol version 0 does not exist", "unsupported-version")
         if role is C:
             self.client_version = event.version
         else:
@@ -213,14 +226,29 @@ class ConversationState:
             self.version = event.version
         self._side(role).max_frame_size = event.max_frame_size
 
-    def _verdict(self, role: Role, event: ev.Event) -> None:
+    def _verdict(self, role: Role, event: ev.Event) -> State | None:
         if self._client.state is not State.AUTHENTICATING:
             raise Violation(f"{type(event).__name__} without a pending Login")
         if isinstance(event, ev.LoginAccepted):
             self.set_state(C, State.ACTIVE)
             self.username = event.username
+            self.participants_due = event.participant_count - len(event.participants)
+            if self.participants_due:
+                return State.LISTING
         else:
             self.set_state(C, State.LOGIN)
+        return None
+
+    def _participant_page(self, role: Role, event: ev.Event) -> State | None:
+        assert isinstance(event, ev.ParticipantList)
+        due = self.participants_due - len(event.participants)
+        if due < 0:
+            raise Violation(
+                f"{len(event.participants)} participants, only {self.participants_due} were due",
+                "invalid-field",
+            )
+        self.participants_due = due
+        return None if due == 0 else State.LISTING
 
     def _file_offer(self, role: Role, event: ev.Event) -> None:
         assert isinstance(event, ev.FileOffer)
@@ -228,8 +256,6 @@ class ConversationState:
             raise Violation(f"upload {event.upload_id} is already open")
         if len(self._uploads) >= MAX_OPEN_UPLOADS:
             raise Violation(f"more than {MAX_OPEN_UPLOADS} uploads open at once")
-        if event.size > MAX_FILE_SIZE:
-            raise Violation(f"file size {event.size} is over {MAX_FILE_SIZE}", "invalid-field")
         if not self._uploads:
             self._uploads = {}
         self._uploads[event.upload_id] = _Upload(event.size)
@@ -332,10 +358,11 @@ def _allowed(role: Role, state: State) -> dict[type[ev.Event], State]:
 #: The table completed with Goodbye and Error, flattened for quick lookups.
 _ALLOWED = {(role, state): _allowed(role, state) for role in Role for state in State}
 
-_CHECKS: dict[type[ev.Event], Callable[[ConversationState, Role, ev.Event], None]] = {
+_CHECKS: dict[type[ev.Event], _Check] = {
     ev.Hello: ConversationState._hello,
     ev.LoginAccepted: ConversationState._verdict,
     ev.LoginRejected: ConversationState._verdict,
+    ev.ParticipantList: ConversationState._participant_page,
     ev.FileOffer: ConversationState._file_offer,
     ev.FileAccepted: ConversationState._file_accepted,
     ev.FileRejected: ConversationState._file_rejected,

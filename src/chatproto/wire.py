@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from . import events as ev
+from . import rules
 from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from .fastcodec import compile_layout
 from .fields import (
@@ -43,7 +44,7 @@ from .fields import (
     _encode_bytes,
     _Invalid,
 )
-from .limits import HEADER_SIZE, MAX_TEXT_BYTES
+from .limits import HEADER_SIZE, MAX_PARTICIPANTS, MAX_TEXT_BYTES, MAX_USERNAME_BYTES
 
 HEADER = struct.Struct("!BI")
 
@@ -52,11 +53,17 @@ class Layout:
     """Encoder and decoder of one message type, compiled from its field list."""
 
     def __init__(
-        self, type_code: int, event_class: type[ev.Event], fields: Sequence[tuple[str, Kind]]
+        self,
+        type_code: int,
+        event_class: type[ev.Event],
+        fields: Sequence[tuple[str, Kind]],
+        rule: rules.Rule | None = None,
     ) -> None:
         self.type_code = type_code
         self.event_class = event_class
         self.fields = tuple(fields)
+        #: The event-wide value rule (``rules.py``), run by both codecs.
+        self.rule = rule
         self.fixed = [(n, k) for n, k in fields if not k.variable]
         self.variable = [(n, k) for n, k in fields if k.variable and k is not DATA]
         self.trailing_data = any(k is DATA for _, k in fields)
@@ -110,6 +117,8 @@ class Layout:
             raise LocalProtocolError(f"cannot send {type(event).__name__}: {exc}") from None
 
     def _encode(self, event: ev.Event, max_text_bytes: int) -> bytes:
+        if self.rule is not None:
+            self.rule(event)
         values: list[Any] = []
         for name, kind in self.fixed:
             value = getattr(event, name)
@@ -202,13 +211,28 @@ class Layout:
             raise _Invalid(f"{size - pos} unexpected bytes after the last field", "malformed")
         if self._order is not None:
             values = [values[i] for i in self._order]
-        return self.event_class(*values)
+        event = self.event_class(*values)
+        if self.rule is not None:
+            self.rule(event)
+        return event
 
 
 LAYOUTS: tuple[Layout, ...] = (
-    Layout(0x01, ev.Hello, [("version", U16), ("max_frame_size", U32), ("software", SOFTWARE)]),
     Layout(
-        0x02, ev.Login, [("last_seen_seq", U64), ("username", LOGIN_NAME), ("password", PASSWORD)]
+        0x01,
+        ev.Hello,
+        [("version", U16), ("max_frame_size", U32), ("software", SOFTWARE)],
+        rules.hello,
+    ),
+    Layout(
+        0x02,
+        ev.Login,
+        [
+            ("last_seen_seq", U64),
+            ("epoch", U64),
+            ("username", LOGIN_NAME),
+            ("password", PASSWORD),
+        ],
     ),
     Layout(
         0x03,
@@ -216,10 +240,14 @@ LAYOUTS: tuple[Layout, ...] = (
         [
             ("new_account", BOOL),
             ("rejoined", BOOL),
+            ("history_reset", BOOL),
             ("last_seq", U64),
+            ("epoch", U64),
+            ("participant_count", U32),
             ("username", NAME),
             ("participants", PARTICIPANTS),
         ],
+        rules.login_accepted,
     ),
     Layout(0x04, ev.LoginRejected, [("reason", TOKEN), ("message", MESSAGE)]),
     Layout(0x05, ev.Ping, [("nonce", U64)]),
@@ -241,6 +269,7 @@ LAYOUTS: tuple[Layout, ...] = (
     ),
     Layout(0x12, ev.ChatRejected, [("client_id", U64), ("reason", TOKEN), ("message", MESSAGE)]),
     Layout(0x13, ev.Presence, [("state", PRESENCE), ("participant_count", U32), ("user", NAME)]),
+    Layout(0x14, ev.ParticipantList, [("participants", PARTICIPANTS)], rules.participant_list),
     Layout(
         0x20,
         ev.FileOffer,
@@ -251,6 +280,7 @@ LAYOUTS: tuple[Layout, ...] = (
             ("recipient", OPTIONAL_NAME),
             ("name", FILENAME),
         ],
+        rules.file_size,
     ),
     Layout(0x21, ev.FileAccepted, [("upload_id", U64)]),
     Layout(0x22, ev.FileRejected, [("upload_id", U64), ("reason", TOKEN), ("message", MESSAGE)]),
@@ -270,6 +300,7 @@ LAYOUTS: tuple[Layout, ...] = (
             ("recipient", OPTIONAL_NAME),
             ("name", FILENAME),
         ],
+        rules.file_size,
     ),
     Layout(0x26, ev.FetchFile, [("file_id", U64), ("offset", U64)]),
     Layout(0x27, ev.FetchRejected, [("file_id", U64), ("reason", TOKEN), ("message", MESSAGE)]),
@@ -277,6 +308,31 @@ LAYOUTS: tuple[Layout, ...] = (
 
 LAYOUT_BY_CODE: dict[int, Layout] = {layout.type_code: layout for layout in LAYOUTS}
 LAYOUT_BY_CLASS: dict[type[ev.Event], Layout] = {layout.event_class: layout for layout in LAYOUTS}
+
+
+def participant_pages(
+    participants: Sequence[ev.Participant], max_frame_size: int
+) -> list[tuple[ev.Participant, ...]]:
+    """Cut a participant list into pages for a peer that accepts payloads of
+    ``max_frame_size`` bytes: the first page fits ``LoginAccepted`` (with any
+    user name), every later one a ``ParticipantList``. There is always a first
+    page, empty for an empty list; no later page is empty."""
+    first_room = max_frame_size - LAYOUT_BY_CLASS[ev.LoginAccepted].fixed_size - MAX_USERNAME_BYTES
+    room = first_room
+    pages: list[tuple[ev.Participant, ...]] = []
+    page: list[ev.Participant] = []
+    used = 0
+    for participant in participants:
+        size = 2 + len(participant.name.encode("utf-8"))
+        if page and (used + size > room or len(page) == MAX_PARTICIPANTS):
+            pages.append(tuple(page))
+            page, used = [], 0
+            room = max_frame_size - LAYOUT_BY_CLASS[ev.ParticipantList].fixed_size
+        page.append(participant)
+        used += size
+    if page or not pages:
+        pages.append(tuple(page))
+    return pages
 
 
 def encode_event(event: ev.Event, max_text_bytes: int = MAX_TEXT_BYTES) -> bytes:
@@ -287,4 +343,4 @@ def encode_event(event: ev.Event, max_text_bytes: int = MAX_TEXT_BYTES) -> bytes
     return layout.encode(event, max_text_bytes)
 
 
-__all__ = ["HEADER", "HEADER_SIZE", "LAYOUTS", "Layout", "encode_event"]
+__all__ = ["HEADER", "HEADER_SIZE", "LAYOUTS", "Layout", "encode_event", "participant_pages"]

@@ -10,12 +10,14 @@ from hypothesis import strategies as st
 
 from chatproto import events as ev
 from chatproto.limits import (
+    MAX_FILE_SIZE,
     MAX_FILENAME_BYTES,
     MAX_MESSAGE_BYTES,
     MAX_PASSWORD_BYTES,
     MAX_SOFTWARE_BYTES,
     MAX_TEXT_BYTES,
     MAX_USERNAME_CHARS,
+    MIN_FRAME_SIZE,
     is_valid_token,
     is_valid_username,
 )
@@ -24,6 +26,10 @@ U16 = st.integers(0, 2**16 - 1)
 U32 = st.integers(0, 2**32 - 1)
 U64 = st.integers(0, 2**64 - 1)
 SHA256 = st.binary(min_size=32, max_size=32)
+#: Fields whose range the protocol narrows (rules.py): the whole valid range, edges included.
+VERSIONS = st.integers(1, 2**16 - 1)
+FRAME_LIMITS = st.integers(MIN_FRAME_SIZE, 2**32 - 1)
+FILE_SIZES = st.integers(0, MAX_FILE_SIZE) | st.sampled_from([0, MAX_FILE_SIZE])
 
 KOREAN_NAMES = ("개구리", "김철수", "이영희", "박_지성", "한글-이름", "가" * MAX_USERNAME_CHARS)
 _NAME_CHARS = st.characters(categories=("Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Nl", "No")) | (
@@ -73,11 +79,23 @@ participants = st.lists(
 ).map(tuple)
 chunk_data = st.binary(max_size=4096)
 
+
+@st.composite
+def logins_accepted(draw: st.DrawFn) -> ev.LoginAccepted:
+    """A LoginAccepted whose first page holds some or all of ``participant_count``."""
+    listed = draw(participants)
+    count = draw(st.integers(len(listed), 65_535) | st.just(len(listed)))
+    return ev.LoginAccepted(
+        draw(usernames), draw(st.booleans()), draw(st.booleans()), draw(U64), listed,
+        draw(U64), draw(st.booleans()), count,
+    )
+
+
 EVENT_STRATEGIES: dict[type[ev.Event], st.SearchStrategy[Any]] = {
-    ev.Hello: st.builds(ev.Hello, U16, U32, software),
-    ev.Login: st.builds(ev.Login, usernames, passwords, U64),
-    ev.LoginAccepted: st.builds(ev.LoginAccepted, usernames, st.booleans(), st.booleans(), U64,
-                                participants),
+    ev.Hello: st.builds(ev.Hello, VERSIONS, FRAME_LIMITS, software),
+    ev.Login: st.builds(ev.Login, usernames, passwords, U64, U64),
+    ev.LoginAccepted: logins_accepted(),
+    ev.ParticipantList: st.builds(ev.ParticipantList, participants.filter(bool)),
     ev.LoginRejected: st.builds(ev.LoginRejected, tokens, messages),
     ev.Ping: st.builds(ev.Ping, U64),
     ev.Pong: st.builds(ev.Pong, U64),
@@ -87,13 +105,13 @@ EVENT_STRATEGIES: dict[type[ev.Event], st.SearchStrategy[Any]] = {
     ev.ChatMessage: st.builds(ev.ChatMessage, U64, U64, U64, usernames, optional_usernames, texts),
     ev.ChatRejected: st.builds(ev.ChatRejected, U64, tokens, messages),
     ev.Presence: st.builds(ev.Presence, usernames, st.sampled_from(ev.PresenceState), U32),
-    ev.FileOffer: st.builds(ev.FileOffer, U64, filenames, U64, SHA256, optional_usernames),
+    ev.FileOffer: st.builds(ev.FileOffer, U64, filenames, FILE_SIZES, SHA256, optional_usernames),
     ev.FileAccepted: st.builds(ev.FileAccepted, U64),
     ev.FileRejected: st.builds(ev.FileRejected, U64, tokens, messages),
     ev.FileChunk: st.builds(ev.FileChunk, U64, U64, chunk_data),
     ev.FileEnd: st.builds(ev.FileEnd, U64),
     ev.FileAvailable: st.builds(ev.FileAvailable, U64, U64, U64, usernames, optional_usernames,
-                                filenames, U64, SHA256, U64),
+                                filenames, FILE_SIZES, SHA256, U64),
     ev.FetchFile: st.builds(ev.FetchFile, U64, U64),
     ev.FetchRejected: st.builds(ev.FetchRejected, U64, tokens, messages),
 }

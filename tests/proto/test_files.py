@@ -135,6 +135,7 @@ CASES = {
     "\x1b[31mred": "[31mred",
     "evil\u202etxt.exe": "eviltxt.exe",  # a right-to-left override would disguise the .exe
     "\u2066a\u2069.txt": "a.txt",
+    "line\u2028two\u2029.txt": "linetwo.txt",  # separators would start a line in a listing
     ".bashrc": "bashrc",
     "report, final.txt": "report, final.txt",
     "사진.png": "사진.png",

@@ -13,6 +13,7 @@ from chatproto.buffer import ReceiveBuffer
 from chatproto.limits import (
     DEFAULT_MAX_FRAME_SIZE,
     HEADER_SIZE,
+    MAX_FILE_SIZE,
     MAX_USERNAME_BYTES,
     MAX_USERNAME_CHARS,
 )
@@ -46,12 +47,19 @@ def _largest(kind: wire.Kind, extra: int = 0) -> Any:
     return "가" * three + "a" * rest
 
 
+#: Integer fields whose valid range the protocol narrows below their wire type (rules.py).
+_NARROWED = {"size": MAX_FILE_SIZE}
+
+
 def largest_event(layout: wire.Layout, grow: str | None = None) -> ev.Event:
     values = {name: _largest(kind, 1 if name == grow else 0) for name, kind in layout.fields}
+    values.update((name, top) for name, top in _NARROWED.items() if name in values)
     return layout.event_class(**values)
 
 
-BOUNDED = [lay for lay in wire.LAYOUTS if lay.event_class is not ev.LoginAccepted]
+#: Participant lists are bounded by the frame limit alone, as FileChunk's data is.
+_PAGED = (ev.LoginAccepted, ev.ParticipantList)
+BOUNDED = [lay for lay in wire.LAYOUTS if lay.event_class not in _PAGED]
 
 
 @pytest.mark.parametrize("layout", BOUNDED, ids=lambda lay: lay.event_class.__name__)
@@ -111,7 +119,8 @@ def test_an_over_long_participant_entry_is_refused() -> None:
     layout = wire.LAYOUT_BY_CLASS[ev.LoginAccepted]
     name = "a" * 33
     entries = bytes((1, len(name))) + name.encode()
-    payload = layout.struct.pack(0, 0, 0, 3, len(entries)) + b"bob" + entries
+    # new_account, rejoined, history_reset, last_seq, epoch, participant_count, lengths
+    payload = layout.struct.pack(0, 0, 0, 0, 0, 1, 3, len(entries)) + b"bob" + entries
     with pytest.raises(RemoteProtocolError) as info:
         layout.decode(payload)
     assert info.value.code == ErrorCode.INVALID_FIELD

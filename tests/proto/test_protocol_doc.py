@@ -44,3 +44,30 @@ def test_every_error_code_is_explained() -> None:
     text = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
     for code in ErrorCode:
         assert re.search(rf"^\| `{code.value}` \| \w", text, re.M), code
+
+
+def _section(text: str, heading: str) -> str:
+    """The body of the section under ``heading`` (up to the next heading of any level)."""
+    start = text.index(f"\n{heading}\n") + len(heading) + 2
+    end = text.find("\n#", start)
+    return text[start : end if end >= 0 else len(text)]
+
+
+def test_every_value_rule_is_in_its_table() -> None:
+    from chatproto.wire import LAYOUTS
+
+    text = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
+    rules = _section(text, "### 4.1 Value rules")
+    for layout in LAYOUTS:
+        if layout.rule is not None:
+            name = layout.event_class.__name__
+            assert re.search(rf"^\| [^|]*`{name}`", rules, re.M), f"{name}'s value rule"
+
+
+def test_every_state_is_described() -> None:
+    from chatproto import State
+
+    text = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
+    machines = _section(text, "## 7. Conversation and state machines")
+    for state in State:
+        assert f"`{state.name}`" in machines, state

@@ -19,6 +19,7 @@ from chatproto import (
     State,
     encode_event,
     username_problem,
+    wire,
 )
 from chatproto import events as ev
 from chatproto.limits import HEADER_SIZE, MAX_TEXT_BYTES
@@ -165,7 +166,8 @@ def test_a_user_name_with_a_slash_arrives_as_data_for_the_server_to_refuse() -> 
     server = ServerConnection()
     hello = encode_event(ev.Hello(1, 1_048_576))
     login = bytearray(encode_event(ev.Login("abc", "pw")))
-    login[HEADER_SIZE + 11 + 1] = ord("/")  # username "a/c" on the wire
+    name_at = HEADER_SIZE + wire.LAYOUT_BY_CLASS[ev.Login].fixed_size
+    login[name_at + 1] = ord("/")  # username "a/c" on the wire
     assert feed(server, [hello])[0] == ev.Hello(1, 1_048_576)
     server.send(server.hello())
     server.receive_data(bytes(login))

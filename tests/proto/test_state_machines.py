@@ -3,8 +3,8 @@
 A small independent model says which events each role may send in each state
 and tracks the open transfers. Allowed events must come out of the other side
 unchanged; forbidden ones must raise LocalProtocolError and leave the sender
-in the ERROR state (CLOSED stays CLOSED); events with an invalid field must be
-refused without touching any state.
+in the ERROR state (CLOSED stays CLOSED); events with an invalid field or an
+out-of-range value must be refused without touching any state.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from chatproto.limits import (
     MAX_FILE_SIZE,
     MAX_OPEN_FETCHES,
     MAX_OPEN_UPLOADS,
+    MAX_PARTICIPANTS,
     MIN_FRAME_SIZE,
     PROTOCOL_VERSION,
 )
@@ -66,6 +67,20 @@ class Model:
     username: str | None = None
     uploads: dict[int, Upload] = field(default_factory=dict)
     fetches: dict[int, int] = field(default_factory=dict)  # file id -> next offset
+    participants_due: int = 0
+
+    @staticmethod
+    def invalid_value(e: ev.Event) -> bool:
+        """Values the protocol refuses wherever they are sent (docs/protocol.md, section 4)."""
+        if isinstance(e, ev.Hello):
+            return e.version < 1 or e.max_frame_size < MIN_FRAME_SIZE
+        if isinstance(e, ev.FileOffer | ev.FileAvailable):
+            return e.size > MAX_FILE_SIZE
+        if isinstance(e, ev.LoginAccepted):
+            return not len(e.participants) <= e.participant_count <= MAX_PARTICIPANTS
+        if isinstance(e, ev.ParticipantList):
+            return not e.participants
+        return False
 
     def allowed(self, role: Role, e: ev.Event) -> bool:
         state, kind = self.state[role], type(e)
@@ -79,8 +94,7 @@ class Model:
             return state is not State.HELLO
         if role is C:
             if state is State.HELLO:
-                return isinstance(e, ev.Hello) and e.version >= 1 and (
-                    e.max_frame_size >= MIN_FRAME_SIZE)
+                return isinstance(e, ev.Hello)
             if state is State.LOGIN:
                 return kind is ev.Login
             if state is not State.ACTIVE:
@@ -88,8 +102,7 @@ class Model:
             if isinstance(e, ev.SendChat):
                 return True
             if isinstance(e, ev.FileOffer):
-                return (e.upload_id not in self.uploads and len(self.uploads) < MAX_OPEN_UPLOADS
-                        and e.size <= MAX_FILE_SIZE)
+                return e.upload_id not in self.uploads and len(self.uploads) < MAX_OPEN_UPLOADS
             if isinstance(e, ev.FileChunk):
                 u = self.uploads.get(e.transfer_id)
                 return (u is not None and u.accepted and not u.ended and e.offset == u.sent
@@ -102,11 +115,13 @@ class Model:
             return False
         if state is State.HELLO:
             return (isinstance(e, ev.Hello) and self.client_version >= 1
-                    and 1 <= e.version <= min(self.client_version, PROTOCOL_VERSION)
-                    and e.max_frame_size >= MIN_FRAME_SIZE)
+                    and e.version <= min(self.client_version, PROTOCOL_VERSION))
         if state is State.READY:
             return kind in (ev.LoginAccepted, ev.LoginRejected) and (
                 self.state[C] is State.AUTHENTICATING)
+        if state is State.LISTING:
+            return isinstance(e, ev.ParticipantList) and len(e.participants) <= (
+                self.participants_due)
         if kind in (ev.ChatMessage, ev.ChatRejected, ev.Presence, ev.FileAvailable):
             return True
         if isinstance(e, ev.FileAccepted):
@@ -134,8 +149,13 @@ class Model:
         elif isinstance(e, ev.Login):
             self.state[C] = State.AUTHENTICATING
         elif isinstance(e, ev.LoginAccepted):
-            self.state[C] = self.state[S] = State.ACTIVE
+            self.state[C] = State.ACTIVE
+            self.participants_due = e.participant_count - len(e.participants)
+            self.state[S] = State.LISTING if self.participants_due else State.ACTIVE
             self.username = e.username
+        elif isinstance(e, ev.ParticipantList):
+            self.participants_due -= len(e.participants)
+            self.state[S] = State.LISTING if self.participants_due else State.ACTIVE
         elif isinstance(e, ev.LoginRejected):
             self.state[C] = State.LOGIN
         elif isinstance(e, ev.FileOffer):
@@ -171,7 +191,11 @@ def candidate_events(model: Model) -> st.SearchStrategy[ev.Event]:
         st.builds(ev.Hello, st.sampled_from([0, 1, 2]),
                   st.sampled_from([MIN_FRAME_SIZE - 1, MIN_FRAME_SIZE, DEFAULT_MAX_FRAME_SIZE])),
         st.builds(ev.Login, names, st.just("pw")),
-        st.builds(ev.LoginAccepted, names, st.booleans(), st.booleans(), st.integers(0, 9)),
+        st.builds(ev.LoginAccepted, names, st.booleans(), st.booleans(), st.integers(0, 9),
+                  st.just((ev.Participant("bob"),)), st.just(0), st.booleans(),
+                  st.sampled_from([0, 1, 3, MAX_PARTICIPANTS, MAX_PARTICIPANTS + 1])),
+        st.builds(ev.ParticipantList, st.sampled_from(
+            [(), (ev.Participant("x"),), (ev.Participant("x"), ev.Participant("y"))])),
         st.builds(ev.LoginRejected, st.sampled_from(list(ev.LoginRejectReason))),
         st.builds(ev.Ping, st.integers(0, 3)),
         st.builds(ev.Pong, st.integers(0, 3)),
@@ -189,7 +213,8 @@ def candidate_events(model: Model) -> st.SearchStrategy[ev.Event]:
         st.builds(ev.FileChunk, IDS, offsets, data),
         st.builds(ev.FileEnd, IDS),
         st.builds(ev.FileAvailable, st.integers(0, 9), st.just(0), IDS, names, st.none(),
-                  st.just("a.txt"), st.integers(0, 30), st.just(SHA), IDS),
+                  st.just("a.txt"), st.integers(0, 30) | st.just(MAX_FILE_SIZE + 1),
+                  st.just(SHA), IDS),
         st.builds(ev.FetchFile, IDS, st.integers(0, 3)),
         st.builds(ev.FetchRejected, IDS, st.just("not-found")),
     )
@@ -240,6 +265,10 @@ class ConversationMachine(RuleBasedStateMachine):
 
     def check_send(self, role: Role, event: ev.Event, prepared: bool = False) -> None:
         sender, receiver = self.conns[role], self.conns[self.other(role)]
+        if self.model.invalid_value(event):
+            note_event(f"{role.value} {type(event).__name__} out of range")
+            self.refused_changes_nothing(role, event)
+            return
         allowed = self.model.allowed(role, event)
         note_event(f"{role.value} {type(event).__name__} {'allowed' if allowed else 'forbidden'}")
         if allowed:
@@ -285,6 +314,23 @@ class ConversationMachine(RuleBasedStateMachine):
     @rule(name=st.sampled_from(["개구리", "bob"]))
     def login(self, name: str) -> None:
         self.check_send(C, ev.Login(name, "비밀번호"))
+
+    @precondition(lambda self: self.model.state[C] is State.AUTHENTICATING)
+    @rule(name=st.sampled_from(["개구리", "bob"]), pages=st.lists(st.integers(1, 3), max_size=3),
+          data=st.data())
+    def verdict_with_pages(self, name: str, pages: list[int], data: st.DataObject) -> None:
+        """A participant list too long for one frame: the rest follows in pages, and
+        nothing else may come between LoginAccepted and the last page."""
+        first = (ev.Participant(name),)
+        self.check_send(S, ev.LoginAccepted(name, False, False, 0, first,
+                                            participant_count=1 + sum(pages)))
+        for number, size in enumerate(pages):
+            if number == 0 and data.draw(st.booleans()):
+                self.check_send(S, ev.Ping(1))  # forbidden while listing: the pair breaks
+                return
+            page = tuple(ev.Participant(f"p{number}x{i}") for i in range(size))
+            self.check_send(S, ev.ParticipantList(page))
+        assert self.model.state[S] is State.ACTIVE
 
     @precondition(lambda self: self.model.state[C] is State.AUTHENTICATING)
     @rule(accept=st.booleans(), name=st.sampled_from(["개구리", "bob"]))
@@ -404,8 +450,15 @@ class ConversationMachine(RuleBasedStateMachine):
 
     @rule(role=st.sampled_from([C, S]), event=st.sampled_from(INVALID_FIELDS))
     def invalid_field_changes_nothing(self, role: Role, event: ev.Event) -> None:
+        self.refused_changes_nothing(role, event)
+
+    def refused_changes_nothing(self, role: Role, event: ev.Event) -> None:
+        sender = self.conns[role]
+        before = (sender.our_state, sender.their_state, sender.open_uploads, sender.open_fetches)
         with pytest.raises(LocalProtocolError):
-            self.conns[role].send(event)
+            sender.send(event)
+        assert (sender.our_state, sender.their_state, sender.open_uploads,
+                sender.open_fetches) == before
 
     @precondition(lambda self: self.model.state[S] not in (State.HELLO, State.CLOSED))
     @rule()

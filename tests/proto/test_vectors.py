@@ -11,6 +11,7 @@ import pytest
 
 from chatproto import encode_event
 from chatproto import events as ev
+from chatproto.limits import SKIP_REPLAY
 from chatproto.wire import DATA, LAYOUT_BY_CLASS, PARTICIPANTS, PRESENCE, SHA256
 
 from .support import decode_frame
@@ -44,21 +45,35 @@ def _event_from_json(record: dict[str, Any]) -> ev.Event:
     return cls(**fields)
 
 
-def test_enough_vectors_covering_most_types() -> None:
-    types = {record["type"] for _, record in VECTORS}
-    assert len(VECTORS) >= 12
-    assert len(types) >= 15
-
-
 def test_vectors_cover_the_tricky_cases() -> None:
-    hexes = {record["type"]: record for _, record in VECTORS}
-    korean = [r for _, r in VECTORS if any("\uac00" <= ch <= "\ud7a3" for ch in json.dumps(
+    records = [record for _, record in VECTORS]
+
+    def of(type_name: str) -> list[dict[str, Any]]:
+        return [r["fields"] for r in records if r["type"] == type_name]
+
+    korean = [r for r in records if any("\uac00" <= ch <= "\ud7a3" for ch in json.dumps(
         r["fields"], ensure_ascii=False))]
     assert korean, "a vector with Korean text"
-    assert any(r["fields"].get("recipient") for _, r in VECTORS), "an optional recipient set"
-    assert any(r["fields"].get("recipient", 0) is None for _, r in VECTORS), "a recipient unset"
-    assert hexes["LoginAccepted"]["fields"]["participants"], "a participants list"
-    assert "FileChunk" in hexes
+    assert any(r["fields"].get("recipient") for r in records), "an optional recipient set"
+    assert any(r["fields"].get("recipient", 0) is None for r in records), "a recipient unset"
+    assert of("FileChunk")
+    assert any(f["text"].startswith("\ufeff") for f in of("ChatMessage")), "a BOM kept as data"
+    # The login: an epoch, no replay at all, a first page and the rest of the list.
+    assert any(f["epoch"] and f["last_seen_seq"] for f in of("Login")), "a login with an epoch"
+    assert any(f["last_seen_seq"] == SKIP_REPLAY for f in of("Login")), "SKIP_REPLAY"
+    accepted = of("LoginAccepted")
+    assert any(f["participants"] and len(f["participants"]) == f["participant_count"]
+               for f in accepted), "a whole participant list"
+    assert any(f["history_reset"] and len(f["participants"]) < f["participant_count"]
+               for f in accepted), "a reset history and a first page"
+    assert of("ParticipantList"), "a further page"
+    # Every presence state, and FileAvailable with and without the uploader's id.
+    assert {f["state"] for f in of("Presence")} == {s.value for s in ev.PresenceState}
+    assert {bool(f["upload_id"]) for f in of("FileAvailable")} == {True, False}
+
+
+def test_every_message_type_has_a_vector() -> None:
+    assert {record["type"] for _, record in VECTORS} == set(_EVENT_CLASSES)
 
 
 @pytest.mark.parametrize(("title", "record"), VECTORS, ids=[t for t, _ in VECTORS])

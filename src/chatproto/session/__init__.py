@@ -5,7 +5,8 @@ its blocking face on a background thread, handing events to the caller's
 thread through ``session.events`` (a ``queue.Queue``). See ``docs/client.md``.
 """
 
-from .asyncsession import SKIP_REPLAY, AsyncSession
+from ..limits import SKIP_REPLAY
+from .asyncsession import AsyncSession
 from .blocking import Session
 from .errors import (
     ChatError,
@@ -18,7 +19,7 @@ from .errors import (
 )
 from .localfiles import partial_path
 from .notices import Disconnected, Progress
-from .seqstore import SeqStore, default_state_file
+from .seqstore import HistoryMark, SeqStore, default_state_file
 from .tls import (
     NO_TLS,
     CertificateRefused,
@@ -43,6 +44,7 @@ __all__ = [
     "Disconnected",
     "FileRefused",
     "FingerprintMismatch",
+    "HistoryMark",
     "LoginRefused",
     "MessageRefused",
     "PeerTrust",

@@ -24,17 +24,16 @@ from .localfiles import hash_file, partial_path, publish
 from .tls import ClientTLS, PeerTrust
 from .transfers import FetchSink, ProgressCallback, UploadWaiter, feed_prefix, open_upload
 
-#: ``last_seen_seq`` that asks for no replay at all: for short-lived
-#: programs (send one message and leave) that never show history.
-SKIP_REPLAY = 2**63 - 1
-
 
 class AsyncSession(SessionCore):
     """A logged-in session. Create it with ``await AsyncSession.connect(...)``.
 
     Attributes: ``username``, ``new_account``, ``rejoined``, ``participants``
     (name -> ``ParticipantState``, kept current from ``Presence`` events),
-    ``last_seq`` (the highest sequence number seen, to resume from),
+    ``last_seq`` (the highest sequence number seen, to resume from) and
+    ``epoch`` (the server's history epoch it belongs to: store both),
+    ``history_reset`` (the server's history is not the one ``last_seen_seq``
+    came from, so everything is being replayed from the start),
     ``trust`` (how the server was trusted: ``PeerTrust``, whose ``mode`` is
     ``TrustMode.NEW_PIN`` on the first contact that pinned its certificate).
     """
@@ -50,6 +49,7 @@ class AsyncSession(SessionCore):
         password: str,
         *,
         last_seen_seq: int = 0,
+        epoch: int = 0,
         timeout: float = 10.0,
         heartbeat_interval: float = 15.0,
         heartbeat_timeout: float = 45.0,
@@ -66,14 +66,17 @@ class AsyncSession(SessionCore):
         config folder and a new pin accepted without asking. Plain TCP only
         with ``tls=NO_TLS`` (``ClientTLS(enabled=False)``).
 
-        ``last_seen_seq`` asks the server to replay what came after it.
+        ``last_seen_seq`` asks the server to replay what came after it, and
+        ``epoch`` says which history it belongs to (0: unknown); a server
+        whose history is another one replays everything (``history_reset``).
+        ``SKIP_REPLAY`` asks for no replay at all.
         With ``keep_events=False`` incoming events only update the session's
         state (for programs that never read ``events()``); otherwise up to
         ``max_queued_events`` wait to be read, then the socket stops being
         read until the program catches up.
         """
         reader, writer, conn, accepted, trust = await open_and_login(
-            host, port, username, password, last_seen_seq, timeout,
+            host, port, username, password, last_seen_seq, epoch, timeout,
             ClientTLS() if tls is None else tls,
         )
         session = cls(
@@ -307,4 +310,4 @@ class AsyncSession(SessionCore):
         self._heartbeat_task.cancel()
 
 
-__all__ = ["SKIP_REPLAY", "AsyncSession"]
+__all__ = ["AsyncSession"]

@@ -88,6 +88,7 @@ class Session:
         password: str,
         *,
         last_seen_seq: int = 0,
+        epoch: int = 0,
         timeout: float = 10.0,
         heartbeat_interval: float = 15.0,
         heartbeat_timeout: float = 45.0,
@@ -96,9 +97,8 @@ class Session:
     ) -> Session:
         """Connect and log in, blocking; raises the typed ``ChatError``s.
 
-        ``tls`` as for ``AsyncSession.connect`` (``None``: TLS with trust on
-        first use). A ``confirm`` hook runs on the session's thread and may
-        block there, e.g. until the GUI thread has the user's answer."""
+        ``last_seen_seq``, ``epoch`` and ``tls`` as for ``AsyncSession.connect``
+        (``tls=None``: TLS with trust on first use)."""
         runner = _LoopThread()
         try:
             inner = runner.submit(
@@ -108,6 +108,7 @@ class Session:
                     username,
                     password,
                     last_seen_seq=last_seen_seq,
+                    epoch=epoch,
                     timeout=timeout,
                     heartbeat_interval=heartbeat_interval,
                     heartbeat_timeout=heartbeat_timeout,
@@ -153,6 +154,14 @@ class Session:
     @property
     def last_seq(self) -> int:
         return self._inner.last_seq
+
+    @property
+    def epoch(self) -> int:
+        return self._inner.epoch
+
+    @property
+    def history_reset(self) -> bool:
+        return self._inner.history_reset
 
     @property
     def participants(self) -> dict[str, ev.ParticipantState]:

@@ -38,6 +38,8 @@ class SessionCore:
     new_account: bool
     rejoined: bool
     last_seq: int
+    epoch: int
+    history_reset: bool
     #: name -> state of every participant (active and deactivated users);
     #: replaced, never mutated, so other threads may read it safely.
     participants: dict[str, ev.ParticipantState]
@@ -62,8 +64,10 @@ class SessionCore:
         self.username = accepted.username
         self.new_account = accepted.new_account
         self.rejoined = accepted.rejoined
-        self.server_last_seq = accepted.last_seq
-        self.last_seq = last_seen_seq
+        self.epoch = accepted.epoch
+        self.history_reset = accepted.history_reset
+        # After a reset the old seq means nothing here: count from the replay.
+        self.last_seq = 0 if accepted.history_reset else min(last_seen_seq, accepted.last_seq)
         self.participants = {p.name: p.state for p in accepted.participants}
         self._keep_events = keep_events
         self._max_queued = max(1, max_queued_events)

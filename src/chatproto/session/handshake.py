@@ -14,10 +14,13 @@ import asyncio
 import os
 import socket
 
+import attrs
+
 from .. import events as ev
 from ..connection import NEED_DATA, ClientConnection
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..limits import username_problem
+from ..state import State
 from .errors import ConnectionLost, LoginRefused, ServerUnreachable
 from .tls import ClientTLS, PeerTrust, open_connection
 
@@ -35,6 +38,7 @@ async def open_and_login(
     username: str,
     password: str,
     last_seen_seq: int,
+    epoch: int,
     timeout: float,
     tls: ClientTLS,
 ) -> Opened:
@@ -44,7 +48,7 @@ async def open_and_login(
     conn = ClientConnection()
     try:
         greeting = conn.send(conn.hello(SOFTWARE)) + conn.send(
-            ev.Login(username, password, max(0, last_seen_seq))
+            ev.Login(username, password, max(0, last_seen_seq), epoch)
         )
     except LocalProtocolError as exc:
         raise LoginRefused(f"cannot log in: {exc}", "invalid-login") from None
@@ -84,7 +88,12 @@ async def open_and_login(
 async def _await_verdict(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, conn: ClientConnection
 ) -> ev.LoginAccepted:
+    """The server's LoginAccepted, with every page of its participant list."""
+    accepted: ev.LoginAccepted | None = None
+    pages: list[ev.Participant] = []
     while True:
+        if accepted is not None and conn.their_state is not State.LISTING:
+            return attrs.evolve(accepted, participants=tuple(pages))
         try:
             event = conn.next_event()
         except RemoteProtocolError as exc:
@@ -92,7 +101,10 @@ async def _await_verdict(
         if event is NEED_DATA:
             conn.receive_data(await reader.read(_READ_SIZE))
         elif isinstance(event, ev.LoginAccepted):
-            return event
+            accepted = event
+            pages.extend(event.participants)
+        elif isinstance(event, ev.ParticipantList):
+            pages.extend(event.participants)
         elif isinstance(event, ev.LoginRejected):
             detail = f": {event.message}" if event.message else ""
             raise LoginRefused(f"login refused ({event.reason}){detail}", event.reason)

@@ -1,0 +1,242 @@
+"""Value rules (rules.py) hold in both directions, and a refused value breaks nothing.
+
+``send`` promises that an invalid event "is refused and leaves the connection
+as it was"; ``encode_event`` must refuse exactly what ``send`` and a receiver
+refuse. Each case below is checked three ways: ``encode_event``, ``send`` on a
+connection in a state where the event would otherwise be allowed (which must
+stay usable), and a receiver fed the hand-built frame (``RemoteProtocolError``
+with the same code, on the fast and the reference decoder alike).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chatproto import (
+    ClientConnection,
+    Connection,
+    ErrorCode,
+    LocalProtocolError,
+    RemoteProtocolError,
+    ServerConnection,
+    State,
+    encode_event,
+    participant_pages,
+)
+from chatproto import events as ev
+from chatproto.limits import (
+    HEADER_SIZE,
+    MAX_FILE_SIZE,
+    MAX_PARTICIPANTS,
+    MAX_USERNAME_CHARS,
+    MIN_FRAME_SIZE,
+)
+from chatproto.wire import HEADER, LAYOUT_BY_CLASS
+
+from .support import logged_in_pair
+
+SHA = bytes(32)
+
+
+def _greeted_client() -> ClientConnection:
+    return ClientConnection()
+
+
+def _server_after_login() -> ServerConnection:
+    """A server with a Login pending: LoginAccepted is what it may send next."""
+    server = ServerConnection()
+    server.receive_data(encode_event(ev.Hello(1, 1_048_576)) + encode_event(ev.Login("a", "pw")))
+    assert isinstance(server.next_event(), ev.Hello)
+    server.send(server.hello())
+    assert isinstance(server.next_event(), ev.Login)
+    return server
+
+
+def _active_client() -> ClientConnection:
+    return logged_in_pair()[0]
+
+
+def _active_server() -> ServerConnection:
+    return logged_in_pair()[1]
+
+
+def _raw(event_class: type[ev.Event], *values: object, tail: bytes = b"") -> bytes:
+    """A frame packed by hand, so values the encoder refuses can be sent."""
+    layout = LAYOUT_BY_CLASS[event_class]
+    payload = layout.struct.pack(*values) + tail
+    return HEADER.pack(layout.type_code, len(payload)) + payload
+
+
+ONE = (ev.Participant("a"),)
+ONE_BYTES = b"\x01\x01a"
+
+_Maker = Callable[[], Connection] | None
+
+#: (event, its code, a connection that may send it otherwise, the same event
+#: packed by hand, and a receiver in the state to get it; None: see _RECEIVERS)
+CASES: list[tuple[ev.Event, str, _Maker, bytes, _Maker]] = [
+    (ev.Hello(0, 1_048_576), ErrorCode.UNSUPPORTED_VERSION, _greeted_client,
+     _raw(ev.Hello, 0, 1_048_576, 0), ServerConnection),
+    (ev.Hello(1, MIN_FRAME_SIZE - 1), ErrorCode.INVALID_FIELD, _greeted_client,
+     _raw(ev.Hello, 1, MIN_FRAME_SIZE - 1, 0), ServerConnection),
+    (ev.Hello(1, 0), ErrorCode.INVALID_FIELD, _greeted_client,
+     _raw(ev.Hello, 1, 0, 0), ServerConnection),
+    (ev.FileOffer(1, "a", MAX_FILE_SIZE + 1, SHA), ErrorCode.INVALID_FIELD, _active_client,
+     _raw(ev.FileOffer, 1, MAX_FILE_SIZE + 1, SHA, 0, 1, tail=b"a"), _active_server),
+    (ev.FileOffer(1, "a", 2**64 - 1, SHA), ErrorCode.INVALID_FIELD, _active_client,
+     _raw(ev.FileOffer, 1, 2**64 - 1, SHA, 0, 1, tail=b"a"), _active_server),
+    (ev.FileAvailable(1, 0, 1, "a", None, "a", MAX_FILE_SIZE + 1, SHA),
+     ErrorCode.INVALID_FIELD, _active_server,
+     _raw(ev.FileAvailable, 1, 0, 1, MAX_FILE_SIZE + 1, 0, SHA, 1, 0, 1, tail=b"aa"),
+     _active_client),
+    (ev.LoginAccepted("a", False, False, 0, ONE, participant_count=0), ErrorCode.INVALID_FIELD,
+     _server_after_login, _raw(ev.LoginAccepted, 0, 0, 0, 0, 0, 0, 1, 3, tail=b"a" + ONE_BYTES),
+     None),
+    (ev.LoginAccepted("a", False, False, 0, ONE, participant_count=MAX_PARTICIPANTS + 1),
+     ErrorCode.INVALID_FIELD, _server_after_login,
+     _raw(ev.LoginAccepted, 0, 0, 0, 0, 0, MAX_PARTICIPANTS + 1, 1, 3, tail=b"a" + ONE_BYTES),
+     None),
+    (ev.ParticipantList(()), ErrorCode.INVALID_FIELD, None,
+     _raw(ev.ParticipantList, 0), None),
+]
+
+
+def _authenticating_client() -> ClientConnection:
+    client = ClientConnection()
+    client.send(client.hello())
+    client.receive_data(encode_event(ev.Hello(1, 1_048_576)))
+    assert isinstance(client.next_event(), ev.Hello)
+    client.send(ev.Login("a", "pw"))
+    return client
+
+
+def _listing_client() -> ClientConnection:
+    """A client whose server still owes it one participant."""
+    client = _authenticating_client()
+    client.receive_data(encode_event(ev.LoginAccepted("a", False, False, 0, ONE,
+                                                      participant_count=2)))
+    assert isinstance(client.next_event(), ev.LoginAccepted)
+    assert client.their_state is State.LISTING
+    return client
+
+
+_RECEIVERS: dict[type[ev.Event], Callable[[], Connection]] = {
+    ev.LoginAccepted: _authenticating_client,
+    ev.ParticipantList: _listing_client,
+}
+
+
+@pytest.mark.parametrize(("event", "code", "sender", "frame", "receiver"), CASES,
+                         ids=lambda v: type(v).__name__ if isinstance(v, ev.Event) else "")
+def test_an_out_of_range_value_is_refused_everywhere_alike(
+    event: ev.Event,
+    code: str,
+    sender: Callable[[], Connection] | None,
+    frame: bytes,
+    receiver: Callable[[], Connection] | None,
+) -> None:
+    with pytest.raises(LocalProtocolError) as refused:
+        encode_event(event)
+    assert refused.value.code == code
+    if sender is not None:
+        conn = sender()
+        before = (conn.our_state, conn.their_state, conn.open_uploads, conn.open_fetches)
+        with pytest.raises(LocalProtocolError) as refused:
+            conn.send(event)
+        assert refused.value.code == code
+        assert (conn.our_state, conn.their_state, conn.open_uploads,
+                conn.open_fetches) == before
+        assert conn.send(ev.Goodbye("still usable"))  # not poisoned
+    layout = LAYOUT_BY_CLASS[type(event)]
+    payload = frame[HEADER_SIZE:]
+    for decode in (layout.decode, layout.reference_decode):
+        with pytest.raises(RemoteProtocolError) as broken:
+            decode(payload)
+        assert broken.value.code == code
+    peer = (receiver or _RECEIVERS[type(event)])()
+    peer.receive_data(frame)
+    with pytest.raises(RemoteProtocolError) as broken:
+        peer.next_event()
+    assert broken.value.code == code
+
+
+@pytest.mark.parametrize("event", [
+    ev.Hello(1, MIN_FRAME_SIZE), ev.Hello(2**16 - 1, 2**32 - 1),
+    ev.FileOffer(2**64 - 1, "a", MAX_FILE_SIZE, SHA),
+    ev.LoginAccepted("a", True, True, 2**64 - 1, ONE, 2**64 - 1, True, MAX_PARTICIPANTS),
+])
+def test_the_edges_of_each_range_are_valid(event: ev.Event) -> None:
+    frame = encode_event(event)
+    assert LAYOUT_BY_CLASS[type(event)].decode(frame[HEADER_SIZE:]) == event
+
+
+def test_more_participants_than_the_protocol_allows_are_never_encoded() -> None:
+    crowd = tuple(ev.Participant(f"u{i}") for i in range(MAX_PARTICIPANTS + 1))
+    with pytest.raises(LocalProtocolError) as refused:
+        encode_event(ev.ParticipantList(crowd))
+    assert refused.value.code == ErrorCode.INVALID_FIELD
+    with pytest.raises(LocalProtocolError):
+        encode_event(ev.LoginAccepted("a", False, False, 0, crowd,
+                                      participant_count=MAX_PARTICIPANTS + 1))
+    entries = b"".join(b"\x01\x01a" for _ in range(MAX_PARTICIPANTS + 1))
+    with pytest.raises(RemoteProtocolError) as broken:
+        LAYOUT_BY_CLASS[ev.ParticipantList].decode(struct.pack("!I", len(entries)) + entries)
+    assert broken.value.code == ErrorCode.INVALID_FIELD
+
+
+def test_a_page_beyond_the_announced_count_breaks_the_connection() -> None:
+    client = _listing_client()
+    client.receive_data(encode_event(ev.ParticipantList((ev.Participant("b"),
+                                                         ev.Participant("c")))))
+    with pytest.raises(RemoteProtocolError) as broken:
+        client.next_event()
+    assert broken.value.code == ErrorCode.INVALID_FIELD
+
+
+def test_nothing_but_pages_may_come_before_the_list_is_complete() -> None:
+    client = _listing_client()
+    client.receive_data(encode_event(ev.Presence("b", ev.PresenceState.JOINED, 2)))
+    with pytest.raises(RemoteProtocolError) as broken:
+        client.next_event()
+    assert broken.value.code == ErrorCode.UNEXPECTED_MESSAGE
+
+
+_NAME_CHARS = st.sampled_from(["a", "가", "\U00020000", "_"])
+_NAMES = st.text(_NAME_CHARS, min_size=1, max_size=MAX_USERNAME_CHARS).filter(
+    lambda n: n[0] != "_")
+
+
+@settings(max_examples=40, deadline=None)
+@given(names=st.lists(_NAMES, max_size=3000, unique=True),
+       limit=st.sampled_from([MIN_FRAME_SIZE, MIN_FRAME_SIZE + 1, 100_000, 1_048_576]),
+       own=st.sampled_from(["a", "\U00020000" * MAX_USERNAME_CHARS]))
+def test_pages_fit_the_peer_and_add_up_to_the_list(names: list[str], limit: int,
+                                                   own: str) -> None:
+    """Whatever the list and the peer's frame limit, a login goes through: the first
+    page fits LoginAccepted (with the longest own name), every other page fits a
+    ParticipantList, and a client takes them all in order."""
+    everyone = tuple(ev.Participant(n, ev.ParticipantState.ACTIVE) for n in names)
+    first, *rest = participant_pages(everyone, limit)
+    assert all(rest)
+    assert tuple(p for page in (first, *rest) for p in page) == everyone
+    accepted = ev.LoginAccepted(own, False, False, 0, first, participant_count=len(everyone))
+    frames = [encode_event(accepted)] + [encode_event(ev.ParticipantList(p)) for p in rest]
+    assert all(len(frame) - HEADER_SIZE <= limit for frame in frames)
+    client = ClientConnection()
+    client.send(client.hello())
+    client.receive_data(encode_event(ev.Hello(1, 1_048_576)))
+    assert isinstance(client.next_event(), ev.Hello)
+    client.send(ev.Login(own, "pw"))
+    received: list[ev.Participant] = []
+    client.receive_data(b"".join(frames))
+    for _ in frames:
+        event = client.next_event()
+        assert isinstance(event, ev.LoginAccepted | ev.ParticipantList)
+        received.extend(event.participants)
+    assert tuple(received) == everyone
+    assert client.their_state is State.ACTIVE
