@@ -34,6 +34,7 @@ from chatproto import (
     Event,
     Goodbye,
     Hello,
+    Limits,
     Login,
     LoginAccepted,
     LoginRejected,
@@ -280,9 +281,11 @@ class RawClient:
     answered automatically unless ``auto_pong`` is off.
     """
 
-    def __init__(self, address: tuple[str, int], auto_pong: bool = True) -> None:
+    def __init__(
+        self, address: tuple[str, int], auto_pong: bool = True, limits: Limits | None = None
+    ) -> None:
         self.sock = socket.create_connection(address, timeout=DEFAULT_TIMEOUT)
-        self.conn = ClientConnection()
+        self.conn = ClientConnection(limits)
         self.auto_pong = auto_pong
         self.received: list[Event] = []
         self._pending: list[Event] = []
@@ -312,11 +315,11 @@ class RawClient:
         return self.wait_for(Hello)
 
     def login(
-        self, name: str, password: str = "secret", last_seen_seq: int = 0
+        self, name: str, password: str = "secret", last_seen_seq: int = 0, epoch: int = 0
     ) -> LoginAccepted | LoginRejected:
         if self.conn.version == 0:
             self.hello()
-        self.send(Login(name, password, last_seen_seq))
+        self.send(Login(name, password, last_seen_seq, epoch))
         reply = self.wait_for((LoginAccepted, LoginRejected))
         assert isinstance(reply, LoginAccepted | LoginRejected)
         return reply
@@ -471,3 +474,56 @@ def fetch(client: RawClient, file_id: int, offset: int = 0) -> bytes | Event:
             return bytes(data)
         assert isinstance(event, FileChunk) and event.offset == offset + len(data)
         data += event.data
+
+
+# -- several clients' frames in one server loop turn ------------------------------------------
+
+
+@attrs.frozen
+class TcpSocket:
+    """One line of Linux ``/proc/net/tcp``: a socket's state and queues."""
+
+    state: int  # 1 ESTABLISHED, 4 FIN_WAIT1, 7 CLOSE, 8 CLOSE_WAIT...
+    tx_queue: int  # bytes the kernel holds, not yet acknowledged by the peer
+    rx_queue: int  # bytes received, not yet read by the program
+
+    ESTABLISHED = 1
+
+
+def tcp_sockets(port: int) -> dict[int, TcpSocket]:
+    """``{peer port: socket}`` of the connected sockets on 127.0.0.1:``port``
+    (a server's side of its connections), from Linux ``/proc/net/tcp``."""
+    sockets: dict[int, TcpSocket] = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, state, tx_rx = fields[1], fields[2], fields[3], fields[4]
+        peer = int(remote.split(":")[1], 16)
+        if int(local.split(":")[1], 16) == port and peer != 0:
+            tx, rx = (int(part, 16) for part in tx_rx.split(":"))
+            sockets[peer] = TcpSocket(int(state, 16), tx, rx)
+    return sockets
+
+
+def send_in_one_turn(server: ServerProcess, sends: list[tuple[RawClient, Event]]) -> None:
+    """Make the server read every ``(client, event)`` in one loop turn (so that
+    the chats among them share one batch): the server process is stopped
+    (SIGSTOP) while the frames are sent, continued (SIGCONT) once the kernel
+    holds all of them in its sockets' receive queues (Linux ``/proc``)."""
+    expected: dict[int, int] = {}
+    os.kill(server.proc.pid, signal.SIGSTOP)
+    try:
+        for client, event in sends:
+            data = client.conn.send(event)
+            client.send_raw(data)
+            port = client.sock.getsockname()[1]
+            expected[port] = expected.get(port, 0) + len(data)
+        wait_until(
+            lambda: all(
+                (sock := tcp_sockets(server.port).get(port)) is not None
+                and sock.rx_queue >= size
+                for port, size in expected.items()
+            ),
+            what="the frames to reach the stopped server's sockets",
+        )
+    finally:
+        os.kill(server.proc.pid, signal.SIGCONT)

@@ -1,4 +1,4 @@
-"""Password hashing (salted scrypt) and the rate limit on failed logins.
+"""Accounts: password hashing (salted scrypt), rate limits, and which name is whose.
 
 Hashes are stored as ``scrypt$n$r$p$salt_hex$hash_hex`` so the cost can be
 raised later without breaking existing accounts.
@@ -10,6 +10,9 @@ import hashlib
 import hmac
 import os
 from collections import deque
+from collections.abc import Iterable, Iterator
+
+from chatproto import username_skeleton
 
 _R = 8
 _P = 1
@@ -88,3 +91,38 @@ class FailureLimiter:
 
     def forget(self, key: str) -> None:
         self._failures.pop(key, None)
+
+
+class AccountNames:
+    """Every account's name, found by its skeleton (``chatproto.username_skeleton``).
+
+    ``Bob``, ``bob`` and fullwidth ``bob`` (U+FF42...) are one account, shown as it was
+    registered. Databases from before skeletons may hold two accounts with one
+    skeleton: each keeps logging in by its exact name, and any other spelling
+    finds the older one.
+    """
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self._exact: dict[str, None] = {}  # in order of registration
+        self._by_skeleton: dict[str, str] = {}
+        for name in names:  # oldest first: the older one keeps the skeleton
+            self.add(name)
+
+    def __len__(self) -> int:
+        return len(self._exact)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._exact)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.registered(name) is not None
+
+    def registered(self, name: str) -> str | None:
+        """The account ``name`` means, spelled as registered; None if there is none."""
+        if name in self._exact:
+            return name
+        return self._by_skeleton.get(username_skeleton(name))
+
+    def add(self, name: str) -> None:
+        self._exact[name] = None
+        self._by_skeleton.setdefault(username_skeleton(name), name)

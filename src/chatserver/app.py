@@ -149,6 +149,5 @@ class ChatServer:
         while ctx.registry.clients and loop.time() < deadline:
             await asyncio.sleep(0.01)
         for client in list(ctx.registry.clients):
-            if client.transport is not None:
-                client.transport.abort()
+            client.abort()
         await asyncio.sleep(0)

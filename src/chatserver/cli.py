@@ -23,11 +23,16 @@ EXIT_STARTUP_FAILED = 1
 
 async def _run(config: ServerConfig) -> None:
     server = ChatServer(config)
-    await server.start()
+    # Handlers first: a signal that arrives while the server starts (SIGINT is
+    # ignored in a background job, SIGTERM would kill it unannounced) stops it
+    # cleanly as soon as it has started.
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(server.stop()))
-    await server.serve_forever()
+        loop.add_signal_handler(signum, stop.set)
+    await server.start()
+    await stop.wait()
+    await server.stop()
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,6 +66,16 @@ async def _run(config: ServerConfig) -> None:
 @click.option("--deactivated-grace", envvar="CHAT_DEACTIVATED_GRACE", type=float,
               default=None, help="Seconds after which a deactivated user counts as left "
               "[default: never].")
+@click.option("--max-deactivated", envvar="CHAT_MAX_DEACTIVATED", type=click.IntRange(1),
+              default=1000, show_default=True,
+              help="Deactivated users kept as participants; past it the one deactivated "
+              "longest leaves.")
+@click.option("--max-registrations-per-address", envvar="CHAT_MAX_REGISTRATIONS_PER_ADDRESS",
+              type=click.IntRange(1), default=50, show_default=True,
+              help="New accounts one address may register per --registration-window.")
+@click.option("--registration-window", envvar="CHAT_REGISTRATION_WINDOW",
+              type=click.FloatRange(min=0, min_open=True), default=3600.0, show_default=True,
+              help="Seconds over which registrations per address are counted.")
 @click.option("--flood-rate", envvar="CHAT_FLOOD_RATE", type=click.FloatRange(0), default=20.0,
               show_default=True, help="Chat messages a second per user (0: no limit).")
 @click.option("--flood-burst", envvar="CHAT_FLOOD_BURST", type=click.IntRange(1), default=50,
@@ -84,6 +99,9 @@ def main(
     max_connections_per_address: int,
     output_buffer_limit: int,
     deactivated_grace: float | None,
+    max_deactivated: int,
+    max_registrations_per_address: int,
+    registration_window: float,
     flood_rate: float,
     flood_burst: int,
     no_tls: bool,
@@ -105,6 +123,9 @@ def main(
             max_connections_per_address=max_connections_per_address,
             output_buffer_limit=output_buffer_limit,
             deactivated_grace=deactivated_grace,
+            max_deactivated=max_deactivated,
+            max_registrations_per_address=max_registrations_per_address,
+            registration_window=registration_window,
             flood_rate=flood_rate,
             flood_burst=flood_burst,
             tls=not no_tls,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from chatproto import (
@@ -20,6 +20,7 @@ from chatproto import (
     ErrorCode,
     Event,
     FetchFile,
+    FileAvailable,
     FileChunk,
     FileEnd,
     FileOffer,
@@ -31,6 +32,8 @@ from chatproto import (
     Login,
     LoginAccepted,
     LoginRejected,
+    Participant,
+    ParticipantList,
     Ping,
     Pong,
     RejectReason,
@@ -41,11 +44,13 @@ from chatproto import (
 
 from .connections import ServerContext
 from .flood import TokenBucket
-from .log import log
+from .log import log, peer_quoted, peer_text
 from .output import BufferedOutput
 from .transfers import Transfers
 
 SOFTWARE = "chatserver"
+#: About this many characters of history are queued per replay step.
+REPLAY_STEP = 256 * 1024
 _MAX_ERROR_MESSAGE = 1000
 
 
@@ -57,8 +62,8 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
     # Thousands of idle connections: no instance dict, and nothing per
     # connection that is not needed yet (events, sets, transfer state).
     __slots__ = (
-        "_events_paused", "_flood", "_heartbeat", "_login_deadline", "_session_over", "_tasks",
-        "_transfers", "address", "conn", "ctx", "hub", "transport",
+        "_abort_at", "_events_paused", "_flood", "_heartbeat", "_login_deadline", "_session_over",
+        "_tasks", "_transfers", "address", "conn", "ctx", "hub", "transport",
     )
 
     def __init__(self, ctx: ServerContext) -> None:
@@ -86,6 +91,9 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
         #: When an unauthenticated connection is closed (checked by the
         #: server's ``TimeoutSweeper``, like the heartbeat); inf once logged in.
         self._login_deadline = math.inf
+        #: Once closed: when the sweeper aborts the transport if it has not
+        #: reported ``connection_lost`` yet (its peer does not read).
+        self._abort_at = math.inf
 
     @property
     def username(self) -> str | None:
@@ -160,7 +168,7 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
             try:
                 event = self.conn.next_event()
             except RemoteProtocolError as exc:
-                log.info("%r broke the protocol (%s): %s", self, exc.code, exc.message)
+                log.info("%r broke the protocol (%s): %s", self, exc.code, peer_text(exc.message))
                 self._fail(exc.code, exc.message, reason=f"protocol error ({exc.code})")
                 return
             if not isinstance(event, Event):
@@ -191,7 +199,7 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
         try:
             await self.hub.login(self, event)
         except Exception:
-            log.exception("login of %s failed", event.username)
+            log.exception("login of %s failed", peer_quoted(event.username))  # not validated
             self._fail(ErrorCode.SERVER_ERROR, "internal server error")
         if self.closed or self.transport is None:
             return
@@ -210,7 +218,9 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
         self._close()
 
     def _on_error(self, event: Error) -> None:
-        log.info("%r closed with error %s: %s", self, event.code, event.message)
+        log.info(
+            "%r closed with error %s: %s", self, peer_text(event.code), peer_text(event.message)
+        )
         self._end_session(left=False, reason=f"client error ({event.code})")
         self._close()
 
@@ -232,9 +242,15 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
     def login_refused(self, rejected: LoginRejected) -> None:
         self.queue(rejected)
 
-    def login_accepted(self, accepted: LoginAccepted, replay_after: int) -> None:
+    def login_accepted(
+        self, accepted: LoginAccepted, pages: Sequence[tuple[Participant, ...]], replay_after: int
+    ) -> None:
+        """Send the verdict and the rest of its participant list, then the
+        replay (if ``replay_after`` is behind) or live messages."""
         self._login_deadline = math.inf
         self.queue(accepted)
+        for page in pages:
+            self.queue(ParticipantList(page))
         loop = asyncio.get_running_loop()
         config = self.ctx.config
         self._heartbeat = Heartbeat(
@@ -257,18 +273,35 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
             if not entries:
                 self.go_live()  # no await since the query: nothing slips between
                 return
+            # Steps of about REPLAY_STEP characters, each written before the
+            # next is queued: a batch of long messages at once would overflow
+            # the output bound of a client on a slow link, dropped as too slow
+            # at every login and never caught up.
+            size = 0
             for entry in entries:
+                if isinstance(entry, FileAvailable):
+                    if self._transfers is not None:
+                        entry = self._transfers.as_replayed(entry)
+                    size += 512
+                else:
+                    size += 64 + len(entry.text)
                 self.queue(entry)
+                after = entry.seq
+                if size >= REPLAY_STEP:
+                    break
             self.flush_output()
-            after = entries[-1].seq
             await self.writable()
 
     # -- heartbeat and timeouts -------------------------------------------------
 
     def check_deadlines(self, now: float) -> None:
         """Ping an idle session, drop a dead one, close a connection that did
-        not log in in time (called by the server's ``TimeoutSweeper``)."""
+        not log in in time, abort one that is still closing (called by the
+        server's ``TimeoutSweeper``)."""
         if self.closed:
+            if now >= self._abort_at:
+                self._abort_at = math.inf
+                self.abort()
             return
         heartbeat = self._heartbeat
         if heartbeat is None:
@@ -302,11 +335,17 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
             self.hub.session_ended(self, left=left, reason=reason)
 
     def _close(self) -> None:
-        """Flush and close normally."""
+        """Flush and close normally; every close, whatever its reason, ends here.
+
+        ``transport.close()`` waits until the unsent bytes are written, which
+        is never for a peer that does not read: if ``connection_lost`` has not
+        come by the sweeper's next pass, it aborts the transport (``abort``),
+        so that the connection's buffers, fetches and slot are freed."""
         if self.closed or self.transport is None:
             return
         self.flush_output()
         self.closed = True
+        self._abort_at = asyncio.get_running_loop().time()
         self.transport.close()
 
     def _fail(self, code: str, message: str, reason: str = "") -> None:

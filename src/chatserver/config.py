@@ -44,6 +44,12 @@ class ServerConfig:
     output_buffer_limit: int = attrs.field(default=4 * MIB, validator=_positive)
     #: Seconds after which a deactivated user counts as left (None: never).
     deactivated_grace: float | None = None
+    #: Deactivated users kept as participants at most; past it, the one
+    #: deactivated longest leaves (bounds the list under throwaway accounts).
+    max_deactivated: int = attrs.field(default=1000, validator=_positive)
+    #: New accounts one address may register within the window.
+    max_registrations_per_address: int = attrs.field(default=50, validator=_positive)
+    registration_window: float = attrs.field(default=3600.0, validator=_positive)
     #: Failed logins allowed per user name from one address / per address,
     #: within the window (so guessing one ID does not lock its owner out).
     max_failed_logins_per_user: int = 5

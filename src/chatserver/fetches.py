@@ -38,6 +38,9 @@ _CHUNKS_PER_TURN = 8
 
 async def stream_file(sink: FetchSink, stored: StoredFile, path: Path, offset: int) -> None:
     """Send ``stored`` from ``offset`` as FileChunk... FileEnd (or FetchRejected)."""
+    if not 0 <= offset <= stored.size:  # a peer's u64: seek takes 2**63 - 1 at most
+        sink.send_now(FetchRejected(stored.id, RejectReason.BAD_OFFSET, "past the end"))
+        return
     try:
         handle = path.open("rb")
     except OSError as exc:

@@ -9,10 +9,11 @@ connection's output is written with one ``write`` per loop turn.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
+
+import attrs
 
 from chatproto import (
     STATE_NEUTRAL_BROADCASTS,
@@ -31,12 +32,13 @@ from chatproto import (
     SendChat,
     prepare,
     username_problem,
+    username_skeleton,
 )
-from chatproto.limits import HEADER_SIZE, MIN_FRAME_SIZE
+from chatproto.limits import HEADER_SIZE, MIN_FRAME_SIZE, SKIP_REPLAY
 
-from .accounts import FailureLimiter, hash_password, verify_password
+from .accounts import AccountNames, FailureLimiter, hash_password, verify_password
 from .config import ServerConfig
-from .log import log
+from .log import log, peer_quoted
 from .presence import Participants, count_phrase
 from .store import Account, ChatRow, Store
 
@@ -82,8 +84,22 @@ def _broadcast_bytes(prepared: PreparedEvent) -> bytes | None:
     return prepared.data
 
 
+def _final(pending: FileAvailable, seq: int, timestamp: int, file_id: int) -> FileAvailable:
+    """A verified upload's announcement, with its place in history."""
+    return FileAvailable(
+        seq, timestamp, file_id, pending.sender, pending.recipient, pending.name,
+        pending.size, pending.sha256, pending.upload_id,
+    )
+
+
+def _failure(exc: Exception) -> str:
+    """One line for the log: what went wrong, no traceback."""
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _user_at(name: str, address: str) -> str:
-    return f"{name}@{address}"
+    """The key of failed logins: one per account (whatever the spelling) and address."""
+    return f"{username_skeleton(name)}@{address}"
 
 
 def now_ms() -> int:
@@ -96,8 +112,8 @@ class Hub:
         self.store = store
         #: Every account's name. Password hashes stay in the database (read
         #: at login): 10,000 users' hashes would be 2 MB of RAM for nothing.
-        self.accounts: set[str] = store.account_names()
-        self.participants = Participants()
+        self.accounts = AccountNames(store.account_names())
+        self.participants = Participants(config.max_deactivated)
         #: Logged-in users and their connection.
         self.sessions: dict[str, ClientProtocol] = {}
         self._logging_in: set[str] = set()
@@ -107,6 +123,9 @@ class Hub:
         )
         self._failed_by_address = FailureLimiter(
             config.max_failed_logins_per_address, config.failed_login_window
+        )
+        self._registrations = FailureLimiter(
+            config.max_registrations_per_address, config.registration_window
         )
         self._chats: list[tuple[SendChat, str]] = []
         self._files: list[tuple[FileAvailable, str]] = []
@@ -128,15 +147,26 @@ class Hub:
     async def login(self, client: ClientProtocol, login: Login) -> None:
         """Answer ``login`` on ``client``: accept it (and replay), or refuse it."""
         name = login.username
-        reason = self._refusal(name, client.address, client.conn.peer_max_frame_size)
+        reason = self._refusal(name, client.address)
         if reason is not None:
             self._reject(client, name, reason)
             return
-        self._logging_in.add(name)
+        # The account this name means (``Bob`` for ``bob``), or the name to register.
+        registered = self.accounts.registered(name)
+        now = asyncio.get_running_loop().time()
+        if registered is None and self._registrations.blocked(client.address, now):
+            self._reject(client, name, LoginRejectReason.RATE_LIMITED,
+                         "too many new accounts from your address, try again later")
+            return
+        name = registered or name
+        skeleton = username_skeleton(name)
+        self._logging_in.add(skeleton)
         try:
             account, new_account = await self._authenticate(name, login.password)
         finally:
-            self._logging_in.discard(name)
+            self._logging_in.discard(skeleton)
+        if new_account:
+            self._registrations.record(client.address, asyncio.get_running_loop().time())
         if account is None:
             now = asyncio.get_running_loop().time()
             self._failed_by_user.record(_user_at(name, client.address), now)
@@ -146,9 +176,9 @@ class Hub:
         if client.closed:
             return
         self._failed_by_user.forget(_user_at(name, client.address))
-        self._admit(client, account, new_account, login.last_seen_seq)
+        self._admit(client, account, new_account, login)
 
-    def _refusal(self, name: str, address: str, frame_limit: int) -> LoginRejectReason | None:
+    def _refusal(self, name: str, address: str) -> LoginRejectReason | None:
         if username_problem(name) is not None:
             return LoginRejectReason.INVALID_NAME
         now = asyncio.get_running_loop().time()
@@ -156,10 +186,11 @@ class Hub:
             _user_at(name, address), now
         ) or self._failed_by_address.blocked(address, now):
             return LoginRejectReason.RATE_LIMITED
-        if name in self.sessions or name in self._logging_in:
+        registered = self.accounts.registered(name)
+        if registered in self.sessions or username_skeleton(name) in self._logging_in:
             return LoginRejectReason.ALREADY_ACTIVE
-        if not self.participants.fits(name, frame_limit):
-            return LoginRejectReason.SERVER_FULL  # the participant list would not fit a frame
+        if registered not in self.participants and self.participants.full:
+            return LoginRejectReason.SERVER_FULL  # MAX_PARTICIPANTS users, all active
         return None
 
     async def _authenticate(self, name: str, password: str) -> tuple[Account | None, bool]:
@@ -179,9 +210,11 @@ class Hub:
         )
         return (account if ok else None), False
 
-    def _reject(self, client: ClientProtocol, name: str, reason: LoginRejectReason) -> None:
+    def _reject(
+        self, client: ClientProtocol, name: str, reason: LoginRejectReason, message: str = ""
+    ) -> None:
         # An invalid name may hold newlines or terminal escapes: log it escaped.
-        shown = ascii(name) if reason is LoginRejectReason.INVALID_NAME else name
+        shown = peer_quoted(name) if reason is LoginRejectReason.INVALID_NAME else name
         log.info("login refused for %s from %s: %s", shown, client.address, reason.value)
         messages = {
             LoginRejectReason.ALREADY_ACTIVE: f"{name} is connected right now",
@@ -190,27 +223,45 @@ class Hub:
             LoginRejectReason.RATE_LIMITED: "too many failed logins, try again later",
             LoginRejectReason.SERVER_FULL: "the server has too many participants",
         }
-        client.login_refused(LoginRejected(reason.value, messages.get(reason, "")))
+        text = message or messages.get(reason, "")
+        client.login_refused(LoginRejected(reason.value, text))
 
     def _admit(
-        self, client: ClientProtocol, account: Account, new_account: bool, last_seen: int
+        self, client: ClientProtocol, account: Account, new_account: bool, login: Login
     ) -> None:
         name = account.name
         timer = self._grace_timers.pop(name, None)
         if timer is not None:
             timer.cancel()
-        state = self.participants.activate(name)
+        state, evicted = self.participants.activate(name)
         self.sessions[name] = client
+        replay_after, history_reset = self._replay_start(login, account)
+        first, *rest = self.participants.pages(client.conn.peer_max_frame_size)
         accepted = LoginAccepted(
             name,
             new_account,
             state is PresenceState.REJOINED,
             self.store.last_seq,
-            self.participants.snapshot(),
+            first,
+            self.store.epoch,
+            history_reset,
+            len(self.participants),
         )
-        client.login_accepted(accepted, max(last_seen, account.created_seq))
+        client.login_accepted(accepted, rest, replay_after)
+        self._evicted(evicted)
         log.info("%s %s %s", name, state.value, count_phrase(len(self.participants)))
         self._broadcast_presence(name, state)
+
+    def _replay_start(self, login: Login, account: Account) -> tuple[int, bool]:
+        """After which seq to replay, and whether the client's seq belongs to
+        another history (docs/protocol.md, the epoch): then all of it."""
+        store = self.store
+        other_history = login.epoch not in (0, store.epoch)
+        if login.last_seen_seq == SKIP_REPLAY:
+            return SKIP_REPLAY, other_history
+        if other_history or login.last_seen_seq > store.last_seq:
+            return account.created_seq, True
+        return max(login.last_seen_seq, account.created_seq), False
 
     # -- presence --------------------------------------------------------------
 
@@ -223,13 +274,24 @@ class Hub:
         if left:
             self._leave(name)
             return
-        self.participants.deactivate(name)
+        evicted = self.participants.deactivate(name)
         log.info("%s deactivated: %s %s", name, reason, count_phrase(len(self.participants)))
         self._broadcast_presence(name, PresenceState.DEACTIVATED)
+        self._evicted(evicted)
         grace = self.config.deactivated_grace
         if grace is not None:
             loop = asyncio.get_running_loop()
             self._grace_timers[name] = loop.call_later(grace, self._grace_over, name)
+
+    def _evicted(self, names: list[str]) -> None:
+        """Deactivated users let go to keep the participant list bounded."""
+        for name in names:
+            timer = self._grace_timers.pop(name, None)
+            if timer is not None:
+                timer.cancel()
+            log.info("%s left: deactivated longest, to keep the participant list bounded %s",
+                     name, count_phrase(len(self.participants)))
+            self._broadcast_presence(name, PresenceState.LEFT)
 
     def _grace_over(self, name: str) -> None:
         self._grace_timers.pop(name, None)
@@ -255,11 +317,15 @@ class Hub:
     def submit_chat(self, client: ClientProtocol, chat: SendChat) -> None:
         sender = client.username
         assert sender is not None
-        if chat.recipient is not None and chat.recipient not in self.accounts:
-            client.queue(
-                ChatRejected(chat.client_id, RejectReason.UNKNOWN_USER, "no such user")
-            )
-            return
+        if chat.recipient is not None:
+            recipient = self.accounts.registered(chat.recipient)
+            if recipient is None:
+                client.queue(
+                    ChatRejected(chat.client_id, RejectReason.UNKNOWN_USER, "no such user")
+                )
+                return
+            if recipient != chat.recipient:  # "BOB" is bob, shown as registered
+                chat = attrs.evolve(chat, recipient=recipient)
         self._chats.append((chat, sender))
         self._schedule_flush()
 
@@ -274,7 +340,11 @@ class Hub:
             asyncio.get_running_loop().call_soon(self.flush)
 
     def flush(self) -> None:
-        """Commit everything pending in one transaction, then deliver it."""
+        """Commit everything pending in one transaction, then deliver it.
+
+        If the batch cannot be committed, each entry is committed on its own
+        (``_store_one_by_one``): an entry that fails takes no other with it,
+        and its sender is told (``_refuse_unstored``)."""
         self._flush_scheduled = False
         cut = _batch_end(self._chats)
         chats, self._chats = self._chats[:cut], self._chats[cut:]
@@ -296,29 +366,71 @@ class Hub:
         for pending, stored_name in files:
             seq += 1
             file_id += 1
-            final = FileAvailable(
-                seq, timestamp, file_id, pending.sender, pending.recipient, pending.name,
-                pending.size, pending.sha256, pending.upload_id,
-            )
-            announcements.append((final, stored_name))
+            announcements.append((_final(pending, seq, timestamp, file_id), stored_name))
         try:
             self.store.commit(rows, announcements)
-        except sqlite3.Error as exc:
-            log.error("could not store %d messages: %s", len(rows) + len(files), exc)
-            self._refuse_unstored(chats, files)
-            return
-        self.store.last_seq = seq
-        self.store.last_file_id = file_id
+        except Exception as exc:  # whatever it was: the entries must not be lost with it
+            log.error(
+                "could not store %d entries at once (%s); storing them one by one",
+                len(rows) + len(files), _failure(exc),
+            )
+            rows, announcements = self._store_one_by_one(chats, files, timestamp)
+        else:
+            self.store.last_seq = seq
+            self.store.last_file_id = file_id
         for row_seq, ts, sender, recipient, client_id, text in rows:
             message = ChatMessage(row_seq, ts, client_id, sender, recipient, text)
             self._deliver(message, sender, recipient)
         for announcement, _ in announcements:
             self._deliver(announcement, announcement.sender, announcement.recipient)
 
+    def _store_one_by_one(
+        self, chats: list[tuple[SendChat, str]], files: list[tuple[FileAvailable, str]],
+        timestamp: int,
+    ) -> tuple[list[ChatRow], list[tuple[FileAvailable, str]]]:
+        """Commit each entry in its own transaction, taking the next seq (and
+        file id) only when it is stored, so history stays gapless; refuse the
+        entries that fail. Returns the rows and announcements stored."""
+        store = self.store
+        rows: list[ChatRow] = []
+        announcements: list[tuple[FileAvailable, str]] = []
+        failed_chats: list[tuple[SendChat, str]] = []
+        failed_files: list[tuple[FileAvailable, str]] = []
+        failure: Exception | None = None
+        for chat, sender in chats:
+            row = (store.last_seq + 1, timestamp, sender, chat.recipient, chat.client_id, chat.text)
+            try:
+                store.commit((row,), ())
+            except Exception as exc:
+                failed_chats.append((chat, sender))
+                failure = failure or exc
+                continue
+            store.last_seq += 1
+            rows.append(row)
+        for pending, stored_name in files:
+            final = _final(pending, store.last_seq + 1, timestamp, store.last_file_id + 1)
+            try:
+                store.commit((), ((final, stored_name),))
+            except Exception as exc:
+                failed_files.append((pending, stored_name))
+                failure = failure or exc
+                continue
+            store.last_seq += 1
+            store.last_file_id += 1
+            announcements.append((final, stored_name))
+        if failure is not None:
+            log.error(
+                "could not store %d of %d entries (%s); their senders are told",
+                len(failed_chats) + len(failed_files), len(chats) + len(files),
+                _failure(failure),
+            )
+            self._refuse_unstored(failed_chats, failed_files)
+        return rows, announcements
+
     def _refuse_unstored(
         self, chats: list[tuple[SendChat, str]], files: list[tuple[FileAvailable, str]]
     ) -> None:
-        """Tell senders their messages were not stored (nothing was delivered)."""
+        """Tell senders these messages and uploads were not stored (nor delivered)."""
         for chat, sender in chats:
             session = self.sessions.get(sender)
             if session is not None:
@@ -331,13 +443,18 @@ class Hub:
                 session.file_unstored(pending.upload_id)
 
     def _deliver(self, event: Event, sender: str, recipient: str | None) -> None:
-        prepared = prepare(event)
+        prepared = others = prepare(event)
+        if isinstance(event, FileAvailable) and event.upload_id:
+            # The upload id is the uploader's own: everyone else gets 0, so no
+            # client can take it for one of its uploads (docs/protocol.md).
+            others = prepare(attrs.evolve(event, upload_id=0))
+            self._note_for_replay(event, sender)
         if recipient is None:
             data = _broadcast_bytes(prepared)
             if data is None:
                 for session in self.sessions.values():
                     if session.live:
-                        session.queue(prepared)
+                        session.queue(prepared if session.username == sender else others)
                 return
             # No per-recipient work: every live connection writes the turn's
             # broadcasts at its end (output.py).
@@ -346,7 +463,13 @@ class Hub:
         for name in (sender, recipient) if sender != recipient else (sender,):
             target = self.sessions.get(name)
             if target is not None and target.live:
-                target.queue(prepared)
+                target.queue(prepared if name == sender else others)
+
+    def _note_for_replay(self, announcement: FileAvailable, sender: str) -> None:
+        """An uploader still replaying gets its announcement through the replay."""
+        uploader = self.sessions.get(sender)
+        if uploader is not None and not uploader.live:
+            uploader.transfers.announced_in_replay(announcement)
 
     # -- output coalescing -------------------------------------------------------
 

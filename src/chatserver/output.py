@@ -15,6 +15,9 @@ for the transport's buffer to drain (``writable``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import struct
 from typing import TYPE_CHECKING
 
 from chatproto import (
@@ -30,6 +33,9 @@ from .log import log
 if TYPE_CHECKING:
     from .connections import ServerContext
     from .hub import Hub
+
+#: ``SO_LINGER`` on, 0 seconds: ``close`` discards unsent data and resets.
+_LINGER_NOT = struct.pack("ii", 1, 0)
 
 
 class BufferedOutput:
@@ -151,8 +157,21 @@ class BufferedOutput:
         if self.transport.get_write_buffer_size() > self.ctx.config.output_buffer_limit:
             log.info("%r is not reading: dropping it", self)
             self._end_session(left=False, reason="too slow (output buffer full)")
-            self.closed = True
-            self.transport.abort()
+            self.abort()
+
+    def abort(self) -> None:
+        """Close at once: the unsent bytes, ours and the kernel's, are dropped
+        (``SO_LINGER`` 0: the peer gets a reset), and ``connection_lost``
+        follows in the next loop turn, which frees everything else."""
+        self.closed = True
+        transport = self.transport
+        if transport is None:
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):  # already closed: nothing to drop
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_NOT)
+        transport.abort()
 
     async def writable(self) -> None:
         """Wait until the transport's buffer is below its high-water mark."""

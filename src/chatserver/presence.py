@@ -7,24 +7,31 @@ time runs out). The participant count includes deactivated users.
 
 from __future__ import annotations
 
-from chatproto import Participant, ParticipantState, PresenceState
-from chatproto.limits import MAX_PARTICIPANTS, MAX_USERNAME_BYTES
-
-#: LoginAccepted's fields besides the participant list (its own user name included).
-_LOGIN_ACCEPTED_OVERHEAD = 32 + MAX_USERNAME_BYTES
+from chatproto import Participant, ParticipantState, PresenceState, participant_pages
+from chatproto.limits import MAX_PARTICIPANTS
 
 
 class Participants:
     """The participant list. A login sends all of it, so the ``Participant``
-    objects and the tuple of them are kept until the list changes: with
-    thousands of participants, rebuilding them on every login made logins
-    slow down as users accumulated."""
+    objects and their pages are kept until the list changes: with thousands
+    of participants, rebuilding them on every login made logins slow down as
+    users accumulated.
 
-    def __init__(self) -> None:
+    Deactivated users stay participants, as in the original; but past
+    ``max_deactivated`` of them, or when the list would outgrow the protocol's
+    ``MAX_PARTICIPANTS``, the one deactivated longest leaves, so that
+    throwaway accounts cannot grow the list (and every login's copy of it)
+    without bound.
+    """
+
+    def __init__(self, max_deactivated: int | None = None) -> None:
+        self.max_deactivated = max_deactivated
         self._entries: dict[str, Participant] = {}
+        #: Deactivated users, longest deactivated first.
+        self._deactivated: dict[str, None] = {}
         self._snapshot: tuple[Participant, ...] | None = ()
-        #: Encoded size of the names in a participant list (2 length bytes each).
-        self._names_size = 0
+        #: Pages of the snapshot per peer frame limit (chatproto.participant_pages).
+        self._pages: dict[int, list[tuple[Participant, ...]]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -37,52 +44,79 @@ class Participants:
         return None if entry is None else entry.state
 
     def is_deactivated(self, name: str) -> bool:
-        return self.state(name) is ParticipantState.DEACTIVATED
+        return name in self._deactivated
 
-    def activate(self, name: str) -> PresenceState:
-        """``name`` logged in: ``REJOINED`` if it was deactivated, else ``JOINED``."""
+    @property
+    def deactivated_count(self) -> int:
+        return len(self._deactivated)
+
+    @property
+    def full(self) -> bool:
+        """No room for one more, not even by letting a deactivated user go."""
+        return len(self._entries) >= MAX_PARTICIPANTS and not self._deactivated
+
+    def activate(self, name: str) -> tuple[PresenceState, list[str]]:
+        """``name`` logged in: ``REJOINED`` if it was deactivated, else
+        ``JOINED``; and the users who left to make room (``_make_room``)."""
         previous = self.state(name)
         self._set(name, ParticipantState.ACTIVE)
-        if previous is ParticipantState.DEACTIVATED:
-            return PresenceState.REJOINED
-        return PresenceState.JOINED
+        state = PresenceState.REJOINED if previous is ParticipantState.DEACTIVATED else (
+            PresenceState.JOINED)
+        return state, self._make_room()
 
-    def deactivate(self, name: str) -> None:
+    def deactivate(self, name: str) -> list[str]:
+        """Mark ``name`` deactivated; returns the users who left to make room."""
         self._set(name, ParticipantState.DEACTIVATED)
+        return self._make_room()
+
+    def _make_room(self) -> list[str]:
+        """Let the longest deactivated go while there are more than
+        ``max_deactivated`` of them or the list is over ``MAX_PARTICIPANTS``;
+        the names, already removed."""
+        evicted: list[str] = []
+        limit = MAX_PARTICIPANTS if self.max_deactivated is None else self.max_deactivated
+        while self._deactivated and (
+            len(self._deactivated) > limit or len(self._entries) > MAX_PARTICIPANTS
+        ):
+            oldest = next(iter(self._deactivated))
+            self.remove(oldest)
+            evicted.append(oldest)
+        return evicted
 
     def remove(self, name: str) -> None:
         if self._entries.pop(name, None) is not None:
-            self._names_size -= _entry_size(name)
-            self._snapshot = None
+            self._deactivated.pop(name, None)
+            self._changed()
 
     def _set(self, name: str, state: ParticipantState) -> None:
         entry = self._entries.get(name)
         if entry is not None and entry.state is state:
             return
-        if entry is None:
-            self._names_size += _entry_size(name)
         self._entries[name] = Participant(name, state)
-        self._snapshot = None
+        if state is ParticipantState.DEACTIVATED:
+            self._deactivated[name] = None
+        else:
+            self._deactivated.pop(name, None)
+        self._changed()
 
-    def fits(self, name: str, frame_limit: int) -> bool:
-        """Whether the list, with ``name`` added, fits a LoginAccepted frame
-        of at most ``frame_limit`` bytes and the protocol's count limit."""
-        new = name not in self._entries
-        if len(self._entries) + new > MAX_PARTICIPANTS:
-            return False
-        size = _LOGIN_ACCEPTED_OVERHEAD + self._names_size
-        if new:
-            size += _entry_size(name)
-        return size <= frame_limit
+    def _changed(self) -> None:
+        self._snapshot = None
+        self._pages.clear()
 
     def snapshot(self) -> tuple[Participant, ...]:
         if self._snapshot is None:
             self._snapshot = tuple(self._entries.values())
         return self._snapshot
 
-
-def _entry_size(name: str) -> int:
-    return 2 + len(name.encode())
+    def pages(self, frame_limit: int) -> list[tuple[Participant, ...]]:
+        """The list cut for a peer whose frames hold ``frame_limit`` bytes:
+        the first page goes in LoginAccepted, the others in ParticipantList."""
+        pages = self._pages.get(frame_limit)
+        if pages is None:
+            if len(self._pages) >= 8:  # peers announce few distinct limits
+                self._pages.clear()
+            pages = self._pages[frame_limit] = participant_pages(self.snapshot(), frame_limit)
+        return pages
 
 
 def count_phrase(count: int) -> str:

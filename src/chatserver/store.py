@@ -7,21 +7,36 @@ is in the OS cache), and a batch of messages costs one commit.
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import attrs
 
-from chatproto import ChatMessage, FileAvailable
+from chatproto import ChatMessage, FileAvailable, username_skeleton
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: One chat line of the history table, in its column order:
 #: (seq, timestamp_ms, sender, recipient, client_id, text).
 ChatRow = tuple[int, int, str, str | None, int, str]
 
-_SCHEMA = """
+#: What version 2 adds: settings of the database itself (its history epoch),
+#: and each account's name skeleton (``chatproto.username_skeleton``), on which
+#: uniqueness is decided. Not UNIQUE: a version 1 database may hold ``Bob``
+#: and ``bob`` (see ``AccountNames``); new accounts never collide.
+_VERSION_2 = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+ALTER TABLE accounts ADD COLUMN skeleton TEXT;
+CREATE INDEX accounts_by_skeleton ON accounts (skeleton);
+"""
+
+_VERSION_1 = """
 CREATE TABLE accounts (
     name TEXT PRIMARY KEY,
     password_hash TEXT NOT NULL,
@@ -74,6 +89,36 @@ class StoredFile:
         return self.recipient is None or user in (self.sender, self.recipient)
 
 
+# -- protocol integers in SQLite ---------------------------------------------------
+# The protocol's integers are u64, SQLite's INTEGER is signed 64-bit: a value
+# of 2**63 or more cannot be bound at all (OverflowError). Every integer from a
+# peer that reaches a query goes through one of these.
+
+_SQL_MIN, _SQL_MAX = -(2**63), 2**63 - 1
+_U64_SPAN = 2**64
+
+
+def sql_u64(value: int, *, lossless: bool = True) -> int:
+    """``value`` for a query. ``lossless``: a u64 stored and echoed back (a
+    client's id), as the signed 64-bit integer with the same bits, which
+    ``u64_from_sql`` turns back into it exactly. Otherwise a bound compared
+    with a column, clamped into SQLite's range: every stored value is in that
+    range, so no comparison changes (an equality lookup beyond it is simply
+    "not found": check ``in_sql_range`` first)."""
+    if lossless:
+        return value - _U64_SPAN if value > _SQL_MAX else value
+    return max(_SQL_MIN, min(_SQL_MAX, value))
+
+
+def u64_from_sql(value: int) -> int:
+    """The u64 that ``sql_u64`` stored as ``value``."""
+    return value + _U64_SPAN if value < 0 else value
+
+
+def in_sql_range(value: int) -> bool:
+    return _SQL_MIN <= value <= _SQL_MAX
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         try:
@@ -86,6 +131,10 @@ class Store:
             raise StoreError(f"cannot open the database {path}: {exc}") from None
         self.last_seq: int = self._scalar("SELECT coalesce(max(seq), 0) FROM history")
         self.last_file_id: int = self._scalar("SELECT coalesce(max(id), 0) FROM files")
+        #: This history's identity, made with the database: a client whose
+        #: seq belongs to another epoch (a reset or replaced data folder) is
+        #: replayed everything instead of nothing.
+        self.epoch: int = self._scalar("SELECT value FROM meta WHERE key = 'epoch'")
 
     def _scalar(self, sql: str) -> int:
         row = self._db.execute(sql).fetchone()
@@ -95,19 +144,37 @@ class Store:
         version = self._scalar("PRAGMA user_version")
         if version == SCHEMA_VERSION:
             return
-        if version != 0:
+        if version not in (0, 1):
             raise StoreError(f"unknown database schema version {version}")
-        self._db.executescript(
-            "BEGIN;" + _SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-        )
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            if version == 0:
+                for statement in _VERSION_1.split(";"):
+                    db.execute(statement)
+            for statement in _VERSION_2.split(";"):
+                db.execute(statement)
+            names = [name for (name,) in db.execute("SELECT name FROM accounts")]
+            db.executemany("UPDATE accounts SET skeleton = ? WHERE name = ?",
+                           [(username_skeleton(name), name) for name in names])
+            # A random epoch below 2**63, so it fits SQLite's INTEGER as it is.
+            db.execute("INSERT INTO meta (key, value) VALUES ('epoch', ?)",
+                       (secrets.randbelow(2**63 - 1) + 1,))
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self._db.close()
 
     # -- accounts ------------------------------------------------------------
 
-    def account_names(self) -> set[str]:
-        return {name for (name,) in self._db.execute("SELECT name FROM accounts")}
+    def account_names(self) -> list[str]:
+        """Every account's name, oldest first."""
+        rows = self._db.execute("SELECT name FROM accounts ORDER BY created_ms, rowid")
+        return [name for (name,) in rows]
 
     def account(self, name: str) -> Account | None:
         row = self._db.execute(
@@ -117,9 +184,10 @@ class Store:
 
     def create_account(self, account: Account, created_ms: int) -> None:
         self._db.execute(
-            "INSERT INTO accounts (name, password_hash, created_seq, created_ms) "
-            "VALUES (?, ?, ?, ?)",
-            (account.name, account.password_hash, account.created_seq, created_ms),
+            "INSERT INTO accounts (name, password_hash, created_seq, created_ms, skeleton) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (account.name, account.password_hash, account.created_seq, created_ms,
+             username_skeleton(account.name)),
         )
 
     # -- history ---------------------------------------------------------------
@@ -127,10 +195,15 @@ class Store:
     def commit(
         self, chat_rows: Sequence[ChatRow], files: Sequence[tuple[FileAvailable, str]]
     ) -> None:
-        """Store a batch of chat rows and file announcements in one transaction.
+        """Store a batch of chat rows and file announcements in one transaction:
+        all of it, or (raising whatever went wrong) none of it.
 
         Sequence numbers and file ids were assigned by the caller (in order)."""
         db = self._db
+        if any(row[4] > _SQL_MAX for row in chat_rows):  # client ids: u64
+            chat_rows = [(*row[:4], sql_u64(row[4]), row[5]) for row in chat_rows]
+        if db.in_transaction:  # an earlier failure's, left open: never join it
+            db.execute("ROLLBACK")
         db.execute("BEGIN")
         try:
             if chat_rows:
@@ -143,7 +216,11 @@ class Store:
                 self._insert_file(announcement, stored_name)
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk); the error
+            # that brought us here is the one to raise.
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
             raise
 
     def _insert_file(self, f: FileAvailable, stored_name: str) -> None:
@@ -169,12 +246,17 @@ class Store:
             " WHERE h.seq > ? AND h.seq <= ?"
             " AND (h.recipient IS NULL OR h.recipient = ? OR h.sender = ?)"
             " ORDER BY h.seq LIMIT ?",
-            (after_seq, up_to_seq, user, user, limit),
+            (
+                sql_u64(after_seq, lossless=False), sql_u64(up_to_seq, lossless=False),
+                user, user, sql_u64(limit, lossless=False),
+            ),
         )
         entries: list[ChatMessage | FileAvailable] = []
         for seq, ts, sender, recipient, client_id, text, fid, name, size, digest in rows:
             if fid is None:
-                entries.append(ChatMessage(seq, ts, client_id, sender, recipient, text))
+                entries.append(
+                    ChatMessage(seq, ts, u64_from_sql(client_id), sender, recipient, text)
+                )
             else:
                 entries.append(
                     FileAvailable(seq, ts, fid, sender, recipient, name, size, bytes(digest))
@@ -184,6 +266,8 @@ class Store:
     # -- files -------------------------------------------------------------------
 
     def file(self, file_id: int) -> StoredFile | None:
+        if not in_sql_range(file_id):  # a peer's u64: no stored id is that large
+            return None
         row = self._db.execute(
             "SELECT id, name, size, sha256, stored_name, sender, recipient FROM files"
             " WHERE id = ?",

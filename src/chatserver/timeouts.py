@@ -1,10 +1,12 @@
-"""Login and heartbeat deadlines of every connection, checked by one timer.
+"""Login, heartbeat and closing deadlines of every connection, checked by one timer.
 
 A timer per connection (one for its login, one re-armed for its heartbeat)
 costs memory on every idle connection and a heap operation per re-arm. One
 periodic sweep over the open connections costs well under a millisecond per
 thousand connections per tick, and keeps an idle connection down to its
-deadlines' numbers.
+deadlines' numbers. The same sweep finishes closes: a connection still
+closing (its peer does not read what is left for it) is aborted at the
+sweep after its close (``ClientProtocol.check_deadlines``).
 """
 
 from __future__ import annotations

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import attrs
+
 from chatproto import (
     FetchFile,
     FetchRejected,
     FileAccepted,
+    FileAvailable,
     FileChunk,
     FileEnd,
     FileOffer,
@@ -16,7 +19,7 @@ from chatproto import (
 )
 
 from .fetches import stream_file
-from .log import log
+from .log import log, peer_quoted
 from .uploads import UploadFailed, Uploads
 
 if TYPE_CHECKING:
@@ -27,13 +30,33 @@ class Transfers:
     def __init__(self, client: ClientProtocol) -> None:
         self.client = client
         self.uploads = Uploads(client.ctx.storage)
+        #: file id -> upload id of this connection's uploads announced while it
+        #: was still replaying: they reach it through the replay, which must
+        #: echo the upload id so the upload closes (replays carry 0 otherwise).
+        self._announced_in_replay: dict[int, int] = {}
+
+    def announced_in_replay(self, announcement: FileAvailable) -> None:
+        self._announced_in_replay[announcement.file_id] = announcement.upload_id
+
+    def as_replayed(self, entry: FileAvailable) -> FileAvailable:
+        """``entry`` as this connection must see it in its replay."""
+        upload_id = self._announced_in_replay.pop(entry.file_id, None)
+        return entry if upload_id is None else attrs.evolve(entry, upload_id=upload_id)
 
     def offer(self, event: FileOffer) -> None:
         client = self.client
+        if event.recipient is not None:
+            # "BOB" is bob: the file is announced to the name as registered.
+            recipient = client.hub.accounts.registered(event.recipient)
+            if recipient is not None and recipient != event.recipient:
+                event = attrs.evolve(event, recipient=recipient)
         try:
             self.uploads.offer(event, client.hub.accounts)
         except UploadFailed as failure:
-            log.info("upload %r from %s refused: %s", event.name, client.username, failure.reason)
+            log.info(
+                "upload %s from %s refused: %s",
+                peer_quoted(event.name), client.username, failure.reason,
+            )
             client.queue(failure.rejection(event.upload_id))
             return
         client.queue(FileAccepted(event.upload_id))
@@ -51,7 +74,7 @@ class Transfers:
             client.queue(failure.rejection(event.transfer_id))
             return
         log.info(
-            "%s uploaded %r (%d bytes)%s", user, announcement.name, announcement.size,
+            "%s uploaded %s (%d bytes)%s", user, peer_quoted(announcement.name), announcement.size,
             f" for {announcement.recipient}" if announcement.recipient else "",
         )
         client.hub.submit_file(announcement, stored_name)

@@ -10,6 +10,7 @@ import hashlib
 import os
 import secrets
 import shutil
+from collections.abc import Container
 from pathlib import Path
 from typing import BinaryIO
 
@@ -90,7 +91,7 @@ class FileStorage:
                 log.warning("removing unreferenced stored file %s", path.name)
                 path.unlink(missing_ok=True)
 
-    def check_offer(self, offer: FileOffer, accounts: set[str]) -> str:
+    def check_offer(self, offer: FileOffer, accounts: Container[str]) -> str:
         """The display name for ``offer``; raises ``UploadFailed`` to refuse it."""
         if offer.recipient is not None and offer.recipient not in accounts:
             raise UploadFailed(RejectReason.UNKNOWN_USER, "no such user")
@@ -130,7 +131,7 @@ class Uploads:
         self.storage = storage
         self._open: dict[int, _Upload] = {}
 
-    def offer(self, offer: FileOffer, accounts: set[str]) -> None:
+    def offer(self, offer: FileOffer, accounts: Container[str]) -> None:
         """Start receiving ``offer``; raises ``UploadFailed`` to refuse it."""
         name = self.storage.check_offer(offer, accounts)
         self._open[offer.upload_id] = self.storage.open(offer, name)

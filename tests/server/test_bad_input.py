@@ -39,9 +39,15 @@ def error_then_close(client: RawClient) -> Error:
     return errors[-1]
 
 
-def raw_login_frame(name: bytes, password: bytes, last_seen: int = 0) -> bytes:
-    payload = struct.pack("!QBH", last_seen, len(name), len(password)) + name + password
+def raw_login_frame(name: bytes, password: bytes, last_seen: int = 0, epoch: int = 0) -> bytes:
+    payload = struct.pack("!QQBH", last_seen, epoch, len(name), len(password)) + name + password
     return struct.pack("!BI", 0x02, len(payload)) + payload
+
+
+def raw_hello_frame(version: int, max_frame_size: int, software: bytes = b"raw") -> bytes:
+    """A Hello built by hand: the codec refuses to encode out-of-range values."""
+    payload = struct.pack("!HIB", version, max_frame_size, len(software)) + software
+    return struct.pack("!BI", 0x01, len(payload)) + payload
 
 
 HELLO = encode_event(Hello(1, 1_048_576, "raw"))
@@ -58,10 +64,12 @@ HELLO = encode_event(Hello(1, 1_048_576, "raw"))
         (HELLO + raw_login_frame(b"x" * 129, b"pw"), "invalid-field"),
         (HELLO + raw_login_frame(b"frog", b""), "invalid-field"),
         (HELLO + raw_login_frame(b"\xff\xfe", b"pw"), "bad-utf8"),
-        (encode_event(Hello(0, 1_048_576, "raw")), "unsupported-version"),
+        (raw_hello_frame(0, 1_048_576), "unsupported-version"),
+        (raw_hello_frame(1, 65_599), "invalid-field"),
     ],
     ids=["http", "zeros", "oversize-length", "short-hello", "chat-before-login",
-         "name-over-128-bytes", "empty-password", "bad-utf8-name", "version-0"],
+         "name-over-128-bytes", "empty-password", "bad-utf8-name", "version-0",
+         "frame-limit-below-minimum"],
 )
 def test_bad_input_gets_an_error_and_others_go_on(
     server: RunningServer, data: bytes, code: str

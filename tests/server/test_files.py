@@ -7,6 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import attrs
 import pytest
 
 from chatproto import (
@@ -26,13 +27,19 @@ def test_upload_is_announced_to_everyone_and_fetched_intact(server: RunningServe
     mine = upload(alice, data, "report, final.pdf", upload_id=7)
     assert isinstance(mine, FileAvailable)
     theirs = bob.wait_for(FileAvailable)
-    assert theirs == mine  # the same announcement for everyone
+    # The same announcement for everyone, but the upload id is alice's alone:
+    # bob gets 0, so it cannot close an upload of his own with the same id.
+    assert mine.upload_id == 7 and theirs.upload_id == 0
+    assert theirs == attrs.evolve(mine, upload_id=0)
     assert (mine.name, mine.size, mine.sender, mine.recipient) == (
         "report, final.pdf", len(data), "alice", None,
     )
     assert mine.sha256 == hashlib.sha256(data).digest()
     assert fetch(bob, mine.file_id) == data
     assert fetch(alice, mine.file_id) == data
+    alice.goodbye()
+    again = RawClient.login_as(server, "alice")  # replays from the start of her history
+    assert again.wait_for(FileAvailable) == theirs  # a replay carries upload id 0 too
 
 
 def test_interrupted_download_resumes_from_an_offset(server: RunningServer) -> None:
@@ -59,7 +66,7 @@ def test_file_for_one_user_only(server: RunningServer) -> None:
     carol = RawClient.login_as(server, "carol")
     mine = upload(alice, b"secret plans", "plans.txt", recipient="bob")
     assert isinstance(mine, FileAvailable) and mine.recipient == "bob"
-    assert bob.wait_for(FileAvailable) == mine
+    assert bob.wait_for(FileAvailable) == attrs.evolve(mine, upload_id=0)
     assert fetch(bob, mine.file_id) == b"secret plans"
     rejected = fetch(carol, mine.file_id)
     assert isinstance(rejected, FetchRejected) and rejected.reason == "not-found"

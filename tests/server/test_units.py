@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chatproto import PresenceState
+from chatproto.limits import MAX_PARTICIPANTS
 from chatserver.accounts import FailureLimiter, hash_password, verify_password
 from chatserver.flood import TokenBucket
 from chatserver.presence import Participants, count_phrase
@@ -32,14 +34,44 @@ def test_token_bucket() -> None:
     assert TokenBucket(rate=0, burst=1, now=0.0).take(0.0)  # 0: no limit
 
 
-def test_participants_and_what_fits_a_frame() -> None:
+def test_participants_are_paged_to_fit_any_frame_limit() -> None:
+    # Issue 11: a long list is never a reason to refuse a login; it is paged.
     people = Participants()
-    assert people.activate("frog").value == "joined"
+    assert people.activate("frog") == (PresenceState.JOINED, [])
     people.deactivate("frog")
     assert len(people) == 1 and people.is_deactivated("frog")
-    assert people.activate("frog").value == "rejoined"
-    for i in range(100):
-        people.activate(f"user{i:04d}")
-    assert people.fits("late", frame_limit=65_600)
-    assert not people.fits("late", frame_limit=1_000)
+    assert people.activate("frog") == (PresenceState.REJOINED, [])
+    for i in range(3000):
+        people.activate(f"user{i:04d}_{'x' * 22}")
+    pages = people.pages(65_600)
+    assert len(pages) > 1
+    assert tuple(p for page in pages for p in page) == people.snapshot()
+    assert people.pages(65_600) is pages  # kept until the list changes
+    people.activate("late")
+    assert people.pages(65_600) is not pages
     assert count_phrase(1) == "(1 participant)" and count_phrase(3) == "(3 participants)"
+
+
+def test_the_longest_deactivated_leave_past_the_cap() -> None:
+    people = Participants(max_deactivated=2)
+    for name in ("a", "b", "c", "d"):
+        people.activate(name)
+    assert people.deactivate("b") == [] and people.deactivate("a") == []
+    people.activate("b")  # rejoined: no longer counts against the cap
+    assert people.deactivate("c") == []
+    assert people.deactivate("d") == ["a"]  # deactivated longest
+    assert "a" not in people and len(people) == 3 and people.deactivated_count == 2
+
+
+def test_the_list_never_outgrows_the_protocol() -> None:
+    people = Participants(max_deactivated=None)
+    for i in range(MAX_PARTICIPANTS):
+        people.activate(f"u{i}")
+    assert people.full  # every one of them active: the hub refuses with server-full
+    people.deactivate("u0")
+    people.deactivate("u1")
+    assert not people.full  # a deactivated user can make room
+    assert people.activate("newcomer") == (PresenceState.JOINED, ["u0"])
+    assert len(people) == MAX_PARTICIPANTS
+    people.activate("u1")
+    assert people.full

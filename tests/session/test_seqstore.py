@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from chatproto.session import SeqStore, default_state_file
+from chatproto.session import HistoryMark, SeqStore, default_state_file
 
 
 def test_save_load_per_target(tmp_path: Path) -> None:
@@ -53,3 +53,27 @@ def test_concurrent_writers_lose_no_update(tmp_path: Path) -> None:
         thread.join(60)
     store = SeqStore(path)
     assert [store.load("h", 1, f"user{n}") for n in range(6)] == [40] * 6
+
+
+def test_the_epoch_is_kept_beside_the_seq(tmp_path: Path) -> None:
+    store = SeqStore(tmp_path / "seq.json")
+    assert store.load_mark("h", 1, "frog") == HistoryMark(0, 0)
+    store.save("h", 1, "frog", 40, epoch=7)
+    assert SeqStore(store.path).load_mark("h", 1, "frog") == HistoryMark(40, 7)
+    store.save("h", 1, "frog", 30, epoch=7)  # same history: never backwards
+    assert store.load_mark("h", 1, "frog") == (40, 7)
+    store.save("h", 1, "frog", 3, epoch=9)  # another history: its seq, whatever it is
+    assert store.load_mark("h", 1, "frog") == (3, 9)
+    store.save("h", 1, "frog", 5)  # no epoch given: the stored one stays
+    assert store.load_mark("h", 1, "frog") == (5, 9)
+    assert store.load("h", 1, "frog") == 5
+
+
+def test_a_file_from_before_epochs_still_reads(tmp_path: Path) -> None:
+    path = tmp_path / "seq.json"
+    path.write_text('{"frog@h:1": 12, "toad@h:1": {"seq": 3, "epoch": -1}}', encoding="utf-8")
+    store = SeqStore(path)
+    assert store.load_mark("h", 1, "frog") == (12, 0)
+    assert store.load_mark("h", 1, "toad") == (0, 0)  # a damaged entry is ignored
+    store.save("h", 1, "frog", 12, epoch=2**64 - 1)
+    assert store.load_mark("h", 1, "frog") == (12, 2**64 - 1)
