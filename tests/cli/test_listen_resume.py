@@ -3,12 +3,14 @@ terminated one leaves normally."""
 
 from __future__ import annotations
 
+import json
 import select
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
-from support import wait_until
+from support import server_process, wait_until
 
 from .clitools import Listener, base_args, cli_command, cli_env, run_cli
 
@@ -72,3 +74,41 @@ def test_a_closed_output_pipe_is_a_normal_leave(server, home: Path) -> None:
     assert proc.returncode == 0
     assert b"Traceback" not in errors and b"BrokenPipe" not in errors
     wait_until(lambda: "개구리" not in server.participants(), what="개구리 left")
+
+
+def test_a_listener_meets_a_reset_server_and_prints_its_whole_history(
+    tmp_path: Path, home: Path
+) -> None:
+    """Issue 11: the server's data folder is replaced on the same address. Its seqs
+    start again below what the listener printed; the stored epoch tells them apart."""
+    port = free_port()
+    with (server_process(tmp_path / "old", "--port", str(port), "--flood-rate", "0") as old,
+          Listener(old, "개구리", "--json", home=home) as listener):
+        listener.next_json()
+        for number in range(1, 4):
+            assert run_cli(old, "frog", "send", f"old {number}", home=home).returncode == 0
+        listener.wait_json(lambda r: r.get("text") == "old 3")
+        assert listener.terminate() == 0
+    with server_process(tmp_path / "new", "--port", str(port), "--flood-rate", "0") as new:
+        with Listener(new, "개구리", "--json", home=home) as listener:  # registers on it
+            listener.next_json()
+            assert listener.terminate() == 0
+            assert any("history" in line and "from the start" in line
+                       for line in listener.stderr_after_exit())
+        marks = json.loads((home / "state" / "lanchat" / "last_seq.json").read_text())
+        assert marks[f"개구리@{new.host}:{port}"]["epoch"] != 0
+        for number in range(1, 3):
+            assert run_cli(new, "frog", "send", f"new {number}", home=home).returncode == 0
+        with Listener(new, "개구리", "--json", home=home) as listener:
+            texts: list[str] = []
+            while not texts or texts[-1] != "new 2":
+                texts.append(listener.wait_json(lambda r: r.get("type") == "chat")["text"])
+            assert texts == ["new 1", "new 2"]  # was: nothing (seqs 1 and 2 looked old)
+            assert listener.terminate() == 0
+            assert not any("from the start" in line for line in listener.stderr_after_exit())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chatproto import ChatMessage, SendChat
+from chatproto.session import SeqStore
 from support import RawClient, running_server
 
 from .driver import GuiClient, pump, wait_until
@@ -74,3 +75,37 @@ def test_messages_missed_while_away_are_replayed_at_login(
         assert "seen before leaving" not in text
     finally:
         back.destroy()
+
+
+def test_a_server_whose_history_was_reset_is_replayed_from_the_start(
+    gui: Callable[[str], GuiClient], tmp_path: Path
+) -> None:
+    """Issue 11: the server's data folder is replaced while alice is away. Its seqs
+    start again from 1, below what alice has seen; without the history epoch the
+    messages up to her old seq were silently skipped."""
+    alice = gui("alice")
+    with running_server(tmp_path / "old", scrypt_n=2**10) as first:
+        port = first.port
+        alice.login(first.host, port, "alice", "pw")
+        for number in range(1, 4):
+            alice.say(f"old {number}")
+            alice.wait_for_text(f"alice: old {number}")
+    alice.wait_for_text("Connection to the server lost")
+    wait_until(alice.dialogs, what="the reconnect offer")
+    (offer,) = alice.dialogs()
+    with running_server(tmp_path / "new", scrypt_n=2**10, port=port) as second:
+        RawClient.login_as(second, "alice", "pw").goodbye()  # her account is on it too
+        with RawClient.login_as(second, "bob", "pw-b") as bob:
+            for number in range(1, 4):
+                bob.send(SendChat(f"new {number}", client_id=number))
+                bob.wait_for(ChatMessage)
+        offer.buttons["Reconnect"].invoke()
+        alice.wait_for_text("bob: new 3")
+        text = alice.transcript()
+        assert "history was reset or replaced" in text
+        positions = [text.index(f"bob: new {n}") for n in range(1, 4)]
+        assert positions == sorted(positions)
+        # The mark kept for the next start belongs to the new history.
+        epoch = second.server.hub.store.epoch
+        mark = SeqStore(alice.config_dir / "last_seq.json").load_mark(second.host, port, "alice")
+        assert mark == (3, epoch)

@@ -53,22 +53,25 @@ class Listener:
         self.download_dir = download_dir
         self.store = store
         self.printed_seq = 0
+        #: The server history ``printed_seq`` belongs to (0: not known yet).
+        self.epoch = 0
         self.stop = asyncio.Event()
 
     async def run(self) -> ExitCode:
         self._install_signal_handlers()
         t = self.target
-        self.printed_seq = self.store.load(t.host, t.port, t.user)
+        self.printed_seq, self.epoch = self.store.load_mark(t.host, t.port, t.user)
         try:
             session = await self._until_stopped(
                 AsyncSession.connect(
                     t.host, t.port, t.user, t.password, last_seen_seq=self.printed_seq,
-                    tls=t.tls,
+                    epoch=self.epoch, tls=t.tls,
                 )
             )
         except _Stopped:
             return ExitCode.OK  # stopped before the login completed
         report_trust(session.trust)
+        self._follow_history(session)
         try:
             while True:
                 event = await self._until_stopped(session.next_event())
@@ -140,11 +143,21 @@ class Listener:
                        err=True)
             return None, f" (download failed: {exc.code})"
 
+    def _follow_history(self, session: AsyncSession) -> None:
+        """Take the server's history epoch; after a reset, print it all again."""
+        if session.history_reset:
+            click.echo(f"{PROG}: the server's history is not the one seen before (its data "
+                       "was reset or replaced): replaying it from the start", err=True)
+            self.printed_seq = 0
+        if session.epoch != self.epoch:
+            self.epoch = session.epoch
+            self._remember(self.printed_seq)
+
     def _remember(self, seq: int) -> None:
         self.printed_seq = seq
         t = self.target
         try:
-            self.store.save(t.host, t.port, t.user, seq)
+            self.store.save(t.host, t.port, t.user, seq, self.epoch)
         except OSError as exc:
             click.echo(f"{PROG}: cannot save the last seen message: {exc}", err=True)
 

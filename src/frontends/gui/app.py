@@ -63,6 +63,8 @@ class App:
         self.link: Link | None = None
         self.password = ""
         self.shown_seq = 0
+        #: The server history ``shown_seq`` belongs to.
+        self.epoch = 0
         self.login_view: LoginView | None = None
         self.chat_view: ChatView | None = None
         self.closing = False
@@ -150,9 +152,9 @@ class App:
         self.login_view.set_busy(True, _("Connecting to {server}:{port}\u2026").format(
             server=server, port=port))
         link = Link()
-        last_seq = self.seqs.load(server, port, username)
+        last_seq, epoch = self.seqs.load_mark(server, port, username)
         self.tls = client_tls(self.config_folder, self.inbox) if tls else NO_TLS
-        attempt = link.connect(server, port, username, password, last_seq, self.tls)
+        attempt = link.connect(server, port, username, password, last_seq, epoch, self.tls)
         self.later(attempt, lambda f: self._login_done(link, f, server, port, password))
         self.pending = (link, attempt)
 
@@ -192,6 +194,7 @@ class App:
         self.link = link
         self.shown_seq = max(self.shown_seq, link.last_seen_seq)
         self.root.title(link.username)
+        reset = self._follow_history(link)
         actions = ChatActions(self.send_chat, self.send_file, self.open_folder,
                               self.choose_folder, self.reconnect)
         view = self.chat_view = ChatView(self.root, actions, self.settings.download_folder())
@@ -201,6 +204,8 @@ class App:
         plain = link.trust is None or link.trust.mode is TrustMode.PLAIN
         view.transcript.append(notice_line(errors_text.trust_text(link.trust),
                                            "notice" if plain else "presence"))
+        if reset:
+            view.transcript.append(notice_line(errors_text.history_reset_text()))
         self.root.geometry("820x560")
         self.root.minsize(520, 360)
         view.entry.focus_set()
@@ -228,15 +233,28 @@ class App:
         elif isinstance(event, Disconnected):
             self._disconnected(link, event)
 
+    def _follow_history(self, link: Link) -> bool:
+        """Take the server's history epoch; after a reset (the server's data
+        was replaced) everything it replays is new. True after a reset."""
+        if link.history_reset:
+            self.shown_seq = 0
+        if link.epoch != self.epoch:
+            self.epoch = link.epoch
+            self._remember(link, self.shown_seq)
+        return link.history_reset
+
     def _is_new(self, seq: int) -> bool:
         if seq <= self.shown_seq:
             return False  # replayed again after a reconnect: already on screen
         self.shown_seq = seq
         if self.link is not None:
-            # A failure only costs a longer replay next time.
-            with contextlib.suppress(OSError):
-                self.seqs.save(self.link.host, self.link.port, self.link.username, seq)
+            self._remember(self.link, seq)
         return True
+
+    def _remember(self, link: Link, seq: int) -> None:
+        # A failure only costs a longer replay next time.
+        with contextlib.suppress(OSError):
+            self.seqs.save(link.host, link.port, link.username, seq, self.epoch)
 
     def send_chat(self, text: str, to: str | None) -> bool:
         link = self.link
@@ -340,7 +358,7 @@ class App:
         self.chat_view.show_reconnecting(_("Reconnecting\u2026"))
         link = Link()
         self.later(link.connect(old.host, old.port, old.username, self.password, self.shown_seq,
-                                self.tls),
+                                self.epoch, self.tls),
                    lambda f: self._reconnected(link, f))
 
     def _reconnected(self, link: Link, future: Future[None]) -> None:
@@ -355,10 +373,13 @@ class App:
             view.show_disconnected(message)
             return
         self.link = link
+        reset = self._follow_history(link)
         view.show_connected()
         view.participants.reset(link.username, link.participants())
         view.refresh_recipients()
         view.transcript.append(notice_line(_("Reconnected."), "presence"))
+        if reset:
+            view.transcript.append(notice_line(errors_text.history_reset_text()))
 
     def quit(self) -> None:
         """Closing the window is a normal leave: say goodbye, then go."""

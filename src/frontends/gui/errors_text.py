@@ -19,6 +19,12 @@ from .i18n import _
 from .safetext import clean
 
 
+def history_reset_text() -> str:
+    """The server's history is another one than the client saw last time."""
+    return _("The server's message history was reset or replaced since your last visit: "
+             "everything it has for you is shown again from the start.")
+
+
 def login_error(error: BaseException, server: str, port: int, pin_file: Path) -> str:
     if isinstance(error, FingerprintMismatch):
         return _("The certificate of {server}:{port} has changed since you first trusted "

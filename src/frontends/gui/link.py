@@ -50,22 +50,27 @@ class Link:
         self.port = 0
         self.username = ""
         self.last_seen_seq = 0
+        #: The server's history epoch, and whether it is not the one
+        #: ``last_seen_seq`` came from (then everything is replayed).
+        self.epoch = 0
+        self.history_reset = False
         self.trust: PeerTrust | None = None
         #: Replaced by the session's own queue once logged in.
         self.events: queue.Queue[Event] = queue.Queue()
 
     def connect(
         self, host: str, port: int, username: str, password: str, last_seen_seq: int,
-        tls: ClientTLS,
+        epoch: int, tls: ClientTLS,
     ) -> Future[None]:
         self.host, self.port, self.username = host, port, username
         self.last_seen_seq = last_seen_seq
 
         def login() -> None:
             session = Session.connect(host, port, username, password,
-                                      last_seen_seq=last_seen_seq, tls=tls)
+                                      last_seen_seq=last_seen_seq, epoch=epoch, tls=tls)
             self.session = session
             self.username = session.username
+            self.epoch, self.history_reset = session.epoch, session.history_reset
             self.events = session.events
             self.trust = session.trust
 
