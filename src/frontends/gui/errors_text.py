@@ -55,7 +55,8 @@ def login_error(error: BaseException, server: str, port: int, pin_file: Path) ->
         if code == "rate-limited":
             return _("Too many login attempts. Wait a minute, then try again.")
         if code == "invalid-name":
-            return _("An ID may contain only letters, digits, '_' and '-' (at most 32).")
+            return _("An ID may contain only letters, digits, '_' and '-' (at most 32); "
+                     "accents are fine, mixing alphabets is not.")
         if code == "server-full":
             return _("The server is full. Try again later.")
     return _("Login failed: {reason}").format(reason=describe(error))

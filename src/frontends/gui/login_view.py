@@ -103,7 +103,8 @@ def login_problem(server: str, port_text: str, username: str, password: str) -> 
     if not username:
         return _("Please enter your ID.")
     if not is_valid_username(username):
-        return _("An ID may contain only letters, digits, '_' and '-' (at most 32).")
+        return _("An ID may contain only letters, digits, '_' and '-' (at most 32); "
+                 "accents are fine, mixing alphabets is not.")
     if not password:
         return _("Please enter your password.")
     return ""
