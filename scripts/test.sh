@@ -20,5 +20,5 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q -e '.[test]'
 
 .venv/bin/ruff check src tests benchmarks
-.venv/bin/mypy --strict src/chatproto
+.venv/bin/mypy --strict src
 .venv/bin/python -m pytest "$@"

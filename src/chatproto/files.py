@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 import attrs
 
-from .limits import DEFAULT_CHUNK_SIZE, MAX_FILENAME_BYTES
+from .limits import DEFAULT_CHUNK_SIZE, MAX_FILENAME_BYTES, truncate_utf8
 
 
 @attrs.frozen
@@ -142,8 +142,7 @@ def _truncate_utf8(name: str, limit: int) -> str:
         stem, ext = name, ""
     suffix = ("." + ext) if ext else ""
     budget = limit - len(suffix.encode("utf-8"))
-    cut = stem.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
-    return (cut or _FALLBACK_NAME) + suffix
+    return (truncate_utf8(stem, budget) or _FALLBACK_NAME) + suffix
 
 
 def unique_name(name: str, taken: Iterable[str]) -> str:
@@ -164,8 +163,7 @@ def unique_name(name: str, taken: Iterable[str]) -> str:
         # Cut the stem, never the marker, so a name at the byte limit still
         # gets a fresh variant instead of the same truncated one forever.
         budget = MAX_FILENAME_BYTES - len(marker.encode("utf-8"))
-        cut = stem.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
-        candidate = cut + marker
+        candidate = truncate_utf8(stem, budget) + marker
         if candidate not in existing:
             return candidate
         counter += 1

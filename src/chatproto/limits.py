@@ -68,3 +68,12 @@ class Limits:
 def is_valid_token(token: str) -> bool:
     """Machine-readable codes: lowercase ASCII words joined by '-'."""
     return len(token) <= MAX_TOKEN_BYTES and _TOKEN_RE.match(token) is not None
+
+
+def truncate_utf8(text: str, max_bytes: int) -> str:
+    """The longest start of ``text`` whose UTF-8 fits ``max_bytes`` (never half
+    a character: the original cut Korean text inside a character and broke)."""
+    raw = text.encode("utf-8", errors="surrogatepass")
+    if len(raw) <= max_bytes:
+        return text
+    return raw[: max(max_bytes, 0)].decode("utf-8", errors="ignore")

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
+from typing import Any, NoReturn
 
 from . import events as ev
 from .limits import MAX_FILE_SIZE, MAX_OPEN_FETCHES, MAX_OPEN_UPLOADS, PROTOCOL_VERSION
@@ -126,8 +127,20 @@ class _Upload:
         self.ended = False
 
 
-_NO_UPLOADS: dict[int, _Upload] = {}
-_NO_FETCHES: dict[int, int] = {}
+class _NoEntries(dict[Any, Any]):
+    """The empty dict every connection without transfers shares: a write to
+    it would reach every connection, so it raises instead."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("the shared empty transfer table is read-only: replace it first")
+
+    __setitem__ = __delitem__ = setdefault = update = clear = popitem = __ior__ = _refuse
+
+
+_NO_UPLOADS: dict[int, _Upload] = _NoEntries()
+_NO_FETCHES: dict[int, int] = _NoEntries()
 
 
 class _Side:
@@ -170,8 +183,8 @@ class ConversationState:
         self.username: str | None = None
         #: Participants still to come in ParticipantList pages (server LISTING).
         self.participants_due = 0
-        # Most connections never transfer a file: they share one empty dict
-        # until their first transfer (insertions below replace an empty dict).
+        # Most connections never transfer a file: they share one read-only
+        # empty dict until their first transfer (insertions below replace it).
         self._uploads: dict[int, _Upload] = _NO_UPLOADS
         self._fetches: dict[int, int] = _NO_FETCHES  # file id -> next offset
 

@@ -63,7 +63,7 @@ class ServerConfig:
     scrypt_n: int = 2**14
     #: History rows read per step while replaying missed messages.
     replay_batch: int = 512
-    #: TLS on by default (issue 7): a self-signed certificate in the data dir
+    #: TLS on by default: a self-signed certificate in the data dir
     #: unless ``tls_cert``/``tls_key`` name a real one.
     tls: bool = True
     tls_cert: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))

@@ -8,7 +8,7 @@ The self-signed certificate is an ECDSA P-256 key and certificate written to
 the data dir (``tls-key.pem`` with mode 0600, then ``tls-cert.pem``, each
 atomically, so a crash never leaves a certificate without its key). Clients
 trust it on first use by its fingerprint, in the form
-``chatproto.session.tls.fingerprint`` gives, the one users compare.
+``chatproto.fingerprints.fingerprint`` gives, the one users compare.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from chatproto.session.tls import fingerprint
+from chatproto.fingerprints import fingerprint
 
 CERT_FILE = "tls-cert.pem"
 KEY_FILE = "tls-key.pem"

@@ -244,3 +244,17 @@ def test_unique_name_terminates_for_a_name_at_the_byte_limit() -> None:
     except subprocess.TimeoutExpired:
         pytest.fail("unique_name loops forever on a taken name of 255 bytes")
     assert done.returncode == 0, done.stderr
+
+
+@given(st.text(), st.integers(-1, 80))
+def test_truncate_utf8_never_cuts_a_character(text: str, limit: int) -> None:
+    from chatproto.limits import truncate_utf8
+
+    text = "".join(ch for ch in text if not 0xD800 <= ord(ch) <= 0xDFFF)  # no lone surrogates
+    cut = truncate_utf8(text, limit)
+    assert text.startswith(cut)
+    assert len(cut.encode("utf-8")) <= max(limit, 0)
+    if len(text.encode("utf-8")) <= limit:
+        assert cut == text
+    else:  # the next character would not have fitted
+        assert len((text[: len(cut) + 1]).encode("utf-8")) > limit

@@ -1,4 +1,4 @@
-"""Regression tests for the original program's framing defects (see behaviours.md).
+"""Regression tests for the framing defects of the original student program.
 
 The original sent raw strings and assumed one send() arrived as one recv(). Each
 test below replays one of its bugs against the protocol layer.

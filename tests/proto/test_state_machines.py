@@ -509,3 +509,19 @@ def test_state_neutral_broadcasts_really_change_nothing() -> None:
     for event_type in STATE_NEUTRAL_BROADCASTS:
         assert TRANSITIONS[Role.SERVER, State.ACTIVE][event_type] is State.ACTIVE
         assert event_type not in _CHECKS
+
+
+def test_the_shared_empty_transfer_tables_cannot_be_written() -> None:
+    """Connections without transfers share one empty table each for uploads and
+    fetches (memory, at thousands of idle connections); a write that forgot to
+    replace it would have reached every connection, so the table refuses it."""
+    from chatproto.state import _NO_FETCHES, _NO_UPLOADS, ConversationState
+
+    for table in (_NO_UPLOADS, _NO_FETCHES):
+        with pytest.raises(TypeError):
+            table[1] = 0  # type: ignore[assignment]
+        with pytest.raises(TypeError):
+            table.setdefault(1, 0)  # type: ignore[arg-type]
+        assert table.pop(1, None) is None and not table
+    first, second = ConversationState(), ConversationState()
+    assert first._fetches is second._fetches is _NO_FETCHES  # shared while empty

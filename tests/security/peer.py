@@ -1,12 +1,15 @@
 """A raw protocol peer for the fault and abuse tests: ``ClientConnection`` on a
 blocking socket that may be bound to a chosen source address (127.0.0.2 acts
-as a second machine), reading in explicit steps so a test controls its pace."""
+as a second machine), reading in explicit steps so a test controls its pace.
+
+Why not ``support.RawClient``: that one reads whenever a test waits and keeps
+every event; these tests flood, kill and restart servers, and need each read
+as a step of their own (``read``, ``events``) and events they pass over gone
+once handled, or a long run would keep every message it ever saw."""
 
 from __future__ import annotations
 
-import functools
 import socket
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 
@@ -22,18 +25,8 @@ from chatproto import (
     Ping,
     Pong,
 )
-from support import server_command
 
 TIMEOUT = 10.0
-
-
-@functools.cache
-def plain_server_args() -> tuple[str, ...]:
-    """``--no-tls`` once the server has it: these tests speak plain TCP."""
-    help_text = subprocess.run(
-        server_command("--help"), capture_output=True, text=True, timeout=30
-    ).stdout
-    return ("--no-tls",) if "--no-tls" in help_text else ()
 
 
 class PeerClosed(Exception):

@@ -36,7 +36,7 @@ from chatproto import (
 from chatproto import events as ev
 from support import server_process, wait_until
 
-from .peer import Peer, PeerClosed, plain_server_args
+from .peer import Peer, PeerClosed
 
 SEED = 20_261_125
 ROUNDS = 20
@@ -226,7 +226,7 @@ def test_sigkill_at_seeded_moments_loses_nothing_acknowledged(tmp_path: Path) ->
     uploads = Uploads(Ledger(UPLOADER), random.Random(SEED + 1))
     kills = 0
     for round_no in range(ROUNDS):
-        with server_process(data_dir, *plain_server_args()) as server:
+        with server_process(data_dir) as server:
             if round_no == 0:  # an account that exists before any message, to audit with
                 with Peer(server.address) as auditor:
                     assert isinstance(auditor.login(AUDITOR, PASSWORD), LoginAccepted)
@@ -267,7 +267,7 @@ def test_sigkill_at_seeded_moments_loses_nothing_acknowledged(tmp_path: Path) ->
 
     # Resume once more: each client asks for what came after its last seq,
     # then a reader replays the whole history from 0.
-    with server_process(data_dir, *plain_server_args()) as server:
+    with server_process(data_dir) as server:
         for ledger in everyone:
             with Peer(server.address) as peer:
                 reply = peer.login(ledger.name, PASSWORD, ledger.last_seq)

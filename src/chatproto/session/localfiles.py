@@ -1,4 +1,5 @@
-"""The local side of transfers: reading uploads, partial downloads, safe names.
+"""The client's own files: uploads read, partial downloads, safe names, and the
+small state files (pins, last seq, settings) replaced atomically.
 
 Peer-chosen names never reach the file system as given: they pass through
 ``sanitize_filename`` and land under a name no existing file has.
@@ -6,27 +7,25 @@ Peer-chosen names never reach the file system as given: they pass through
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 from ..files import sanitize_filename, unique_name
-from ..limits import MAX_FILENAME_BYTES
+from ..limits import MAX_FILENAME_BYTES, truncate_utf8
 
 READ_SIZE = 1_048_576
 PART_SUFFIX = ".part"
 
 
-def hash_file(path: Path, limit: int | None = None) -> tuple[bytes, int]:
-    """SHA-256 and length of the first ``limit`` bytes of ``path`` (all when None)."""
+def hash_file(path: Path) -> tuple[bytes, int]:
+    """SHA-256 and length of the file at ``path``, read in 1 MiB pieces."""
     digest = hashlib.sha256()
     length = 0
     with path.open("rb") as stream:
-        while limit is None or length < limit:
-            want = READ_SIZE if limit is None else min(READ_SIZE, limit - length)
-            piece = stream.read(want)
-            if not piece:
-                break
+        while piece := stream.read(READ_SIZE):
             digest.update(piece)
             length += len(piece)
     return digest.digest(), length
@@ -39,7 +38,7 @@ def partial_path(folder: Path, name: str, sha256: bytes) -> Path:
     suffix = f".{sha256.hex()[:16]}{PART_SUFFIX}"
     safe = sanitize_filename(name)
     budget = MAX_FILENAME_BYTES - len(suffix.encode("utf-8"))
-    stem = safe.encode("utf-8")[:budget].decode("utf-8", errors="ignore") or "file"
+    stem = truncate_utf8(safe, budget) or "file"
     return folder / (stem + suffix)
 
 
@@ -63,4 +62,28 @@ def publish(part: Path, folder: Path, name: str) -> Path:
         return target
 
 
-__all__ = ["PART_SUFFIX", "hash_file", "partial_path", "publish"]
+def write_atomically(path: Path, text: str, errors: str = "strict") -> None:
+    """Replace ``path`` with ``text`` (UTF-8) so that a crash or a kill at any
+    moment leaves the old file or the new one, never half of one: a temporary
+    file beside it, written, fsynced, renamed over it, and the folder fsynced
+    so the rename lasts too. Creates the folder; raises ``OSError``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors=errors) as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    with contextlib.suppress(OSError):  # not every platform can open a folder
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+__all__ = ["PART_SUFFIX", "hash_file", "partial_path", "publish", "write_atomically"]

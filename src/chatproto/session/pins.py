@@ -1,46 +1,21 @@
-"""Certificate fingerprints and the pin store of trust on first use.
+"""The pin store of trust on first use.
 
-Fingerprints read ``SHA256:`` then 32 upper-case hex pairs joined by ``:``
-(what ``openssl x509 -fingerprint -sha256`` prints after its prefix);
-``parse_fingerprint`` also accepts plain hex, any case, spaces or colons.
 Pins live in ``known_servers`` in the user's config folder, one
-``host:port SHA256:...`` a line.
+``host:port SHA256:...`` a line; the fingerprints are those of
+``chatproto.fingerprints`` (re-exported here).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from pathlib import Path
 
+from ..fingerprints import FINGERPRINT_PREFIX, fingerprint, parse_fingerprint
 from .errors import PinFileError
+from .localfiles import write_atomically
 
-FINGERPRINT_PREFIX = "SHA256:"
 CONFIG_DIR_ENV = "CHAT_CONFIG_DIR"
 PIN_FILE_NAME = "known_servers"
-_HEX = frozenset("0123456789abcdefABCDEF")
-
-
-def fingerprint(der: bytes) -> str:
-    """The SHA-256 fingerprint of a DER certificate, as users compare it."""
-    digest = hashlib.sha256(der).hexdigest().upper()
-    return FINGERPRINT_PREFIX + ":".join(digest[i : i + 2] for i in range(0, 64, 2))
-
-
-def parse_fingerprint(text: str) -> str:
-    """``text`` in the canonical form; raises ``ValueError`` with a clear reason."""
-    body = text.strip()
-    if body[: len(FINGERPRINT_PREFIX)].upper() == FINGERPRINT_PREFIX:
-        body = body[len(FINGERPRINT_PREFIX) :]
-    digits = "".join(ch for ch in body if ch not in ": \t")
-    if len(digits) != 64 or not set(digits) <= _HEX:
-        raise ValueError(
-            f"not a SHA-256 fingerprint: {text!r} (expected 64 hex digits, "
-            f"like SHA256:AB:CD:...)"
-        )
-    digits = digits.upper()
-    return FINGERPRINT_PREFIX + ":".join(digits[i : i + 2] for i in range(0, 64, 2))
 
 
 def config_dir() -> Path:
@@ -119,17 +94,8 @@ class PinStore:
                                f"{exc.strerror or exc}") from None
 
     def _replace(self, lines: list[str]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".pins-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as out:
-                out.write("".join(line + "\n" for line in lines))
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        text = "".join(line + "\n" for line in lines)
+        write_atomically(self.path, text, errors="surrogateescape")
 
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
+
+from .localfiles import write_atomically
 
 STATE_FILE_NAME = "last_seq.json"
 _MAX_ENTRIES = 1000
@@ -112,12 +113,8 @@ class SeqStore:
             entries[key] = HistoryMark(seq, epoch or (old.epoch if old else 0))
             if len(entries) > _MAX_ENTRIES:
                 entries = dict(list(entries.items())[-_MAX_ENTRIES:])
-            temp = self.path.with_name(
-                f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
-            )
             document = {k: {"seq": m.seq, "epoch": m.epoch} for k, m in entries.items()}
-            temp.write_text(json.dumps(document, ensure_ascii=False, indent=0), encoding="utf-8")
-            os.replace(temp, self.path)
+            write_atomically(self.path, json.dumps(document, ensure_ascii=False, indent=0))
 
 
 def _mark_of(value: object) -> HistoryMark | None:

@@ -311,7 +311,11 @@ async def open_connection(
 def connect(
     host: str, port: int, tls: ClientTLS, timeout: float = 10.0
 ) -> tuple[socket.socket, PeerTrust]:
-    """Blocking ``open_connection``: a connected (TLS) socket and the trust."""
+    """Blocking ``open_connection``: a connected (TLS) socket and the trust.
+
+    For programs without an event loop that speak the protocol over a plain
+    socket with ``chatproto.ClientConnection`` (the TLS tests drive real
+    handshakes through it); the session itself uses ``open_connection``."""
     if not tls.enabled:
         return socket.create_connection((host, port), timeout), PeerTrust(
             TrustMode.PLAIN, host, port

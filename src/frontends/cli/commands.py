@@ -13,7 +13,7 @@ from chatproto.session import SKIP_REPLAY, AsyncSession
 
 from .exitcodes import ExitCode
 from .options import Target, report_trust
-from .render import escape
+from .render import escape, participant_count
 
 
 async def _open(target: Target) -> AsyncSession:
@@ -70,6 +70,5 @@ async def list_users(target: Target, as_json: bool) -> ExitCode:
     width = max((len(escape(name)) for name in participants), default=0)
     for name, state in sorted(participants.items()):
         click.echo(f"{escape(name).ljust(width)}  {state}")
-    count = len(participants)
-    click.echo(f"{count} participant{'' if count == 1 else 's'}")
+    click.echo(participant_count(len(participants)))
     return ExitCode.OK

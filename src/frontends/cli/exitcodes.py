@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from chatproto import LoginRejectReason
 from chatproto.session import (
     CertificateRefused,
     ChatError,
@@ -29,10 +30,10 @@ class ExitCode(IntEnum):
     CERTIFICATE_REFUSED = 11
 
 
-_LOGIN_CODES = {
-    "bad-password": ExitCode.BAD_PASSWORD,
-    "already-active": ExitCode.ALREADY_ACTIVE,
-    "rate-limited": ExitCode.RATE_LIMITED,
+_LOGIN_CODES: dict[str, ExitCode] = {
+    LoginRejectReason.BAD_PASSWORD: ExitCode.BAD_PASSWORD,
+    LoginRejectReason.ALREADY_ACTIVE: ExitCode.ALREADY_ACTIVE,
+    LoginRejectReason.RATE_LIMITED: ExitCode.RATE_LIMITED,
 }
 
 HELP_TEXT = """\b

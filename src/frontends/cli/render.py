@@ -54,8 +54,13 @@ def event_time(event: Event, now: datetime | None = None) -> datetime:
     return now or datetime.now(tz=UTC)
 
 
+def participant_count(count: int) -> str:
+    """``3 participants``, ``1 participant``."""
+    return f"{count} participant{'' if count == 1 else 's'}"
+
+
 def _participants(count: int) -> str:
-    return f"({count} participant{'' if count == 1 else 's'})"
+    return f"({participant_count(count)})"
 
 
 def human_chat(event: ChatMessage, when: datetime) -> str:

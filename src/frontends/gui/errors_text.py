@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from chatproto import LoginRejectReason
 from chatproto.session import (
     CertificateRefused,
     ChatError,
@@ -48,16 +49,16 @@ def login_error(error: BaseException, server: str, port: int, pin_file: Path) ->
                  "the port, and that the server is running.").format(server=server, port=port)
     if isinstance(error, LoginRefused):
         code = error.code
-        if code == "already-active":
+        if code == LoginRejectReason.ALREADY_ACTIVE:
             return _("This ID is already in use.")
-        if code == "bad-password":
+        if code == LoginRejectReason.BAD_PASSWORD:
             return _("Wrong password for this ID.")
-        if code == "rate-limited":
+        if code == LoginRejectReason.RATE_LIMITED:
             return _("Too many login attempts. Wait a minute, then try again.")
-        if code == "invalid-name":
+        if code == LoginRejectReason.INVALID_NAME:
             return _("An ID may contain only letters, digits, '_' and '-' (at most 32); "
                      "accents are fine, mixing alphabets is not.")
-        if code == "server-full":
+        if code == LoginRejectReason.SERVER_FULL:
             return _("The server is full. Try again later.")
     return _("Login failed: {reason}").format(reason=describe(error))
 

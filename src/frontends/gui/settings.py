@@ -1,7 +1,9 @@
 """The desktop client's small settings file: last server, port, ID, download folder.
 
-It lives in ``$CHAT_CONFIG_DIR`` when set (tests point it at a temporary
-folder), else ``$XDG_CONFIG_HOME/lanchat``, else ``~/.config/lanchat``.
+It lives in the user's config folder, the one the session keeps its pins in
+(``chatproto.session.pins.config_dir``: ``$CHAT_CONFIG_DIR`` when set, tests
+point it at a temporary folder, else ``$XDG_CONFIG_HOME/lanchat``, else
+``~/.config/lanchat``).
 A missing or damaged file gives the defaults: settings are a convenience,
 never a reason not to start.
 """
@@ -10,11 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
 from pathlib import Path
 
-CONFIG_DIR_ENV = "CHAT_CONFIG_DIR"
+from chatproto.session.localfiles import write_atomically
+from chatproto.session.pins import CONFIG_DIR_ENV, config_dir
+
+__all__ = ["CONFIG_DIR_ENV", "Settings", "config_dir", "load_settings", "save_settings"]
+
 SETTINGS_FILE = "gui-settings.json"
 DEFAULT_SERVER = "localhost"
 DEFAULT_PORT = 9000
@@ -36,15 +41,6 @@ class Settings:
         if self.download_dir:
             return Path(self.download_dir).expanduser()
         return default_download_dir()
-
-
-def config_dir() -> Path:
-    explicit = os.environ.get(CONFIG_DIR_ENV)
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".config"
-    return base / "lanchat"
 
 
 def default_download_dir() -> Path:
@@ -84,12 +80,7 @@ def save_settings(settings: Settings, folder: Path | None = None) -> None:
     folder = folder or config_dir()
     path = folder / SETTINGS_FILE
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(
-            json.dumps(dataclasses.asdict(settings), ensure_ascii=False, indent=2) + "\n",
-            encoding="utf-8",
-        )
-        os.replace(temporary, path)
+        text = json.dumps(dataclasses.asdict(settings), ensure_ascii=False, indent=2) + "\n"
+        write_atomically(path, text)
     except OSError as exc:
         print(f"chat-gui: could not save settings to {path}: {exc}", file=sys.stderr)
