@@ -6,6 +6,22 @@
     while (event := conn.next_event()) is not NEED_DATA: ...
 
 No I/O, no clock, no threads: the caller owns all three.
+
+Theory of operation. A ``Connection`` is one side of one conversation and
+holds three things: the receive buffer (``buffer.py``: whole frames only,
+the frame limit checked on the 5-byte header before any body is kept), the
+state of both roles (``state.py``), and nothing else of the peer's. Sending
+is ``send(event)``: the codec checks every field and value first (an invalid
+one raises ``LocalProtocolError`` and changes nothing: nothing was sent),
+then the state machine moves the sender's state (an event the state forbids
+raises too, and the connection is in ERROR for good, because both sides'
+machines no longer agree on what was said). Receiving is ``receive_data``
+then ``next_event`` until ``NEED_DATA``: each whole frame is decoded and
+moves the peer's state; anything wrong raises ``RemoteProtocolError`` with
+the code the adapter puts in its ``Error`` frame, and raises it again on
+every later call. ``ConnectionClosed`` comes once the peer's stream ended,
+``clean`` when it said Goodbye or Error first. Both peers run the same
+machines, so each knows at every point what the other may send next.
 """
 
 from __future__ import annotations
