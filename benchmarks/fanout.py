@@ -30,6 +30,7 @@ from loadgen.worker import Generator
 
 CHAT_SERVER_ARGS = (
     "--max-connections-per-address", "100000",
+    "--max-registrations-per-address", "1000000",
     "--max-connections", "100000",
     "--login-timeout", "120",
 )
