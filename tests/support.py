@@ -282,9 +282,17 @@ class RawClient:
     """
 
     def __init__(
-        self, address: tuple[str, int], auto_pong: bool = True, limits: Limits | None = None
+        self, address: tuple[str, int], auto_pong: bool = True, limits: Limits | None = None,
+        receive_buffer: int | None = None,
     ) -> None:
-        self.sock = socket.create_connection(address, timeout=DEFAULT_TIMEOUT)
+        """``receive_buffer``: SO_RCVBUF set before connecting (a slow link's window)."""
+        if receive_buffer is None:
+            self.sock = socket.create_connection(address, timeout=DEFAULT_TIMEOUT)
+        else:
+            self.sock = socket.socket(socket.AF_INET6 if ":" in address[0] else socket.AF_INET)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            self.sock.settimeout(DEFAULT_TIMEOUT)
+            self.sock.connect(address)
         self.conn = ClientConnection(limits)
         self.auto_pong = auto_pong
         self.received: list[Event] = []

@@ -10,13 +10,11 @@ the replay, whose entries carry upload id 0, so the upload never closed.
 from __future__ import annotations
 
 import hashlib
-import socket
 import time
 from pathlib import Path
 
 from chatproto import (
     ChatMessage,
-    ClientConnection,
     FileAccepted,
     FileAvailable,
     FileChunk,
@@ -42,15 +40,7 @@ def _fill_backlog(server: ServerProcess, reader: str) -> None:
 
 def _small_window_client(server: ServerProcess) -> RawClient:
     """A client whose receive buffer is that of a modest link (32 KiB)."""
-    client = RawClient.__new__(RawClient)
-    client.sock = socket.socket()
-    client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32_768)
-    client.sock.settimeout(10)
-    client.sock.connect(server.address)
-    client.conn = ClientConnection()
-    client.auto_pong = True
-    client.received, client._pending, client.eof = [], [], False
-    return client
+    return RawClient(server.address, receive_buffer=32_768)
 
 
 def test_a_long_replay_reaches_a_slowly_reading_client(tmp_path: Path) -> None:
