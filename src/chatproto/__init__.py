@@ -55,12 +55,14 @@ from .files import (
 from .heartbeat import Heartbeat, HeartbeatAction
 from .limits import PROTOCOL_VERSION, Limits
 from .names import is_valid_username, username_problem, username_skeleton
+from .participants import PARTICIPANT_STATE_OF, apply_presence
 from .state import STATE_NEUTRAL_BROADCASTS, Role, State
 from .wire import encode_event, participant_pages
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "PARTICIPANT_STATE_OF",
     "NEED_DATA",
     "PROTOCOL_VERSION",
     "STATE_NEUTRAL_BROADCASTS",
@@ -111,6 +113,7 @@ __all__ = [
     "encode_event",
     "is_valid_username",
     "iter_chunks",
+    "apply_presence",
     "participant_pages",
     "prepare",
     "sanitize_filename",
