@@ -55,7 +55,7 @@ from .files import (
 from .heartbeat import Heartbeat, HeartbeatAction
 from .limits import PROTOCOL_VERSION, Limits
 from .names import is_valid_username, username_problem, username_skeleton
-from .participants import PARTICIPANT_STATE_OF, apply_presence
+from .participants import PARTICIPANT_STATE_OF, apply_presence, participant_count_text
 from .state import STATE_NEUTRAL_BROADCASTS, Role, State
 from .wire import encode_event, participant_pages
 
@@ -114,6 +114,7 @@ __all__ = [
     "is_valid_username",
     "iter_chunks",
     "apply_presence",
+    "participant_count_text",
     "participant_pages",
     "prepare",
     "sanitize_filename",

@@ -35,4 +35,10 @@ def apply_presence(table: MutableMapping[str, ParticipantState], event: Presence
         table[event.user] = state
 
 
-__all__ = ["PARTICIPANT_STATE_OF", "apply_presence"]
+def participant_count_text(count: int) -> str:
+    """``1 participant``, ``3 participants``: the English phrase the server log
+    and the command line print (the GUI translates its own, with ngettext)."""
+    return f"{count} participant{'' if count == 1 else 's'}"
+
+
+__all__ = ["PARTICIPANT_STATE_OF", "apply_presence", "participant_count_text"]

@@ -18,6 +18,7 @@ import tkinter as tk
 from collections.abc import Callable
 from pathlib import Path
 
+import support
 from frontends.gui.app import App
 from frontends.gui.dialogs import MessageDialog
 from frontends.gui.settings import SETTINGS_FILE
@@ -39,14 +40,12 @@ def pump(timeout: float = 0.0) -> None:
 
 def wait_until(condition: Callable[[], object], timeout: float = TIMEOUT, what: str = "") -> None:
     """Pump every window until ``condition()`` is true; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def pumped() -> bool:
         pump()
-        if condition():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
-        time.sleep(0.01)
+        return bool(condition())
+
+    support.wait_until(pumped, timeout, what)
 
 
 def xdotool(*args: str) -> list[str]:
