@@ -25,9 +25,15 @@ import sys
 import time
 from collections.abc import Callable
 
-from chatproto import NEED_DATA, ClientConnection, Login, LoginAccepted, ServerConnection
+from chatproto import (
+    NEED_DATA,
+    ClientConnection,
+    Login,
+    LoginAccepted,
+    ServerConnection,
+    encode_event,
+)
 from chatproto import events as ev
-from chatproto.wire import encode_event
 
 READ_SIZE = 1_048_576
 TEXT = "x" * 100  # 100 bytes of UTF-8

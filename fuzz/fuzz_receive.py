@@ -23,12 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 with atheris.instrument_imports(include=["chatproto", "harness"]):
     import harness
 
-    from chatproto.wire import LAYOUTS
+    from chatproto._generated_codec import DECODERS
 
-# The fast codecs are generated with exec, after import instrumentation ran:
-# instrument them too, or the fuzzer is blind inside the hottest code.
-for _layout in LAYOUTS:
-    _layout.fast_decode = atheris.instrument_func(_layout.fast_decode)
+# The generated decoders are compiled with exec, after import instrumentation
+# ran: instrument them too, or the fuzzer is blind inside the hottest code.
+for _layout, _decode in DECODERS.items():
+    DECODERS[_layout] = atheris.instrument_func(_decode)
 
 
 def main() -> None:

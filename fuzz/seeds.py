@@ -21,7 +21,7 @@ from harness import CODEC_MODE, FETCH_ID, SCENARIOS, SHA, UPLOAD_ID, UPLOAD_SIZE
 from chatproto import encode_event
 from chatproto import events as ev
 from chatproto.limits import PROTOCOL_VERSION
-from chatproto.wire import LAYOUT_BY_CLASS, LAYOUTS
+from chatproto.wire import LAYOUTS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "protocol.md"
 _MODE = {name: index for index, (name, _, _) in enumerate(SCENARIOS)}
@@ -119,7 +119,7 @@ def seeds() -> list[bytes]:
     for index, layout in enumerate(LAYOUTS):
         event = examples.get(layout.event_class)
         if event is not None:
-            payload = LAYOUT_BY_CLASS[layout.event_class].encode(event)[5:]
+            payload = encode_event(event)[5:]
             out.append(bytes((CODEC_MODE, index)) + payload)
     return out
 

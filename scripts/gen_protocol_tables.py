@@ -24,7 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chatproto import ClientConnection, Connection, ServerConnection, limits, names, state, wire
+from chatproto import (
+    ClientConnection,
+    Connection,
+    ServerConnection,
+    encode_event,
+    limits,
+    names,
+    state,
+    wire,
+)
 from chatproto import events as ev
 from chatproto.errors import ErrorCode
 from chatproto.limits import (
@@ -81,7 +90,7 @@ def render_tables() -> str:
     out = ["| code | message | fixed part | max payload |", "| --- | --- | --- | --- |"]
     for layout in sorted(wire.LAYOUTS, key=lambda lay: lay.type_code):
         name = layout.event_class.__name__
-        limit = "frame limit" if layout.trailing_data else f"{layout.max_payload}"
+        limit = "frame limit" if layout.ends_with_data else f"{layout.max_payload}"
         out.append(
             f"| `0x{layout.type_code:02x}` | [{name}](#0x{layout.type_code:02x}-{name.lower()}) "
             f"| {layout.fixed_size} bytes | {limit} |"
@@ -116,7 +125,7 @@ def _render_layout(layout: wire.Layout) -> list[str]:
         text = _VARIABLE_TEXT[kind.name].format(max=kind.max_bytes)
         lines.append(f"| {where} | `{field}` | {kind.name} | {text} |")
         where = "…"
-    if layout.trailing_data:
+    if layout.ends_with_data:
         field = layout.fields[-1][0]
         lines.append(
             f"| {where} | `{field}` | data | raw bytes: the rest of the payload "
@@ -353,7 +362,7 @@ def render_vectors() -> str:
             '  "fields": {',
             ",\n".join(fields),
             "  },",
-            f'  "hex": "{spaced_hex(wire.encode_event(event))}"',
+            f'  "hex": "{spaced_hex(encode_event(event))}"',
             "}",
             "```",
             "",
@@ -423,7 +432,7 @@ def build(key: str) -> Connection:
         if verb == "sent":
             conn.send(event)
         else:
-            conn.receive_data(wire.encode_event(event))
+            conn.receive_data(encode_event(event))
             received = conn.next_event()
             if received != event:
                 raise AssertionError(f"{key}: {event!r} came out as {received!r}")
@@ -455,7 +464,7 @@ def patched(event: ev.Event, **raw: int | bytes) -> bytes:
     the fixed field's wire type, bytes are a variable field's content (its length prefix
     follows them). No check runs on the replaced values."""
     layout = wire.LAYOUT_BY_CLASS[type(event)]
-    payload = wire.encode_event(event)[HEADER_SIZE:]
+    payload = encode_event(event)[HEADER_SIZE:]
     values = list(layout.struct.unpack_from(payload))
     parts, pos = [], layout.fixed_size
     for index in range(len(layout.variable)):
@@ -476,7 +485,7 @@ def patched(event: ev.Event, **raw: int | bytes) -> bytes:
 
 
 def _frames(*events: ev.Event) -> bytes:
-    return b"".join(wire.encode_event(event) for event in events)
+    return b"".join(encode_event(event) for event in events)
 
 
 def _nfc(name: str) -> bytes:
@@ -487,7 +496,7 @@ def _entry(code: int, name: bytes) -> bytes:
     return bytes((code, len(name))) + name
 
 
-_GOODBYE_HI = wire.encode_event(ev.Goodbye("hi"))
+_GOODBYE_HI = encode_event(ev.Goodbye("hi"))
 _CHAT = ev.SendChat("hi")
 _PRESENCE = ev.Presence("bob", ev.PresenceState.JOINED, 2)
 _AVAILABLE = ev.FileAvailable(1, _TS, 5, "bob", None, "a.txt", 11, _SHA, 0)
@@ -513,7 +522,7 @@ INVALID: tuple[tuple[str, str, bytes, bool, str], ...] = (
     ("the stream ends inside a header", "server-greeted", b"\x10\x00\x00", True,
      _M.TRUNCATED),
     ("the stream ends inside a payload", "server-fresh",
-     wire.encode_event(_CLIENT_HELLO)[:8], True, _M.TRUNCATED),
+     encode_event(_CLIENT_HELLO)[:8], True, _M.TRUNCATED),
     # -- framing: the payload's structure --------------------------------------------
     ("a Ping payload of 7 bytes, shorter than its fixed part (8)", "server-greeted",
      _frame(0x05, bytes(7)), False, _M.MALFORMED),
@@ -625,15 +634,15 @@ INVALID: tuple[tuple[str, str, bytes, bool, str], ...] = (
     ("an empty ParticipantList", "client-listing", _frame(0x14, bytes(4)), False,
      _M.INVALID_FIELD),
     ("a ParticipantList with 3 entries when 2 are due", "client-listing",
-     wire.encode_event(ev.ParticipantList(
+     encode_event(ev.ParticipantList(
          (ev.Participant("bob"), ev.Participant("carol"), ev.Participant("dave"))
      )), False, _M.INVALID_FIELD),
     # -- the state machines --------------------------------------------------------------
-    ("Login before Hello", "server-fresh", wire.encode_event(ev.Login("alice", "pw")), False,
+    ("Login before Hello", "server-fresh", encode_event(ev.Login("alice", "pw")), False,
      _M.UNEXPECTED_MESSAGE),
-    ("a second Hello", "server-greeted", wire.encode_event(_CLIENT_HELLO), False,
+    ("a second Hello", "server-greeted", encode_event(_CLIENT_HELLO), False,
      _M.UNEXPECTED_MESSAGE),
-    ("SendChat before login", "server-greeted", wire.encode_event(_CHAT), False,
+    ("SendChat before login", "server-greeted", encode_event(_CHAT), False,
      _M.UNEXPECTED_MESSAGE),
     ("a second Login while the first awaits its verdict", "server-greeted",
      _frames(ev.Login("alice", "pw"), ev.Login("alice", "pw")), False,
@@ -643,20 +652,20 @@ INVALID: tuple[tuple[str, str, bytes, bool, str], ...] = (
     ("a Goodbye after Error", "server-active", _frames(ev.Error("timeout"), ev.Goodbye()),
      False, _M.UNEXPECTED_MESSAGE),
     ("the server's Hello before the client's", "client-fresh",
-     wire.encode_event(_SERVER_HELLO), False, _M.UNEXPECTED_MESSAGE),
-    ("LoginAccepted without a pending Login", "client-greeted", wire.encode_event(_WELCOME),
+     encode_event(_SERVER_HELLO), False, _M.UNEXPECTED_MESSAGE),
+    ("LoginAccepted without a pending Login", "client-greeted", encode_event(_WELCOME),
      False, _M.UNEXPECTED_MESSAGE),
     ("ParticipantList when no page is due", "client-active",
-     wire.encode_event(ev.ParticipantList((ev.Participant("bob"),))), False,
+     encode_event(ev.ParticipantList((ev.Participant("bob"),))), False,
      _M.UNEXPECTED_MESSAGE),
     ("a ChatMessage before the participant list is complete", "client-listing",
-     wire.encode_event(ev.ChatMessage(1, _TS, 0, "bob", None, "hi")), False,
+     encode_event(ev.ChatMessage(1, _TS, 0, "bob", None, "hi")), False,
      _M.UNEXPECTED_MESSAGE),
     ("a Ping before the participant list is complete", "client-listing",
-     wire.encode_event(ev.Ping(1)), False, _M.UNEXPECTED_MESSAGE),
+     encode_event(ev.Ping(1)), False, _M.UNEXPECTED_MESSAGE),
     # -- transfers ---------------------------------------------------------------------
     ("FileOffer with an upload id that is open", "server-uploading",
-     wire.encode_event(_OFFER), False, _M.UNEXPECTED_MESSAGE),
+     encode_event(_OFFER), False, _M.UNEXPECTED_MESSAGE),
     (f"FileOffer number {MAX_OPEN_UPLOADS + 1} while {MAX_OPEN_UPLOADS} are open",
      "server-active",
      _frames(*(ev.FileOffer(i, "a.txt", 11, _SHA) for i in range(1, MAX_OPEN_UPLOADS + 2))),
@@ -664,16 +673,16 @@ INVALID: tuple[tuple[str, str, bytes, bool, str], ...] = (
     ("FileChunk before FileAccepted", "server-active",
      _frames(_OFFER, ev.FileChunk(1, 0, b"hello")), False, _M.UNEXPECTED_MESSAGE),
     ("FileChunk of an upload that is not open", "server-active",
-     wire.encode_event(ev.FileChunk(9, 0, b"hello")), False, _M.UNEXPECTED_MESSAGE),
+     encode_event(ev.FileChunk(9, 0, b"hello")), False, _M.UNEXPECTED_MESSAGE),
     ("FileChunk at offset 1 where 0 is due (a gap)", "server-uploading",
-     wire.encode_event(ev.FileChunk(1, 1, b"hello")), False, _M.INVALID_FIELD),
+     encode_event(ev.FileChunk(1, 1, b"hello")), False, _M.INVALID_FIELD),
     ("FileChunk at offset 0 again (an overlap)", "server-uploading",
      _frames(ev.FileChunk(1, 0, b"hello"), ev.FileChunk(1, 0, b"hello")), False,
      _M.INVALID_FIELD),
-    ("an empty FileChunk", "server-uploading", wire.encode_event(ev.FileChunk(1, 0, b"")),
+    ("an empty FileChunk", "server-uploading", encode_event(ev.FileChunk(1, 0, b"")),
      False, _M.INVALID_FIELD),
     ("FileChunk past the announced size (12 bytes of 11)", "server-uploading",
-     wire.encode_event(ev.FileChunk(1, 0, b"hello world!")), False, _M.INVALID_FIELD),
+     encode_event(ev.FileChunk(1, 0, b"hello world!")), False, _M.INVALID_FIELD),
     ("FileEnd after 5 of 11 bytes", "server-uploading",
      _frames(ev.FileChunk(1, 0, b"hello"), ev.FileEnd(1)), False, _M.UNEXPECTED_MESSAGE),
     ("FetchFile of a file that is being fetched", "server-active",
@@ -682,13 +691,13 @@ INVALID: tuple[tuple[str, str, bytes, bool, str], ...] = (
      "server-active", _frames(*(ev.FetchFile(i) for i in range(1, MAX_OPEN_FETCHES + 2))),
      False, _M.UNEXPECTED_MESSAGE),
     ("FileAccepted of an upload the client did not offer", "client-active",
-     wire.encode_event(ev.FileAccepted(1)), False, _M.UNEXPECTED_MESSAGE),
+     encode_event(ev.FileAccepted(1)), False, _M.UNEXPECTED_MESSAGE),
     ("FileChunk of a file the client is not fetching", "client-active",
-     wire.encode_event(ev.FileChunk(5, 0, b"hello")), False, _M.UNEXPECTED_MESSAGE),
+     encode_event(ev.FileChunk(5, 0, b"hello")), False, _M.UNEXPECTED_MESSAGE),
     ("FileChunk at offset 0 of a fetch from offset 6", "client-fetching",
-     wire.encode_event(ev.FileChunk(5, 0, b"hello")), False, _M.INVALID_FIELD),
+     encode_event(ev.FileChunk(5, 0, b"hello")), False, _M.INVALID_FIELD),
     ("FetchRejected of a file the client is not fetching", "client-active",
-     wire.encode_event(ev.FetchRejected(5, "not-found")), False, _M.UNEXPECTED_MESSAGE),
+     encode_event(ev.FetchRejected(5, "not-found")), False, _M.UNEXPECTED_MESSAGE),
 )
 
 

@@ -43,6 +43,7 @@ from chatproto import (
     Pong,
     SendChat,
 )
+from chatproto._codec import decode_payload
 from chatproto.limits import HEADER_SIZE
 from chatproto.wire import HEADER, LAYOUT_BY_CLASS
 
@@ -332,7 +333,7 @@ class ChatClient(BenchClient):
         if layout.event_class is LoginAccepted:
             self.ready = True  # its participant list is not needed: skip decoding it
             return
-        event = layout.decode(payload)
+        event = decode_payload(layout, payload)
         if isinstance(event, ChatRejected):
             self.refused += 1
             self.refusal = f"{event.reason}: {event.message}"

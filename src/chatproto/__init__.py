@@ -4,6 +4,21 @@ The core (events, framing, state machines, file helpers) does no I/O; the
 client session in ``chatproto.session`` is the thin socket adapter over it.
 """
 
+from ._codec import encode_event
+from .client_state import (
+    ChatDelivered,
+    ChatRefused,
+    ClientState,
+    FetchData,
+    FetchEnded,
+    FetchRefused,
+    HandOn,
+    LoginComplete,
+    Outcome,
+    UploadAccepted,
+    UploadCompleted,
+    UploadRefused,
+)
 from .connection import (
     NEED_DATA,
     ClientConnection,
@@ -55,9 +70,13 @@ from .files import (
 from .heartbeat import Heartbeat, HeartbeatAction
 from .limits import PROTOCOL_VERSION, Limits
 from .names import is_valid_username, username_problem, username_skeleton
-from .participants import PARTICIPANT_STATE_OF, apply_presence, participant_count_text
+from .participants import (
+    PARTICIPANT_STATE_OF,
+    apply_presence,
+    participant_count_text,
+    participant_pages,
+)
 from .state import STATE_NEUTRAL_BROADCASTS, Role, State
-from .wire import encode_event, participant_pages
 
 __version__ = "0.1.0"
 
@@ -66,16 +85,22 @@ __all__ = [
     "NEED_DATA",
     "PROTOCOL_VERSION",
     "STATE_NEUTRAL_BROADCASTS",
+    "ChatDelivered",
     "ChatMessage",
+    "ChatRefused",
     "ChatRejected",
     "Chunk",
     "ClientConnection",
+    "ClientState",
     "Connection",
     "ConnectionClosed",
     "Error",
     "ErrorCode",
     "Event",
+    "FetchData",
+    "FetchEnded",
     "FetchFile",
+    "FetchRefused",
     "FetchRejected",
     "FileAccepted",
     "FileAvailable",
@@ -84,6 +109,7 @@ __all__ = [
     "FileOffer",
     "FileRejected",
     "Goodbye",
+    "HandOn",
     "Heartbeat",
     "HeartbeatAction",
     "Hello",
@@ -91,8 +117,10 @@ __all__ = [
     "LocalProtocolError",
     "Login",
     "LoginAccepted",
+    "LoginComplete",
     "LoginRejectReason",
     "LoginRejected",
+    "Outcome",
     "Participant",
     "ParticipantList",
     "ParticipantState",
@@ -110,6 +138,9 @@ __all__ = [
     "SendChat",
     "ServerConnection",
     "State",
+    "UploadAccepted",
+    "UploadCompleted",
+    "UploadRefused",
     "encode_event",
     "is_valid_username",
     "iter_chunks",

@@ -22,6 +22,12 @@ the code the adapter puts in its ``Error`` frame, and raises it again on
 every later call. ``ConnectionClosed`` comes once the peer's stream ended,
 ``clean`` when it said Goodbye or Error first. Both peers run the same
 machines, so each knows at every point what the other may send next.
+
+Time, as in aioquic, is the adapter's and the timers are the connection's:
+after ``start_heartbeat`` the adapter passes ``now`` to ``receive_data``,
+sleeps until ``get_timer()`` and calls ``handle_timer(now)``, which hands
+back a Ping to send or raises ``RemoteProtocolError(timeout)``. What counts
+as a sign of life (a whole frame) is decided here, once, for every adapter.
 """
 
 from __future__ import annotations
@@ -29,18 +35,25 @@ from __future__ import annotations
 from typing import Final, NamedTuple, final
 
 from . import events as ev
+from ._codec import decode_payload, encode_event
 from .buffer import ReceiveBuffer
 from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+from .heartbeat import Heartbeat, HeartbeatAction
 from .limits import (
     DEFAULT_CHUNK_SIZE,
     HEADER_SIZE,
-    MAX_TEXT_BYTES,
     MIN_FRAME_SIZE,
     PROTOCOL_VERSION,
     Limits,
 )
-from .state import ConversationState, Role, State, Violation
-from .wire import LAYOUT_BY_CLASS
+from .state import (
+    STATE_NEUTRAL_BROADCASTS,
+    TRANSITIONS,
+    ConversationState,
+    Role,
+    State,
+    Violation,
+)
 
 #: Room for one read of this size on top of a whole frame; adapters feed at
 #: most this much per ``receive_data`` call once they have drained events.
@@ -77,16 +90,28 @@ class PreparedEvent(NamedTuple):
     event: ev.Event
     data: bytes
 
+    @property
+    def broadcast(self) -> bytes | None:
+        """``data`` when a server may write it, without ``send``, to any
+        connection whose ``accepts_broadcasts`` is true; None when it must go
+        through ``send``. The rule: the event changes no state on either side
+        (``STATE_NEUTRAL_BROADCASTS``) and its frame fits the smallest frame
+        limit a peer may announce. Then the bytes are those ``send`` would
+        return, and skipping ``send`` leaves the connection as ``send`` would:
+        a fan-out to thousands costs one append per recipient."""
+        data = self.data
+        if type(self.event) in STATE_NEUTRAL_BROADCASTS and len(data) <= _ALWAYS_FITS:
+            return data
+        return None
+
 
 def prepare(event: ev.Event) -> PreparedEvent:
     """Encode ``event`` once; pass the result to ``send`` of many connections."""
-    layout = LAYOUT_BY_CLASS.get(type(event))
-    if layout is None:
-        raise LocalProtocolError(f"{type(event).__name__} is not sent on the wire")
-    return PreparedEvent(event, layout.encode(event, MAX_TEXT_BYTES))
+    return PreparedEvent(event, encode_event(event))
 
 
 _DEFAULT_LIMITS = Limits()
+_FINAL: Final = frozenset({State.CLOSED, State.ERROR})
 _ALWAYS_FITS: Final = MIN_FRAME_SIZE + HEADER_SIZE
 
 
@@ -94,7 +119,15 @@ class Connection:
     """One side of one conversation. Use ``ClientConnection`` or
     ``ServerConnection``."""
 
-    __slots__ = ("_buffer", "_closed_event", "_conversation", "_error", "_max_text", "limits")
+    __slots__ = (
+        "_buffer",
+        "_closed_event",
+        "_conversation",
+        "_error",
+        "_heartbeat",
+        "_received_at",
+        "limits",
+    )
 
     our_role: Role
     their_role: Role
@@ -108,7 +141,8 @@ class Connection:
         )
         self._closed_event: ev.ConnectionClosed | None = None
         self._error: RemoteProtocolError | None = None
-        self._max_text = MAX_TEXT_BYTES
+        self._heartbeat: Heartbeat | None = None
+        self._received_at = 0.0
 
     # -- state ---------------------------------------------------------------
 
@@ -175,14 +209,7 @@ class Connection:
             data = event.data
             event = event.event
         else:
-            layout = LAYOUT_BY_CLASS.get(type(event))
-            if layout is None:
-                raise LocalProtocolError(f"{type(event).__name__} is not sent on the wire")
-            try:
-                data = layout.fast_encode(event, MAX_TEXT_BYTES)
-            except Exception:
-                # Slow path: the reference encoder decides, with a precise error.
-                data = layout.reference_encode(event, MAX_TEXT_BYTES)
+            data = encode_event(event)
         # Every peer accepts at least MIN_FRAME_SIZE, so only big frames
         # need the peer's announced limit.
         if len(data) > _ALWAYS_FITS:
@@ -205,8 +232,13 @@ class Connection:
 
     # -- receiving -------------------------------------------------------------
 
-    def receive_data(self, data: bytes) -> None:
-        """Hand over bytes read from the peer; ``b""`` means it closed."""
+    def receive_data(self, data: bytes, now: float | None = None) -> None:
+        """Hand over bytes read from the peer; ``b""`` means it closed.
+
+        Once the heartbeat runs, pass ``now``: a frame completed by these
+        bytes is a sign of life as of ``now``."""
+        if now is not None:
+            self._received_at = now
         self._buffer.feed(data)
 
     @property
@@ -228,12 +260,12 @@ class Connection:
             if frame is None:
                 return self._end_of_data()
             layout, payload = frame
-            try:
-                event = layout.fast_decode(payload, self._max_text)
-            except Exception:
-                # Slow path: the reference decoder raises the precise error.
-                event = layout.reference_decode(payload, self._max_text)
+            event = decode_payload(layout, payload)
             self._conversation.process(self.their_role, event)
+            if self._heartbeat is not None:
+                # A whole frame, not any bytes: a peer trickling one byte at
+                # a time must still time out (docs/protocol.md 7.4).
+                self._heartbeat.activity(self._received_at)
         except Violation as exc:
             raise self._fail(RemoteProtocolError(str(exc), exc.code)) from None
         except RemoteProtocolError as exc:
@@ -254,6 +286,49 @@ class Connection:
                 self._conversation.set_state(self.their_role, State.CLOSED)
         return self._closed_event
 
+    # -- timers (as aioquic: the connection owns them, the adapter the clock) ----
+
+    def start_heartbeat(self, interval: float, timeout: float, now: float) -> None:
+        """Ping the peer after ``interval`` seconds without a whole frame from
+        it, and give it up after ``timeout``; from then on pass ``now`` to
+        ``receive_data`` and call ``handle_timer`` at ``get_timer()``."""
+        self._heartbeat = Heartbeat(interval, timeout, now)
+        self._received_at = now
+
+    def get_timer(self) -> float | None:
+        """When ``handle_timer`` next has something to do; None when nothing
+        is timed (no heartbeat, or the conversation is over)."""
+        heartbeat = self._heartbeat
+        if heartbeat is None or self._error is not None or self._over():
+            return None
+        return heartbeat.deadline()
+
+    def handle_timer(self, now: float) -> ev.Ping | None:
+        """The Ping to send now, if one is due (send it with ``send``).
+
+        Raises ``RemoteProtocolError`` with code ``timeout`` once the peer
+        has been silent for the heartbeat timeout: the connection is then in
+        ERROR, as after any protocol error, and the adapter sends ``Error``
+        and closes as it does for those."""
+        heartbeat = self._heartbeat
+        if heartbeat is None or self._error is not None or self._over():
+            return None
+        action = heartbeat.poll(now)
+        if action is HeartbeatAction.TIMED_OUT:
+            raise self._fail(
+                RemoteProtocolError("no answer to heartbeat", ErrorCode.TIMEOUT)
+            )
+        if action is HeartbeatAction.SEND_PING and self._may_send(ev.Ping):
+            return ev.Ping(heartbeat.next_nonce())
+        return None
+
+    def _over(self) -> bool:
+        """Nothing more can pass: we said goodbye or the peer's stream ended."""
+        return self.our_state in _FINAL or self.their_state in _FINAL
+
+    def _may_send(self, kind: type[ev.Event]) -> bool:
+        return kind in TRANSITIONS.get((self.our_role, self.our_state), {})
+
     def _fail(self, error: RemoteProtocolError) -> RemoteProtocolError:
         self._error = error
         self._conversation.fail()
@@ -270,6 +345,16 @@ class ServerConnection(Connection):
     __slots__ = ()
     our_role = Role.SERVER
     their_role = Role.CLIENT
+
+    @property
+    def accepts_broadcasts(self) -> bool:
+        """Whether a ``PreparedEvent.broadcast`` may be written to this
+        connection without ``send``: while the server's side is ACTIVE (the
+        client logged in and its participant list is complete; the server has
+        said no Goodbye or Error and no protocol error happened). It turns
+        false with the state change itself, so a fan-out asks here instead of
+        tracking it."""
+        return self._conversation.state_of(Role.SERVER) is State.ACTIVE
 
 
 __all__ = [

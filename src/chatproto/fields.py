@@ -2,7 +2,9 @@
 
 A fixed kind is a ``struct`` code; a variable kind has a length prefix, a
 maximum length, and functions between value and bytes. ``wire.LAYOUTS``
-builds every message from these kinds.
+builds every message from these kinds; both codecs (``_reference_codec.py``,
+``_generated_codec.py``) call the same checks and conversions, which raise
+``FieldError`` and nothing else for a bad value.
 """
 
 from __future__ import annotations
@@ -28,8 +30,12 @@ from .limits import (
 )
 
 
-class _Invalid(Exception):
-    """A field failed validation; turned into Local/RemoteProtocolError."""
+class FieldError(Exception):
+    """A field or value failed validation, with the ``ErrorCode`` to report.
+
+    The reference codec turns it into ``LocalProtocolError`` (encoding) or
+    ``RemoteProtocolError`` (decoding); from a generated function it is one of
+    the signals that send ``_codec.py`` to the reference codec."""
 
     def __init__(self, message: str, code: str = ErrorCode.INVALID_FIELD) -> None:
         super().__init__(message)
@@ -57,15 +63,15 @@ def _utf8(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise _Invalid("a text field is not valid UTF-8", ErrorCode.BAD_UTF8) from None
+        raise FieldError("a text field is not valid UTF-8", ErrorCode.BAD_UTF8) from None
 
 
 def _check_name(value: Any) -> None:
     if not isinstance(value, str):
-        raise _Invalid("a user name must be a str")
+        raise FieldError("a user name must be a str")
     problem = username_problem(value)
     if problem is not None:
-        raise _Invalid(f"invalid user name {value!r}: {problem}")
+        raise FieldError(f"invalid user name {value!r}: {problem}")
 
 
 #: Validated user names, both ways. Names repeat constantly on a chat server
@@ -78,7 +84,7 @@ _bytes_by_name: dict[str, bytes] = {}
 
 
 def name_from_bytes(raw: bytes) -> str:
-    """The valid user name ``raw`` encodes; raises ``_Invalid``."""
+    """The valid user name ``raw`` encodes; raises ``FieldError``."""
     name = _names_by_bytes.get(raw)
     if name is None:
         name = _utf8(raw)
@@ -90,7 +96,7 @@ def name_from_bytes(raw: bytes) -> str:
 
 
 def name_to_bytes(name: Any) -> bytes:
-    """The UTF-8 of the valid user name ``name``; raises ``_Invalid``."""
+    """The UTF-8 of the valid user name ``name``; raises ``FieldError``."""
     raw = _bytes_by_name.get(name) if type(name) is str else None
     if raw is None:
         _check_name(name)
@@ -108,28 +114,28 @@ def _check_optional_name(value: Any) -> None:
 
 def _check_token(value: Any) -> None:
     if not isinstance(value, str) or not is_valid_token(value):
-        raise _Invalid(f"invalid code {value!r}")
+        raise FieldError(f"invalid code {value!r}")
 
 
 def _check_filename(value: Any) -> None:
     if not isinstance(value, str) or not value:
-        raise _Invalid("a file name must be a non-empty str")
+        raise FieldError("a file name must be a non-empty str")
     if "\x00" in value:
-        raise _Invalid("a file name must not contain NUL")
+        raise FieldError("a file name must not contain NUL")
 
 
 def _check_password(value: Any) -> None:
     if not isinstance(value, str) or not value:
-        raise _Invalid("the password must be a non-empty str")
+        raise FieldError("the password must be a non-empty str")
 
 
 def _encode_str(value: Any) -> bytes:
     if not isinstance(value, str):
-        raise _Invalid(f"expected str, got {type(value).__name__}")
+        raise FieldError(f"expected str, got {type(value).__name__}")
     try:
         return value.encode("utf-8")
     except UnicodeEncodeError:
-        raise _Invalid("text contains unpaired surrogates", ErrorCode.BAD_UTF8) from None
+        raise FieldError("text contains unpaired surrogates", ErrorCode.BAD_UTF8) from None
 
 
 def _encode_optional(value: Any) -> bytes:
@@ -142,32 +148,38 @@ def _decode_optional(raw: bytes) -> str | None:
 
 def _encode_bytes(value: Any) -> bytes:
     if not isinstance(value, bytes | bytearray | memoryview):
-        raise _Invalid(f"expected bytes, got {type(value).__name__}")
+        raise FieldError(f"expected bytes, got {type(value).__name__}")
     return bytes(value)
 
 
-_PRESENCE_CODES = {
+PRESENCE_CODES = {
     ev.PresenceState.JOINED: 1,
     ev.PresenceState.LEFT: 2,
     ev.PresenceState.DEACTIVATED: 3,
     ev.PresenceState.REJOINED: 4,
 }
-_PRESENCE_BY_CODE = {code: state for state, code in _PRESENCE_CODES.items()}
+PRESENCE_BY_CODE = {code: state for state, code in PRESENCE_CODES.items()}
 _PARTICIPANT_CODES = {ev.ParticipantState.ACTIVE: 1, ev.ParticipantState.DEACTIVATED: 2}
 _PARTICIPANT_BY_CODE = {code: state for state, code in _PARTICIPANT_CODES.items()}
 
 
 def _encode_participants(value: Any) -> bytes:
-    if len(value) > MAX_PARTICIPANTS:
-        raise _Invalid(f"{len(value)} participants, over the limit of {MAX_PARTICIPANTS}")
-    out = bytearray()
-    for participant in value:
-        name = name_to_bytes(participant.name)
-        try:
-            state = _PARTICIPANT_CODES[participant.state]
-        except KeyError:
-            raise _Invalid(f"invalid participant state {participant.state!r}") from None
-        out += bytes((state, len(name))) + name
+    try:
+        if len(value) > MAX_PARTICIPANTS:
+            raise FieldError(f"{len(value)} participants, over the limit of {MAX_PARTICIPANTS}")
+        out = bytearray()
+        for participant in value:
+            name = name_to_bytes(participant.name)
+            try:
+                state = _PARTICIPANT_CODES[participant.state]
+            except KeyError:
+                raise FieldError(f"invalid participant state {participant.state!r}") from None
+            out += bytes((state, len(name))) + name
+    except (AttributeError, TypeError) as exc:
+        # Not a sequence of Participants. The generated codec calls this too and
+        # may only raise FieldError for bad input; the message and the code are
+        # the ones the reference codec gives any value of the wrong type.
+        raise FieldError(str(exc), ErrorCode.MALFORMED) from None
     return bytes(out)
 
 
@@ -176,19 +188,19 @@ def _decode_participants(raw: bytes) -> tuple[ev.Participant, ...]:
     pos = 0
     while pos < len(raw):
         if pos + 2 > len(raw):
-            raise _Invalid("participant entry is truncated", ErrorCode.MALFORMED)
+            raise FieldError("participant entry is truncated", ErrorCode.MALFORMED)
         code, length = raw[pos], raw[pos + 1]
         name_bytes = raw[pos + 2 : pos + 2 + length]
         if len(name_bytes) != length:
-            raise _Invalid("participant entry is truncated", ErrorCode.MALFORMED)
+            raise FieldError("participant entry is truncated", ErrorCode.MALFORMED)
         state = _PARTICIPANT_BY_CODE.get(code)
         if state is None:
-            raise _Invalid(f"invalid participant state {code}")
+            raise FieldError(f"invalid participant state {code}")
         name = name_from_bytes(name_bytes)
         participants.append(ev.Participant(name, state))
         pos += 2 + length
     if len(participants) > MAX_PARTICIPANTS:
-        raise _Invalid(f"{len(participants)} participants, over the limit of {MAX_PARTICIPANTS}")
+        raise FieldError(f"{len(participants)} participants, over the limit of {MAX_PARTICIPANTS}")
     return tuple(participants)
 
 
@@ -221,4 +233,5 @@ PARTICIPANTS = Kind(
 #: Raw bytes filling the rest of the payload; bounded by the frame size.
 DATA = Kind("data", "", True, 0, _encode_bytes, bytes)
 
-_STRUCT_RANGES = {"B": 0xFF, "H": 0xFFFF, "I": 0xFFFF_FFFF, "Q": 0xFFFF_FFFF_FFFF_FFFF}
+#: The largest value of each unsigned ``struct`` code.
+MAX_UNSIGNED = {"B": 0xFF, "H": 0xFFFF, "I": 0xFFFF_FFFF, "Q": 0xFFFF_FFFF_FFFF_FFFF}

@@ -68,7 +68,7 @@ _LATIN = 1 << _data.SCRIPTS.index("Latn")
 _CJK = (1 << _data.SCRIPTS.index("Hanb") | 1 << _data.SCRIPTS.index("Jpan")
         | 1 << _data.SCRIPTS.index("Kore"))
 
-#: Characters already looked up: (kind, script mask). Bounded, like fastcodec's name caches.
+#: Characters already looked up: (kind, script mask). Bounded, like the name caches in fields.py.
 _CHARACTER_CACHE_SIZE = 4096
 _characters: dict[str, tuple[int, int]] = {}
 

@@ -3,16 +3,26 @@
 Every side that keeps a list (the server, the session, each frontend) applies
 presence the same way, so the rule lives here rather than in each of them:
 ``JOINED`` and ``REJOINED`` make a user active, ``DEACTIVATED`` keeps them
-counted but inactive, ``LEFT`` removes them.
+counted but inactive, ``LEFT`` removes them. How a list is cut into pages
+that fit a peer's frames (``participant_pages``) lives here too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from types import MappingProxyType
 from typing import Final
 
-from .events import ParticipantState, Presence, PresenceState
+from .events import (
+    LoginAccepted,
+    Participant,
+    ParticipantList,
+    ParticipantState,
+    Presence,
+    PresenceState,
+)
+from .limits import MAX_PARTICIPANTS, MAX_USERNAME_BYTES
+from .wire import LAYOUT_BY_CLASS
 
 #: The participant state a presence change leaves the user in; ``None``
 #: means the user is no longer listed.
@@ -35,10 +45,35 @@ def apply_presence(table: MutableMapping[str, ParticipantState], event: Presence
         table[event.user] = state
 
 
+def participant_pages(
+    participants: Sequence[Participant], max_frame_size: int
+) -> list[tuple[Participant, ...]]:
+    """Cut a participant list into pages for a peer that accepts payloads of
+    ``max_frame_size`` bytes: the first page fits ``LoginAccepted`` (with any
+    user name), every later one a ``ParticipantList``. There is always a first
+    page, empty for an empty list; no later page is empty."""
+    first_room = max_frame_size - LAYOUT_BY_CLASS[LoginAccepted].fixed_size - MAX_USERNAME_BYTES
+    room = first_room
+    pages: list[tuple[Participant, ...]] = []
+    page: list[Participant] = []
+    used = 0
+    for participant in participants:
+        size = 2 + len(participant.name.encode("utf-8"))
+        if page and (used + size > room or len(page) == MAX_PARTICIPANTS):
+            pages.append(tuple(page))
+            page, used = [], 0
+            room = max_frame_size - LAYOUT_BY_CLASS[ParticipantList].fixed_size
+        page.append(participant)
+        used += size
+    if page or not pages:
+        pages.append(tuple(page))
+    return pages
+
+
 def participant_count_text(count: int) -> str:
     """``1 participant``, ``3 participants``: the English phrase the server log
     and the command line print (the GUI translates its own, with ngettext)."""
     return f"{count} participant{'' if count == 1 else 's'}"
 
 
-__all__ = ["PARTICIPANT_STATE_OF", "apply_presence", "participant_count_text"]
+__all__ = ["PARTICIPANT_STATE_OF", "apply_presence", "participant_pages", "participant_count_text"]

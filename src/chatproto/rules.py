@@ -4,10 +4,11 @@ A field kind (``fields.py``) checks what one field can say alone: its type,
 length, encoding. Some limits are about values, or about two fields
 together: a Hello's frame limit, a file's size, a participant list that must
 not be longer than its announced count. They live here, one function per
-message type, and ``wire.Layout`` runs them on both paths: before encoding
-(so ``send`` and ``encode_event`` refuse the event with
+message type, named by its ``wire.Layout``, and both codecs run them: before
+encoding (so ``send`` and ``encode_event`` refuse the event with
 ``LocalProtocolError`` and leave the connection as it was) and after
 decoding (``RemoteProtocolError``). One rule, one place, both directions.
+The generated codec runs a rule only on fields it has already type-checked.
 """
 
 from __future__ import annotations
@@ -16,35 +17,35 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import ErrorCode
-from .fields import _Invalid
+from .fields import FieldError
 from .limits import MAX_FILE_SIZE, MAX_PARTICIPANTS, MIN_FRAME_SIZE
 
-#: A rule takes the event (of its layout's class) and raises ``_Invalid``.
+#: A rule takes the event (of its layout's class) and raises ``FieldError``.
 Rule = Callable[[Any], None]
 
 
 def hello(event: Any) -> None:
     if event.version < 1:
-        raise _Invalid("protocol version 0 does not exist", ErrorCode.UNSUPPORTED_VERSION)
+        raise FieldError("protocol version 0 does not exist", ErrorCode.UNSUPPORTED_VERSION)
     if event.max_frame_size < MIN_FRAME_SIZE:
-        raise _Invalid(f"max_frame_size {event.max_frame_size} is below {MIN_FRAME_SIZE}")
+        raise FieldError(f"max_frame_size {event.max_frame_size} is below {MIN_FRAME_SIZE}")
 
 
 def login_accepted(event: Any) -> None:
     count = event.participant_count
     if type(count) is not int or count > MAX_PARTICIPANTS:
-        raise _Invalid(f"participant_count {count!r} is over {MAX_PARTICIPANTS}")
+        raise FieldError(f"participant_count {count!r} is over {MAX_PARTICIPANTS}")
     if len(event.participants) > count:
-        raise _Invalid(
+        raise FieldError(
             f"{len(event.participants)} participants listed, more than the count {count}"
         )
 
 
 def participant_list(event: Any) -> None:
     if not event.participants:
-        raise _Invalid("an empty page of the participant list")
+        raise FieldError("an empty page of the participant list")
 
 
 def file_size(event: Any) -> None:
     if type(event.size) is int and event.size > MAX_FILE_SIZE:
-        raise _Invalid(f"file size {event.size} is over {MAX_FILE_SIZE}")
+        raise FieldError(f"file size {event.size} is over {MAX_FILE_SIZE}")

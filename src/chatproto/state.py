@@ -96,10 +96,10 @@ TRANSITIONS: dict[tuple[Role, State], dict[type[ev.Event], State]] = {
     ),
 }
 #: Events a server sends in ACTIVE that change no state at all (no transfer,
-#: no transition). Their prepared bytes may be appended to any connection
-#: whose ``state`` is ACTIVE without calling ``send``: a fan-out to thousands
-#: then costs one append per recipient. ``tests/proto`` checks this claim
-#: against the table.
+#: no transition). ``PreparedEvent.broadcast`` gives their bytes (when they
+#: fit every peer) for writing to any connection whose ``accepts_broadcasts``
+#: is true without calling ``send``: a fan-out to thousands then costs one
+#: append per recipient. ``tests/proto`` checks this claim against the table.
 STATE_NEUTRAL_BROADCASTS: frozenset[type[ev.Event]] = frozenset({ev.ChatMessage, ev.Presence})
 
 #: Goodbye ends the sender's side from any state but CLOSED and ERROR;

@@ -13,6 +13,7 @@ from chatproto import (
     ServerConnection,
 )
 from chatproto import events as ev
+from chatproto._codec import decode_payload
 from chatproto.limits import HEADER_SIZE
 from chatproto.wire import HEADER, LAYOUT_BY_CODE
 
@@ -21,7 +22,7 @@ def decode_frame(frame: bytes) -> ev.Event:
     """Decode exactly one whole frame with no connection state involved."""
     type_code, length = HEADER.unpack_from(frame)
     assert len(frame) == HEADER_SIZE + length, "not exactly one frame"
-    return LAYOUT_BY_CODE[type_code].decode(frame[HEADER_SIZE:])
+    return decode_payload(LAYOUT_BY_CODE[type_code], frame[HEADER_SIZE:])
 
 
 def drain(conn: Connection) -> list[ev.Event]:

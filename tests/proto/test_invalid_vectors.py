@@ -20,8 +20,12 @@ from typing import NamedTuple
 import pytest
 
 from chatproto import NEED_DATA, Connection, ErrorCode, RemoteProtocolError, wire
+from chatproto import _generated_codec as generated
+from chatproto import _reference_codec as reference
 from chatproto import events as ev
-from chatproto.limits import HEADER_SIZE, MAX_TEXT_BYTES
+from chatproto._codec import decode_payload
+from chatproto.fields import FieldError
+from chatproto.limits import HEADER_SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "protocol.md"
@@ -149,8 +153,8 @@ def test_byte_by_byte_gives_the_same_error(vector: Vector) -> None:
     assert _error_of(conn, _pieces(vector, bytewise=True)) == vector.code
 
 
-def _no_fast_path(payload: bytes, max_text: int) -> ev.Event:
-    raise RuntimeError("fast path disabled")
+def _no_fast_path(payload: bytes) -> ev.Event:
+    raise generated.FastPathFailed
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=IDS)
@@ -159,7 +163,7 @@ def test_the_reference_codec_alone_gives_the_same_error(
 ) -> None:
     conn = GEN.build(vector.state)
     for layout in wire.LAYOUTS:
-        monkeypatch.setattr(layout, "fast_decode", _no_fast_path)
+        monkeypatch.setitem(generated.DECODERS, layout, _no_fast_path)
     assert _error_of(conn, _pieces(vector)) == vector.code
 
 
@@ -167,23 +171,23 @@ def test_the_reference_codec_alone_gives_the_same_error(
 def test_fast_and_reference_decoders_agree(vector: Vector) -> None:
     for layout, payload in _whole_frames(vector.data):
         try:
-            reference: ev.Event | str = layout.reference_decode(payload, MAX_TEXT_BYTES)
+            reference_verdict: ev.Event | str = reference.decode(layout, payload)
         except RemoteProtocolError as exc:
-            reference = exc.code
+            reference_verdict = exc.code
         try:
-            fast: ev.Event | None = layout.fast_decode(payload, MAX_TEXT_BYTES)
-        except Exception:
+            fast: ev.Event | None = generated.DECODERS[layout](payload)
+        except (generated.FastPathFailed, FieldError):
             fast = None
-        if isinstance(reference, str):
+        if isinstance(reference_verdict, str):
             assert fast is None, f"the fast decoder accepted what the reference refuses: {fast}"
         else:
-            assert fast is None or fast == reference
-        # ``decode`` (fast, then reference) says what the reference says.
+            assert fast is None or fast == reference_verdict
+        # ``decode_payload`` (fast, then reference) says what the reference says.
         try:
-            decoded: ev.Event | str = layout.decode(payload, MAX_TEXT_BYTES)
+            decoded: ev.Event | str = decode_payload(layout, payload)
         except RemoteProtocolError as exc:
             decoded = exc.code
-        assert decoded == reference
+        assert decoded == reference_verdict
 
 
 def test_a_header_over_the_limit_is_refused_before_its_body() -> None:

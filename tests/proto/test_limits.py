@@ -9,6 +9,7 @@ import pytest
 
 from chatproto import ErrorCode, LocalProtocolError, RemoteProtocolError, encode_event, wire
 from chatproto import events as ev
+from chatproto._codec import decode_payload
 from chatproto.buffer import ReceiveBuffer
 from chatproto.limits import (
     DEFAULT_MAX_FRAME_SIZE,
@@ -66,7 +67,7 @@ BOUNDED = [lay for lay in wire.LAYOUTS if lay.event_class not in _PAGED]
 def test_the_largest_event_is_exactly_the_type_limit_and_passes(layout: wire.Layout) -> None:
     event = largest_event(layout)
     frame = encode_event(event)
-    if not layout.trailing_data:
+    if not layout.ends_with_data:
         assert len(frame) - HEADER_SIZE == layout.max_payload
     buffer = ReceiveBuffer(DEFAULT_MAX_FRAME_SIZE, max_buffered=len(frame))
     buffer.feed(frame)
@@ -98,7 +99,7 @@ def test_one_byte_over_a_field_limit_is_refused_both_ways(layout: wire.Layout, f
     fixed = [_fixed(getattr(good, name), kind) for name, kind in layout.fixed]
     payload = layout.struct.pack(*fixed, *map(len, raw)) + b"".join(raw)
     with pytest.raises(RemoteProtocolError) as info:
-        layout.decode(payload)
+        decode_payload(layout, payload)
     assert info.value.code in (ErrorCode.INVALID_FIELD, ErrorCode.MALFORMED)
 
 
@@ -122,7 +123,7 @@ def test_an_over_long_participant_entry_is_refused() -> None:
     # new_account, rejoined, history_reset, last_seq, epoch, participant_count, lengths
     payload = layout.struct.pack(0, 0, 0, 0, 0, 1, 3, len(entries)) + b"bob" + entries
     with pytest.raises(RemoteProtocolError) as info:
-        layout.decode(payload)
+        decode_payload(layout, payload)
     assert info.value.code == ErrorCode.INVALID_FIELD
 
 
@@ -151,5 +152,5 @@ _PRESENCE = encode_event(ev.Presence("bob", ev.PresenceState.JOINED, 1))[HEADER_
 def test_decode_errors_carry_the_documented_code(event_class: type[ev.Event], payload: bytes,
                                                  code: ErrorCode) -> None:
     with pytest.raises(RemoteProtocolError) as info:
-        wire.LAYOUT_BY_CLASS[event_class].decode(payload)
+        decode_payload(wire.LAYOUT_BY_CLASS[event_class], payload)
     assert info.value.code == code

@@ -5,11 +5,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chatproto import NEED_DATA, ClientConnection, ServerConnection
+from chatproto import NEED_DATA, ClientConnection, ServerConnection, encode_event
 from chatproto import events as ev
 from chatproto.buffer import ReceiveBuffer
 from chatproto.limits import DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE
-from chatproto.wire import encode_event
 
 from .strategies import any_event, server_broadcasts, splits
 from .support import decode_frame, feed, greeted_pair, login_reply

@@ -28,7 +28,9 @@ from chatproto import (
     encode_event,
     participant_pages,
 )
+from chatproto import _reference_codec as reference
 from chatproto import events as ev
+from chatproto._codec import decode_payload
 from chatproto.limits import (
     HEADER_SIZE,
     MAX_FILE_SIZE,
@@ -154,9 +156,9 @@ def test_an_out_of_range_value_is_refused_everywhere_alike(
         assert conn.send(ev.Goodbye("still usable"))  # not poisoned
     layout = LAYOUT_BY_CLASS[type(event)]
     payload = frame[HEADER_SIZE:]
-    for decode in (layout.decode, layout.reference_decode):
+    for decode in (decode_payload, reference.decode):
         with pytest.raises(RemoteProtocolError) as broken:
-            decode(payload)
+            decode(layout, payload)
         assert broken.value.code == code
     peer = (receiver or _RECEIVERS[type(event)])()
     peer.receive_data(frame)
@@ -172,7 +174,7 @@ def test_an_out_of_range_value_is_refused_everywhere_alike(
 ])
 def test_the_edges_of_each_range_are_valid(event: ev.Event) -> None:
     frame = encode_event(event)
-    assert LAYOUT_BY_CLASS[type(event)].decode(frame[HEADER_SIZE:]) == event
+    assert decode_payload(LAYOUT_BY_CLASS[type(event)], frame[HEADER_SIZE:]) == event
 
 
 def test_more_participants_than_the_protocol_allows_are_never_encoded() -> None:
@@ -185,7 +187,8 @@ def test_more_participants_than_the_protocol_allows_are_never_encoded() -> None:
                                       participant_count=MAX_PARTICIPANTS + 1))
     entries = b"".join(b"\x01\x01a" for _ in range(MAX_PARTICIPANTS + 1))
     with pytest.raises(RemoteProtocolError) as broken:
-        LAYOUT_BY_CLASS[ev.ParticipantList].decode(struct.pack("!I", len(entries)) + entries)
+        decode_payload(LAYOUT_BY_CLASS[ev.ParticipantList],
+                       struct.pack("!I", len(entries)) + entries)
     assert broken.value.code == ErrorCode.INVALID_FIELD
 
 
