@@ -20,12 +20,11 @@ from chatproto.session.tls import (
     TLSFailed,
     TrustMode,
     config_dir,
-    connect,
     open_connection,
 )
 from chatserver.tls import ensure_self_signed, load_pair, server_context
 
-from .tlsutil import Authority, LoginServer, login_server
+from .tlsutil import Authority, LoginServer, connect, login_server
 
 
 def _log_in(sock: socket.socket, name: str = "alice", password: str = "pw") -> LoginAccepted:

@@ -17,12 +17,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 import support
-from chatproto.session.tls import ClientTLS, PinStore, TLSFailed, TrustMode, connect, fingerprint
+from chatproto.session.tls import ClientTLS, PinStore, TLSFailed, TrustMode, fingerprint
 from chatserver.tls import CERT_FILE
 from support import ServerProcess, server_command
 
 from .test_tls_pinning import _log_in
-from .tlsutil import Authority, recording_proxy
+from .tlsutil import Authority, connect, recording_proxy
 
 PASSWORD = "correct-horse-battery-staple-비번"
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from chatproto.session.tls import ClientTLS, PinStore, TrustMode, connect
+from chatproto.session.tls import ClientTLS, PinStore, TrustMode
 from chatserver.tls import ensure_self_signed, server_context
 
 from .test_tls_pinning import _log_in
-from .tlsutil import login_server, recording_proxy
+from .tlsutil import connect, login_server, recording_proxy
 
 PASSWORD = "hunter2-비밀번호-correct-horse"
 

@@ -1,8 +1,10 @@
 """TLS test helpers: certificates made with ``cryptography``, a TLS server
-speaking the chat handshake in a thread, and a recording TCP proxy."""
+speaking the chat handshake in a thread, a recording TCP proxy, and a
+blocking client connection settled as the session settles trust."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import socket
@@ -27,6 +29,18 @@ from chatproto import (
     ProtocolError,
     ServerConnection,
 )
+from chatproto.session.tls import (
+    ClientTLS,
+    PeerTrust,
+    TrustMode,
+    fingerprint,
+    peer_certificate,
+)
+
+# The session's own host-name and handshake-error rules, so that these tests
+# meet the very errors a user of the session meets.
+from chatproto.session.tls import _handshake_error as handshake_error
+from chatproto.session.tls import _server_name as server_name
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -214,3 +228,42 @@ def recording_proxy(target: tuple[str, int]) -> Iterator[RecordingProxy]:
         yield proxy
     finally:
         proxy.close()
+
+
+def connect(
+    host: str, port: int, tls: ClientTLS, timeout: float = 10.0
+) -> tuple[socket.socket, PeerTrust]:
+    """A blocking ``chatproto.session.tls.open_connection``: a connected (TLS)
+    socket and the trust, for tests that speak the protocol over a plain
+    socket with ``chatproto.ClientConnection``. The same plan of contexts and
+    the same pin decisions (``ClientTLS.check_peer_async``) as the session."""
+    if not tls.enabled:
+        return socket.create_connection((host, port), timeout), PeerTrust(
+            TrustMode.PLAIN, host, port
+        )
+    plan = tls.plan(host, port)
+    for index, context in enumerate(plan):
+        raw = socket.create_connection((host, port), timeout)
+        try:
+            wrapped = context.wrap_socket(raw, server_hostname=server_name(host))
+        except ssl.SSLCertVerificationError as exc:
+            raw.close()
+            if index + 1 < len(plan):
+                continue
+            raise handshake_error(host, port, exc) from None
+        except ssl.SSLError as exc:
+            raw.close()
+            raise handshake_error(host, port, exc) from None
+        except BaseException:
+            raw.close()
+            raise
+        try:
+            if context.verify_mode == ssl.CERT_REQUIRED:
+                der = peer_certificate(wrapped)
+                return wrapped, PeerTrust(TrustMode.CA, host, port, fingerprint(der))
+            trust = asyncio.run(tls.check_peer_async(peer_certificate(wrapped), host, port))
+            return wrapped, trust
+        except BaseException:
+            wrapped.close()
+            raise
+    raise AssertionError("unreachable: the plan is never empty")

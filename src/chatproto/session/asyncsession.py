@@ -75,7 +75,7 @@ class AsyncSession(SessionCore):
         ``max_queued_events`` wait to be read, then the socket stops being
         read until the program catches up.
         """
-        reader, writer, conn, accepted, trust = await open_and_login(
+        reader, writer, conn, client, trust = await open_and_login(
             host, port, username, password, last_seen_seq, epoch, timeout,
             ClientTLS() if tls is None else tls,
         )
@@ -83,8 +83,7 @@ class AsyncSession(SessionCore):
             reader,
             writer,
             conn,
-            accepted,
-            last_seen_seq=last_seen_seq,
+            client,
             heartbeat=(heartbeat_interval, heartbeat_timeout),
             keep_events=keep_events,
             max_queued_events=max_queued_events,
@@ -108,10 +107,9 @@ class AsyncSession(SessionCore):
     async def send_chat(self, text: str, to: str | None = None) -> ev.ChatMessage:
         """Send ``text`` to everyone (or to user ``to``) and return the
         server's delivery of it; ``MessageRefused`` when refused."""
-        client_id = next(self._client_ids)
+        chat = self._client.start_chat(text, to)
         waiter: asyncio.Future[ev.ChatMessage] = self._loop.create_future()
-        chat = ev.SendChat(text, to, client_id)
-        self._chats[client_id] = (chat, waiter)
+        self._chats[chat.client_id] = waiter
         try:
             try:
                 self._send(chat)
@@ -120,7 +118,8 @@ class AsyncSession(SessionCore):
             await self._drain()
             return await waiter
         finally:
-            self._chats.pop(client_id, None)
+            self._chats.pop(chat.client_id, None)
+            self._client.forget_chat(chat.client_id)
 
     async def send_file(
         self,
@@ -139,33 +138,27 @@ class AsyncSession(SessionCore):
                 message = f"cannot read {path}: {exc.strerror or exc}"
                 raise FileRefused(message, "unreadable") from None
             async with self._upload_slots:
-                upload_id = next(self._upload_ids)
+                offer = self._client.start_upload(sanitize_filename(path.name), size, digest, to)
                 waiter = UploadWaiter(self._loop)
-                self._uploads[upload_id] = waiter
+                self._uploads[offer.upload_id] = waiter
                 try:
-                    return await self._upload(upload_id, waiter, stream, path, size, digest, to,
-                                              progress)
+                    return await self._upload(offer, waiter, stream, progress)
                 finally:
-                    self._uploads.pop(upload_id, None)
+                    self._uploads.pop(offer.upload_id, None)
+                    self._client.forget_upload(offer.upload_id)
 
     async def _upload(
         self,
-        upload_id: int,
+        offer: ev.FileOffer,
         waiter: UploadWaiter,
         stream: BinaryIO,
-        path: Path,
-        size: int,
-        digest: bytes,
-        to: str | None,
         progress: ProgressCallback | None,
     ) -> ev.FileAvailable:
-        offer = ev.FileOffer(upload_id, sanitize_filename(path.name), size, digest, to)
-        name = offer.name
-        waiter.offer = offer
+        upload_id, size = offer.upload_id, offer.size
         try:
             self._send(offer)
         except LocalProtocolError as exc:
-            raise FileRefused(f"{name}: not sent: {exc}", "invalid-file") from None
+            raise FileRefused(f"{offer.name}: not sent: {exc}", "invalid-file") from None
         await self._drain()
         await waiter.accepted
         if progress is not None:
@@ -230,13 +223,13 @@ class AsyncSession(SessionCore):
             try:
                 await self._fetch_into(announcement, part, progress, resume=True)
             except FileRefused as exc:
-                if exc.code not in ("bad-offset", "checksum-mismatch"):
+                if exc.code not in (ev.RejectReason.BAD_OFFSET, ev.RejectReason.CHECKSUM_MISMATCH):
                     raise
                 # A stale or foreign .part file: start over once from zero.
                 try:
                     await self._fetch_into(announcement, part, progress, resume=False)
                 except FileRefused as again:
-                    if again.code == "checksum-mismatch":
+                    if again.code == ev.RejectReason.CHECKSUM_MISMATCH:
                         part.unlink(missing_ok=True)  # useless to resume from
                     raise
             return await asyncio.to_thread(publish, part, folder, announcement.name)
@@ -266,7 +259,9 @@ class AsyncSession(SessionCore):
             if start == size:
                 if reassembler.verify():
                     return
-                raise FileRefused("a complete .part file does not match", "checksum-mismatch")
+                raise FileRefused(
+                    "a complete .part file does not match", ev.RejectReason.CHECKSUM_MISMATCH
+                )
             file_id = announcement.file_id
             # A fetch of this file abandoned earlier may still be streaming.
             while (earlier := self._fetches.get(file_id)) is not None:
@@ -274,10 +269,11 @@ class AsyncSession(SessionCore):
             sink = FetchSink(self._loop, stream, reassembler, announcement.name, progress)
             if progress is not None:
                 progress(start, size)
+            fetch = self._client.start_fetch(file_id, start)
             self._fetches[file_id] = sink
             try:
                 try:
-                    self._send(ev.FetchFile(file_id, start))
+                    self._send(fetch)
                 except LocalProtocolError as exc:
                     raise FileRefused(f"download not started: {exc}", "busy") from None
                 await self._drain()
@@ -288,6 +284,7 @@ class AsyncSession(SessionCore):
                 if sink.done.done():
                     if self._fetches.get(file_id) is sink:
                         del self._fetches[file_id]
+                        self._client.forget_fetch(file_id)
                 else:
                     # Cancelled mid-stream: the server goes on sending until its
                     # FileEnd; the sink stays to swallow those chunks unwritten.

@@ -1,26 +1,38 @@
 """The heart of a client session: the read loop, the event stream, the ending.
 
-One task reads the socket and dispatches every event: replies go to the
-operation waiting for them (by client id, upload id or file id), everything
-else to the bounded event stream. All writes happen on the loop's thread,
-each frame whole, so frames never interleave. ``AsyncSession`` adds the
-operations on top.
+One task reads the socket and hands every event to the ``ClientState``,
+which keeps the bookkeeping (what is pending, who is here); its outcomes
+become the results of the futures operations wait on (by client id, upload
+id or file id) and the bounded event stream. All writes happen on the
+loop's thread, each frame whole, so frames never interleave.
+``AsyncSession`` adds the operations on top.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
-import secrets
 from collections import deque
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from .. import events as ev
+from ..client_state import (
+    ChatDelivered,
+    ChatRefused,
+    ClientState,
+    FetchData,
+    FetchEnded,
+    FetchRefused,
+    HandOn,
+    LoginComplete,
+    Outcome,
+    UploadAccepted,
+    UploadCompleted,
+    UploadRefused,
+)
 from ..connection import NEED_DATA, ClientConnection
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..heartbeat import Heartbeat, HeartbeatAction
 from ..limits import MAX_OPEN_FETCHES, MAX_OPEN_UPLOADS
 from ..state import State
 from .errors import ChatError, ConnectionLost, FileRefused, MessageRefused
@@ -37,38 +49,34 @@ class SessionCore:
     username: str
     new_account: bool
     rejoined: bool
-    last_seq: int
     epoch: int
     history_reset: bool
-    #: name -> state of every participant (active and deactivated users);
-    #: replaced, never mutated, so other threads may read it safely.
-    participants: dict[str, ev.ParticipantState]
 
     def __init__(
         self,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         conn: ClientConnection,
-        accepted: ev.LoginAccepted,
+        client: ClientState,
         *,
-        last_seen_seq: int,
         heartbeat: tuple[float, float],
         keep_events: bool,
         max_queued_events: int,
     ) -> None:
         """Use ``connect``: this takes a connection that is already logged in."""
+        accepted = client.login
+        if accepted is None:
+            raise ValueError("the session needs a completed login")
         self._loop = asyncio.get_running_loop()
         self._reader = reader
         self._writer = writer
         self._conn = conn
+        self._client = client
         self.username = accepted.username
         self.new_account = accepted.new_account
         self.rejoined = accepted.rejoined
         self.epoch = accepted.epoch
         self.history_reset = accepted.history_reset
-        # After a reset the old seq means nothing here: count from the replay.
-        self.last_seq = 0 if accepted.history_reset else min(last_seen_seq, accepted.last_seq)
-        self.participants = {p.name: p.state for p in accepted.participants}
         self._keep_events = keep_events
         self._max_queued = max(1, max_queued_events)
         self._queue: deque[ev.Event] = deque()
@@ -80,22 +88,30 @@ class SessionCore:
         self._abort_reason: tuple[str, str] | None = None
         self._server_goodbye: ev.Goodbye | None = None
         self._server_error: ev.Error | None = None
-        # History replays carry the client and upload ids of earlier sessions:
-        # random starting points, and matching on content, keep them apart.
-        self._client_ids = itertools.count(secrets.randbelow(2**31) + 1)
-        self._upload_ids = itertools.count(secrets.randbelow(2**31) + 1)
-        self._chats: dict[int, tuple[ev.SendChat, asyncio.Future[ev.ChatMessage]]] = {}
+        # What waits on the ClientState's outcomes, by the same ids.
+        self._chats: dict[int, asyncio.Future[ev.ChatMessage]] = {}
         self._uploads: dict[int, UploadWaiter] = {}
         self._fetches: dict[int, FetchSink] = {}
         self._upload_slots = asyncio.Semaphore(MAX_OPEN_UPLOADS)
         self._fetch_slots = asyncio.Semaphore(MAX_OPEN_FETCHES)
         self._part_locks: dict[Path, tuple[asyncio.Lock, int]] = {}
         interval, hb_timeout = heartbeat
-        self._heartbeat = Heartbeat(interval, hb_timeout, self._loop.time())
+        self._conn.start_heartbeat(interval, hb_timeout, self._loop.time())
         self._reader_task = self._loop.create_task(self._read_loop())
         self._heartbeat_task = self._loop.create_task(self._heartbeat_loop())
 
     # -- state -----------------------------------------------------------------
+
+    @property
+    def last_seq(self) -> int:
+        """The highest sequence number seen, to resume from."""
+        return self._client.last_seq
+
+    @property
+    def participants(self) -> dict[str, ev.ParticipantState]:
+        """name -> state of every participant (active and deactivated users);
+        replaced, never mutated, so other threads may read it safely."""
+        return self._client.participants
 
     @property
     def connected(self) -> bool:
@@ -148,8 +164,7 @@ class SessionCore:
                 event = self._conn.next_event()
                 if event is NEED_DATA:
                     data = await self._reader.read(READ_SIZE)
-                    self._heartbeat.activity(self._loop.time())
-                    self._conn.receive_data(data)
+                    self._conn.receive_data(data, self._loop.time())
                 elif isinstance(event, ev.ConnectionClosed):
                     break
                 elif isinstance(event, ev.Event):
@@ -171,75 +186,55 @@ class SessionCore:
             if self._conn.state is State.ACTIVE:  # not after our own Goodbye
                 with contextlib.suppress(ChatError):
                     self._send(ev.Pong(event.nonce))
-        elif isinstance(event, ev.ChatMessage):
-            self.last_seq = max(self.last_seq, event.seq)
-            pending = self._chats.get(event.client_id) if event.sender == self.username else None
-            if pending is not None:
-                sent, waiter = pending
-                same = (sent.text, sent.recipient) == (event.text, event.recipient)
-                if same and not waiter.done():
-                    waiter.set_result(event)
-            await self._deliver(event)
-        elif isinstance(event, ev.Presence):
-            self._track_presence(event)
-            await self._deliver(event)
-        elif isinstance(event, ev.FileAvailable):
-            self.last_seq = max(self.last_seq, event.seq)
-            upload = self._uploads.get(event.upload_id) if event.sender == self.username else None
-            if upload is not None and upload.matches(event) and not upload.available.done():
-                upload.available.set_result(event)
-            await self._deliver(event)
-        elif isinstance(event, ev.FileChunk | ev.FileEnd | ev.FetchRejected):
-            self._route_fetch(event)
-        elif isinstance(event, ev.ChatRejected | ev.FileAccepted | ev.FileRejected):
-            self._route_reply(event)
         elif isinstance(event, ev.Goodbye):
             self._server_goodbye = event
         elif isinstance(event, ev.Error):
             self._server_error = event
-
-    def _track_presence(self, event: ev.Presence) -> None:
-        participants = dict(self.participants)
-        if event.state is ev.PresenceState.LEFT:
-            participants.pop(event.user, None)
-        elif event.state is ev.PresenceState.DEACTIVATED:
-            participants[event.user] = ev.ParticipantState.DEACTIVATED
         else:
-            participants[event.user] = ev.ParticipantState.ACTIVE
-        self.participants = participants
+            for outcome in self._client.receive(event):
+                await self._act_on(outcome)
 
-    def _route_reply(self, event: ev.ChatRejected | ev.FileAccepted | ev.FileRejected) -> None:
-        if isinstance(event, ev.ChatRejected):
-            _, chat = self._chats.get(event.client_id, (None, None))
-            if chat is not None and not chat.done():
-                chat.set_exception(
-                    MessageRefused(f"message refused: {_reason(event)}", event.reason)
-                )
-            return
-        upload = self._uploads.get(event.upload_id)
-        if upload is None:
-            return
-        if isinstance(event, ev.FileAccepted):
-            if not upload.accepted.done():
-                upload.accepted.set_result(None)
-        else:
-            upload.reject(FileRefused(f"file refused: {_reason(event)}", event.reason))
-
-    def _route_fetch(self, event: ev.FileChunk | ev.FileEnd | ev.FetchRejected) -> None:
-        if isinstance(event, ev.FileChunk):
-            sink = self._fetches.get(event.transfer_id)
-            if sink is not None:
-                sink.chunk(event.offset, event.data)
-            return
-        # The fetch is over either way (the connection's state agrees).
-        if isinstance(event, ev.FetchRejected):
-            sink = self._fetches.pop(event.file_id, None)
-            if sink is not None:
-                sink.finish(FileRefused(f"download refused: {_reason(event)}", event.reason))
-        else:
-            sink = self._fetches.pop(event.transfer_id, None)
-            if sink is not None:
-                sink.end()
+    async def _act_on(self, outcome: Outcome) -> None:
+        match outcome:
+            case HandOn(event):
+                await self._deliver(event)
+            case ChatDelivered(client_id, delivery):
+                chat = self._chats.get(client_id)
+                if chat is not None and not chat.done():
+                    chat.set_result(delivery)
+            case ChatRefused(client_id):
+                chat = self._chats.get(client_id)
+                if chat is not None and not chat.done():
+                    error = MessageRefused(f"message refused: {outcome.describe()}", outcome.reason)
+                    chat.set_exception(error)
+            case UploadAccepted(upload_id):
+                upload = self._uploads.get(upload_id)
+                if upload is not None and not upload.accepted.done():
+                    upload.accepted.set_result(None)
+            case UploadRefused(upload_id):
+                upload = self._uploads.get(upload_id)
+                if upload is not None:
+                    upload.reject(FileRefused(f"file refused: {outcome.describe()}",
+                                              outcome.reason))
+            case UploadCompleted(upload_id, announcement):
+                upload = self._uploads.get(upload_id)
+                if upload is not None:
+                    upload.complete(announcement)
+            case FetchData(file_id, offset, data):
+                sink = self._fetches.get(file_id)
+                if sink is not None:
+                    sink.chunk(offset, data)
+            case FetchEnded(file_id):
+                sink = self._fetches.pop(file_id, None)
+                if sink is not None:
+                    sink.end()
+            case FetchRefused(file_id):
+                sink = self._fetches.pop(file_id, None)
+                if sink is not None:
+                    sink.finish(FileRefused(f"download refused: {outcome.describe()}",
+                                            outcome.reason))
+            case LoginComplete():
+                pass  # the handshake's business, finished before this loop starts
 
     # -- writing and ending ------------------------------------------------------
 
@@ -270,29 +265,35 @@ class SessionCore:
         self._reader_task.cancel()
 
     async def _heartbeat_loop(self) -> None:
+        """Fire the connection's timer when it is due: the rules (what is a
+        sign of life, when to ping, when to give up) are the connection's."""
         while self._final is None:
-            delay = self._heartbeat.deadline() - self._loop.time()
+            timer = self._conn.get_timer()
+            if timer is None:
+                return
+            delay = timer - self._loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
                 continue
-            action = self._heartbeat.poll(self._loop.time())
-            if action is HeartbeatAction.SEND_PING:
-                try:
-                    self._send(ev.Ping(self._heartbeat.next_nonce()))
-                except (ChatError, LocalProtocolError):
-                    return
-            elif action is HeartbeatAction.TIMED_OUT:
+            try:
+                ping = self._conn.handle_timer(self._loop.time())
+            except RemoteProtocolError:
                 self._abort("timeout", "the server stopped answering (heartbeat timed out)")
                 return
-            else:
-                await asyncio.sleep(0.05)
+            if ping is None:
+                await asyncio.sleep(0.05)  # a rounding step short of the deadline
+                continue
+            try:
+                self._send(ping)
+            except (ChatError, LocalProtocolError):
+                return
 
     def _finish(self) -> None:
         if self._final is not None:
             return
         self._final = self._disconnection()
         lost = ConnectionLost(self._lost_message())
-        for _, chat in self._chats.values():
+        for chat in self._chats.values():
             if not chat.done():
                 chat.set_exception(lost)
         for upload in self._uploads.values():
@@ -324,9 +325,8 @@ class SessionCore:
         return final.message
 
 
-def _reason(event: ev.ChatRejected | ev.FileRejected | ev.FetchRejected | ev.Error) -> str:
-    code = event.code if isinstance(event, ev.Error) else event.reason
-    return f"{code} ({event.message})" if event.message else code
+def _reason(error: ev.Error) -> str:
+    return f"{error.code} ({error.message})" if error.message else error.code
 
 
 __all__ = ["DEFAULT_MAX_QUEUED_EVENTS", "SessionCore"]

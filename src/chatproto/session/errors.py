@@ -16,7 +16,9 @@ class ChatError(Exception):
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.code = code or self.default_code
+        # Plain str even when given an enum member (they are StrEnums), as
+        # the server's reasons arrive: one type whichever side refused.
+        self.code = str(code or self.default_code)
 
     def __str__(self) -> str:
         return self.message

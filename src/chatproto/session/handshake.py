@@ -14,21 +14,20 @@ import asyncio
 import os
 import socket
 
-import attrs
-
 from .. import events as ev
+from ..client_state import ClientState, LoginComplete
 from ..connection import NEED_DATA, ClientConnection
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..limits import username_problem
-from ..state import State
 from .errors import ConnectionLost, LoginRefused, ServerUnreachable
 from .tls import ClientTLS, PeerTrust, open_connection
 
 SOFTWARE = "chatproto-session"
 _READ_SIZE = 65_536
 
+#: The client state comes logged in: its ``login`` is the whole LoginAccepted.
 Opened = tuple[
-    asyncio.StreamReader, asyncio.StreamWriter, ClientConnection, ev.LoginAccepted, PeerTrust
+    asyncio.StreamReader, asyncio.StreamWriter, ClientConnection, ClientState, PeerTrust
 ]
 
 
@@ -44,7 +43,9 @@ async def open_and_login(
 ) -> Opened:
     problem = username_problem(username)
     if problem is not None:
-        raise LoginRefused(f"invalid user name {username!r}: {problem}", "invalid-name")
+        raise LoginRefused(
+            f"invalid user name {username!r}: {problem}", ev.LoginRejectReason.INVALID_NAME
+        )
     conn = ClientConnection()
     try:
         greeting = conn.send(conn.hello(SOFTWARE)) + conn.send(
@@ -70,7 +71,8 @@ async def open_and_login(
         raise ServerUnreachable(f"cannot reach {host}:{port}: {reason}") from None
     try:
         writer.write(greeting)
-        accepted = await asyncio.wait_for(_await_verdict(reader, writer, conn), timeout)
+        client = ClientState(last_seen_seq=last_seen_seq)
+        await asyncio.wait_for(_await_verdict(reader, writer, conn, client), timeout)
     except TimeoutError:
         writer.close()
         raise ServerUnreachable(
@@ -82,29 +84,27 @@ async def open_and_login(
     except BaseException:
         writer.close()
         raise
-    return reader, writer, conn, accepted, trust
+    return reader, writer, conn, client, trust
 
 
 async def _await_verdict(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, conn: ClientConnection
-) -> ev.LoginAccepted:
-    """The server's LoginAccepted, with every page of its participant list."""
-    accepted: ev.LoginAccepted | None = None
-    pages: list[ev.Participant] = []
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    conn: ClientConnection,
+    client: ClientState,
+) -> None:
+    """Until ``client`` has the server's LoginAccepted and every page of its
+    participant list; what follows stays in ``conn`` for the session."""
     while True:
-        if accepted is not None and conn.their_state is not State.LISTING:
-            return attrs.evolve(accepted, participants=tuple(pages))
         try:
             event = conn.next_event()
         except RemoteProtocolError as exc:
             raise ConnectionLost(f"protocol error during login: {exc}", "protocol-error") from None
         if event is NEED_DATA:
             conn.receive_data(await reader.read(_READ_SIZE))
-        elif isinstance(event, ev.LoginAccepted):
-            accepted = event
-            pages.extend(event.participants)
-        elif isinstance(event, ev.ParticipantList):
-            pages.extend(event.participants)
+        elif isinstance(event, ev.LoginAccepted | ev.ParticipantList):
+            if any(isinstance(outcome, LoginComplete) for outcome in client.receive(event)):
+                return
         elif isinstance(event, ev.LoginRejected):
             detail = f": {event.message}" if event.message else ""
             raise LoginRefused(f"login refused ({event.reason}){detail}", event.reason)

@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import inspect
 import os
-import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
@@ -200,19 +199,9 @@ class ClientTLS:
         self.pins.add(host, port, actual)
         return PeerTrust(TrustMode.NEW_PIN, host, port, actual)
 
-    def check_peer(self, der: bytes, host: str, port: int) -> PeerTrust:
-        """Accept or refuse a certificate met with ``pinning_context``
-        (blocking: ``confirm`` must return a bool)."""
-        verdict, actual = self._decide(der, host, port)
-        if verdict is not None:
-            return verdict
-        answer = True if self.confirm is None else self.confirm(PinRequest(host, port, actual))
-        if inspect.isawaitable(answer):
-            raise TypeError("check_peer needs a synchronous confirm; use check_peer_async")
-        return self._pin(host, port, actual, bool(answer))
-
     async def check_peer_async(self, der: bytes, host: str, port: int) -> PeerTrust:
-        """``check_peer`` for asyncio: ``confirm`` may be a coroutine function."""
+        """Accept or refuse a certificate met with ``pinning_context``;
+        ``confirm`` may return a bool or be a coroutine function."""
         verdict, actual = self._decide(der, host, port)
         if verdict is not None:
             return verdict
@@ -308,45 +297,6 @@ async def open_connection(
     raise AssertionError("unreachable: the plan is never empty")
 
 
-def connect(
-    host: str, port: int, tls: ClientTLS, timeout: float = 10.0
-) -> tuple[socket.socket, PeerTrust]:
-    """Blocking ``open_connection``: a connected (TLS) socket and the trust.
-
-    For programs without an event loop that speak the protocol over a plain
-    socket with ``chatproto.ClientConnection`` (the TLS tests drive real
-    handshakes through it); the session itself uses ``open_connection``."""
-    if not tls.enabled:
-        return socket.create_connection((host, port), timeout), PeerTrust(
-            TrustMode.PLAIN, host, port
-        )
-    plan = tls.plan(host, port)
-    for index, context in enumerate(plan):
-        raw = socket.create_connection((host, port), timeout)
-        try:
-            wrapped = context.wrap_socket(raw, server_hostname=_server_name(host))
-        except ssl.SSLCertVerificationError as exc:
-            raw.close()
-            if index + 1 < len(plan):
-                continue
-            raise _handshake_error(host, port, exc) from None
-        except ssl.SSLError as exc:
-            raw.close()
-            raise _handshake_error(host, port, exc) from None
-        except BaseException:
-            raw.close()
-            raise
-        try:
-            if context.verify_mode == ssl.CERT_REQUIRED:
-                der = peer_certificate(wrapped)
-                return wrapped, PeerTrust(TrustMode.CA, host, port, fingerprint(der))
-            return wrapped, tls.check_peer(peer_certificate(wrapped), host, port)
-        except BaseException:
-            wrapped.close()
-            raise
-    raise AssertionError("unreachable: the plan is never empty")
-
-
 __all__ = [
     "CONFIG_DIR_ENV",
     "FINGERPRINT_PREFIX",
@@ -363,7 +313,6 @@ __all__ = [
     "TLSFailed",
     "TrustMode",
     "config_dir",
-    "connect",
     "fingerprint",
     "open_connection",
     "parse_fingerprint",

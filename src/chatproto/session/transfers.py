@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from ..events import FileAvailable, FileOffer
+from ..events import FileAvailable, RejectReason
 from ..files import Reassembler, ReassemblyError
 from .errors import FileRefused
 
@@ -24,15 +24,14 @@ class UploadWaiter:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.accepted: asyncio.Future[None] = loop.create_future()
         self.available: asyncio.Future[FileAvailable] = loop.create_future()
-        self.offer: FileOffer | None = None
 
-    def matches(self, announcement: FileAvailable) -> bool:
-        """Is this the announcement of our upload (not a replayed older one)?
-        The name is left out: a server may clean it up."""
-        offer = self.offer
-        return offer is not None and (offer.size, offer.sha256, offer.recipient) == (
-            announcement.size, announcement.sha256, announcement.recipient
-        )
+    def complete(self, announcement: FileAvailable) -> None:
+        """Our upload was verified and announced: that answers the offer too,
+        so an upload still waiting to be accepted stops waiting."""
+        if not self.accepted.done():
+            self.accepted.set_result(None)
+        if not self.available.done():
+            self.available.set_result(announcement)
 
     def reject(self, error: BaseException) -> None:
         for future in (self.accepted, self.available):
@@ -88,7 +87,7 @@ class FetchSink:
         if self._error is None and not self._reassembler.verify():
             self._error = FileRefused(
                 f"{self._name}: the received bytes do not match the announced SHA-256",
-                "checksum-mismatch",
+                RejectReason.CHECKSUM_MISMATCH,
             )
         self.finish(self._error)
 

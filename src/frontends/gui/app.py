@@ -339,7 +339,7 @@ class App:
         if event.by_us or self.chat_view is None:
             return
         self.link = None
-        link.release()
+        link.close()  # gone already: this only stops the session's thread
         message = _("Connection to the server lost: {reason}").format(
             reason=clean(event.message, single_line=True))
         self.chat_view.transcript.append(notice_line(message))

@@ -16,7 +16,7 @@ from os import PathLike
 from pathlib import Path
 from typing import TypeVar
 
-from chatproto import ChatMessage, Event, FileAvailable
+from chatproto import ChatMessage, Event, FileAvailable, ParticipantState
 from chatproto.session import ClientTLS, ConnectionLost, PeerTrust, Session
 
 T = TypeVar("T")
@@ -79,10 +79,10 @@ class Link:
     def connected(self) -> bool:
         return self.session is not None and self.session.connected
 
-    def participants(self) -> dict[str, str]:
+    def participants(self) -> dict[str, ParticipantState]:
         if self.session is None:
             return {}
-        return {name: str(state) for name, state in self.session.participants.items()}
+        return self.session.participants
 
     def send_chat(self, text: str, to: str | None) -> Future[ChatMessage]:
         if self.session is None:
@@ -107,7 +107,3 @@ class Link:
             done.set_result(None)
             return done
         return in_thread(session.close, "chat-close")
-
-    def release(self) -> None:
-        """The connection is gone already: stop its thread in the background."""
-        self.close()

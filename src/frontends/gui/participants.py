@@ -6,14 +6,14 @@ import tkinter as tk
 from collections.abc import Callable, Mapping
 from tkinter import ttk
 
-from chatproto import ParticipantState, Presence, PresenceState
+from chatproto import ParticipantState, Presence, apply_presence
 
 from .i18n import _
 from .lines import participants_text
 from .safetext import clean
 
 
-def state_label(state: str) -> str:
+def state_label(state: ParticipantState) -> str:
     if state == ParticipantState.DEACTIVATED:
         return _("deactivated")
     return _("active")
@@ -22,7 +22,7 @@ def state_label(state: str) -> str:
 class ParticipantList(ttk.Frame):
     def __init__(self, parent: tk.Misc, on_pick: Callable[[str], None]) -> None:
         super().__init__(parent)
-        self.states: dict[str, str] = {}
+        self.states: dict[str, ParticipantState] = {}
         self.me = ""
         self.count_label = ttk.Label(self, text=participants_text(0))
         self.count_label.grid(row=0, column=0, sticky="w", pady=(0, 4))
@@ -51,18 +51,13 @@ class ParticipantList(ttk.Frame):
         selection = self.tree.selection()
         return str(selection[0]) if selection else None
 
-    def reset(self, me: str, states: Mapping[str, str]) -> None:
+    def reset(self, me: str, states: Mapping[str, ParticipantState]) -> None:
         self.me = me
         self.states = dict(states)
         self._redraw(len(self.states))
 
     def apply(self, presence: Presence) -> None:
-        if presence.state is PresenceState.LEFT:
-            self.states.pop(presence.user, None)
-        elif presence.state is PresenceState.DEACTIVATED:
-            self.states[presence.user] = ParticipantState.DEACTIVATED
-        else:
-            self.states[presence.user] = ParticipantState.ACTIVE
+        apply_presence(self.states, presence)
         # The server's count is the truth even if we missed an event.
         self._redraw(presence.participant_count)
 
