@@ -9,13 +9,14 @@ from pathlib import Path
 
 from .client import ClientProtocol
 from .config import ServerConfig
-from .connections import ConnectionRegistry, ServerContext
+from .context import ConnectionRegistry, ServerContext
+from .fanout import Fanout
+from .files.uploads import FileStorage
 from .hub import Hub
 from .log import log
 from .memory import tune_allocator
-from .store import Store, StoreError
+from .sqlite_store import SqliteStore, StoreError
 from .timeouts import TimeoutSweeper, sweep_period
-from .uploads import FileStorage
 
 DATABASE_NAME = "chat.sqlite3"
 
@@ -58,6 +59,7 @@ class ChatServer:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.ctx: ServerContext | None = None
+        self._hub: Hub | None = None
         self._server: asyncio.Server | None = None
         self._stopped: asyncio.Event | None = None
         self._sweeper: TimeoutSweeper | None = None
@@ -65,15 +67,15 @@ class ChatServer:
 
     @property
     def hub(self) -> Hub:
-        assert self.ctx is not None, "the server is not started"
-        return self.ctx.hub
+        assert self._hub is not None, "the server is not started"
+        return self._hub
 
     async def start(self) -> None:
         config = self.config
         tune_allocator()  # process-wide, and harmless to repeat (see memory.py)
         prepare_data_dir(config.data_dir)
         try:
-            store = Store(config.data_dir / DATABASE_NAME)
+            store = SqliteStore(config.data_dir / DATABASE_NAME)
         except StoreError as exc:
             raise StartupError(str(exc)) from None
         try:
@@ -84,10 +86,12 @@ class ChatServer:
             raise StartupError(f"cannot prepare the data dir: {exc}") from None
         ctx = ServerContext(
             config,
-            Hub(config, store),
+            store,
+            Fanout(config.output_buffer_limit),
             storage,
             ConnectionRegistry(config.max_connections, config.max_connections_per_address),
         )
+        hub = Hub(config, store, ctx.fanout)
         try:
             context, tls_line = _tls_context(config)
         except StartupError:
@@ -96,7 +100,7 @@ class ChatServer:
         loop = asyncio.get_running_loop()
         try:
             self._server = await loop.create_server(
-                lambda: ClientProtocol(ctx), config.host, config.port, reuse_address=True,
+                lambda: ClientProtocol(ctx, hub), config.host, config.port, reuse_address=True,
                 backlog=1024, ssl=context,
                 ssl_handshake_timeout=config.login_timeout if context else None,
             )
@@ -104,7 +108,7 @@ class ChatServer:
             store.close()
             why = os.strerror(exc.errno) if exc.errno else str(exc)
             raise StartupError(f"cannot listen on {config.host}:{config.port}: {why}") from None
-        self.ctx = ctx
+        self.ctx, self._hub = ctx, hub
         self._stopped = asyncio.Event()
         self._sweeper = TimeoutSweeper(ctx.registry, sweep_period(config))
         self._sweeper.start()
@@ -119,29 +123,29 @@ class ChatServer:
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Say Goodbye to every client, flush what is pending, close."""
-        ctx, server = self.ctx, self._server
-        if ctx is None or server is None or ctx.shutting_down:
+        ctx, hub, server = self.ctx, self._hub, self._server
+        if ctx is None or hub is None or server is None or ctx.shutting_down:
             return
         ctx.shutting_down = True
         try:
-            await self._say_goodbye(ctx, server, timeout)
+            await self._say_goodbye(ctx, hub, server, timeout)
         except Exception:
             # Stop anyway: a server that cannot stop would ignore every SIGTERM.
             log.exception("error while saying goodbye; stopping anyway")
         finally:
-            ctx.hub.close()
-            ctx.hub.store.close()
+            hub.close()
+            ctx.store.close()
             log.info("stopped")
             assert self._stopped is not None
             self._stopped.set()
 
     async def _say_goodbye(
-        self, ctx: ServerContext, server: asyncio.Server, timeout: float
+        self, ctx: ServerContext, hub: Hub, server: asyncio.Server, timeout: float
     ) -> None:
         server.close()
         if self._sweeper is not None:
             self._sweeper.stop()
-        ctx.hub.flush()
+        hub.flush()
         for client in list(ctx.registry.clients):
             client.shutdown("the server is shutting down")
         loop = asyncio.get_running_loop()

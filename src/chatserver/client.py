@@ -1,9 +1,9 @@
 """One client connection: bytes to events through ``chatproto.ServerConnection``.
 
-An ``asyncio.Protocol`` per connection (no thread, no per-connection task
-unless a login, a replay or a fetch is in progress). Output is queued and
-written once per loop turn; a connection whose unsent output grows past the
-configured bound is deactivated as too slow.
+The asyncio edge of the server: an ``asyncio.Protocol`` per connection (no
+thread, no per-connection task unless a login, a replay or a fetch is in
+progress). Events in are handled here; everything out goes through the
+connection's ``fanout.Outbox``, written once per loop turn.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from chatproto import (
     FileEnd,
     FileOffer,
     Goodbye,
-    Heartbeat,
-    HeartbeatAction,
     Hello,
     LocalProtocolError,
     Login,
@@ -36,21 +34,21 @@ from chatproto import (
     ParticipantList,
     Ping,
     Pong,
+    PreparedEvent,
     RejectReason,
     RemoteProtocolError,
     SendChat,
     ServerConnection,
 )
 
-from .connections import ServerContext
+from .context import ServerContext
+from .files.transfers import Transfers
 from .flood import TokenBucket
+from .history import replay
+from .hub import Hub
 from .log import log, peer_quoted, peer_text
-from .output import BufferedOutput
-from .transfers import Transfers
 
 SOFTWARE = "chatserver"
-#: About this many characters of history are queued per replay step.
-REPLAY_STEP = 256 * 1024
 _MAX_ERROR_MESSAGE = 1000
 
 
@@ -58,35 +56,32 @@ def _short(message: str) -> str:
     return message.encode("utf-8")[:_MAX_ERROR_MESSAGE].decode("utf-8", "ignore")
 
 
-class ClientProtocol(BufferedOutput, asyncio.Protocol):
+def _no_clock() -> float:
+    return 0.0  # before connection_made nothing is received
+
+
+class ClientProtocol(asyncio.Protocol):
     # Thousands of idle connections: no instance dict, and nothing per
     # connection that is not needed yet (events, sets, transfer state).
     __slots__ = (
-        "_abort_at", "_events_paused", "_flood", "_heartbeat", "_login_deadline", "_session_over",
-        "_tasks", "_transfers", "address", "conn", "ctx", "hub", "transport",
+        "_abort_at", "_clock", "_events_paused", "_flood", "_login_deadline", "_session_over",
+        "_tasks", "_transfers", "address", "conn", "ctx", "hub", "outbox", "transport",
     )
 
-    def __init__(self, ctx: ServerContext) -> None:
+    def __init__(self, ctx: ServerContext, hub: Hub) -> None:
         self.ctx = ctx
-        self.hub = ctx.hub
+        self.hub = hub
         self.conn = ServerConnection()
+        self.outbox = ctx.fanout.outbox(self.conn, self)
         self.transport: asyncio.Transport | None = None
         self.address = "?"
-        #: No more output: the transport is closing or closed.
-        self.closed = False
-        #: Receives live messages (its replay, if any, has caught up).
-        self.live = False
-        self._out: list[bytes | int] = []
-        self._log_from = self._log_pos = 0
         self._events_paused = False
-        #: The transport's buffer is over its high-water mark.
-        self._write_paused = False
-        #: Set when writing resumes; made only when someone waits for it.
-        self._writable: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[None]] | None = None
         self._transfers: Transfers | None = None
         self._session_over = False
-        self._heartbeat: Heartbeat | None = None
+        #: The loop's clock, bound once: every read is stamped with it, since
+        #: the connection's heartbeat counts a frame as of when it arrived.
+        self._clock = _no_clock
         self._flood: TokenBucket | None = None
         #: When an unauthenticated connection is closed (checked by the
         #: server's ``TimeoutSweeper``, like the heartbeat); inf once logged in.
@@ -100,14 +95,29 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
         return self.conn.username
 
     @property
+    def closed(self) -> bool:
+        """No more output: the transport is closing or closed."""
+        return self.outbox.closed
+
+    @property
     def chunk_size(self) -> int:
         return self.conn.chunk_size
+
+    @property
+    def peer_max_frame_size(self) -> int:
+        return self.conn.peer_max_frame_size
+
+    @property
+    def live(self) -> bool:
+        """Receives live messages (its replay, if any, has caught up)."""
+        return self.outbox.live
 
     @property
     def transfers(self) -> Transfers:
         """This connection's uploads and fetches, made at the first file event."""
         if self._transfers is None:
-            self._transfers = Transfers(self)
+            ctx, hub = self.ctx, self.hub
+            self._transfers = Transfers(self, ctx.storage, ctx.store, hub.accounts, hub.submit_file)
         return self._transfers
 
     def __repr__(self) -> str:
@@ -117,7 +127,7 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = self.outbox.transport = transport
         peer = transport.get_extra_info("peername")
         self.address = str(peer[0]) if peer else "?"
         limit = self.ctx.config.output_buffer_limit
@@ -128,14 +138,14 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
             log.info("connection from %s refused: %s", self.address, refusal)
             self._fail(ErrorCode.TOO_MANY_CONNECTIONS, refusal)
             return
-        now = asyncio.get_running_loop().time()
-        self._login_deadline = now + self.ctx.config.login_timeout
+        self._clock = asyncio.get_running_loop().time
+        self._login_deadline = self._clock() + self.ctx.config.login_timeout
 
     def data_received(self, data: bytes) -> None:
         if self.closed:
             return
         try:
-            self.conn.receive_data(data)
+            self.conn.receive_data(data, self._clock())
         except LocalProtocolError as exc:
             self._fail(ErrorCode.FRAME_TOO_LARGE, str(exc), reason="sent too much at once")
             return
@@ -148,8 +158,7 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self.live = False
+        self.outbox.lost()
         reason = "connection reset" if exc else "connection closed without goodbye"
         self._end_session(left=False, reason=reason)
         for task in self._tasks or ():
@@ -157,13 +166,32 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
         if self._transfers is not None:
             self._transfers.abort()
         self.ctx.registry.remove(self)
-        self._out.clear()
-        self.resume_writing()
+
+    def pause_writing(self) -> None:
+        self.outbox.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.outbox.resume_writing()
+
+    # -- output --------------------------------------------------------------------
+
+    def queue(self, event: Event | PreparedEvent) -> None:
+        """Send ``event`` with this loop turn's other output."""
+        self.outbox.queue(event)
+
+    def flush_output(self) -> None:
+        """Write what is queued now, with the broadcasts made so far."""
+        self.outbox.flush()
+
+    async def writable(self) -> None:
+        await self.outbox.writable()
+
+    def too_slow(self) -> None:
+        self._end_session(left=False, reason="too slow (output buffer full)")
 
     # -- events in ---------------------------------------------------------------
 
     def _process(self) -> None:
-        alive = False
         while not self._events_paused and not self.closed:
             try:
                 event = self.conn.next_event()
@@ -173,17 +201,12 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
                 return
             if not isinstance(event, Event):
                 break  # NEED_DATA
-            alive = True
             try:
                 _HANDLERS[type(event)](self, event)
             except Exception:
                 log.exception("internal error handling %s from %r", type(event).__name__, self)
                 self._fail(ErrorCode.SERVER_ERROR, "internal server error", reason="server error")
                 return
-        # Only whole frames are signs of life: a peer trickling one frame a
-        # byte at a time (a slow loris) still times out.
-        if alive and self._heartbeat is not None:
-            self._heartbeat.activity(asyncio.get_running_loop().time())
 
     def _on_hello(self, event: Hello) -> None:
         self.queue(self.conn.hello(SOFTWARE))
@@ -237,6 +260,12 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
     def file_unstored(self, upload_id: int) -> None:
         self.transfers.unstored(upload_id)
 
+    def announced_in_replay(self, announcement: FileAvailable) -> None:
+        self.transfers.announced_in_replay(announcement)
+
+    def as_replayed(self, entry: FileAvailable) -> FileAvailable:
+        return entry if self._transfers is None else self._transfers.as_replayed(entry)
+
     # -- login verdicts (called by the hub) ---------------------------------------
 
     def login_refused(self, rejected: LoginRejected) -> None:
@@ -248,49 +277,23 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
         """Send the verdict and the rest of its participant list, then the
         replay (if ``replay_after`` is behind) or live messages."""
         self._login_deadline = math.inf
+        self.outbox.attach(accepted.username)
         self.queue(accepted)
         for page in pages:
             self.queue(ParticipantList(page))
         loop = asyncio.get_running_loop()
         config = self.ctx.config
-        self._heartbeat = Heartbeat(
-            config.heartbeat_interval, config.heartbeat_timeout, loop.time()
-        )
+        self.conn.start_heartbeat(config.heartbeat_interval, config.heartbeat_timeout, loop.time())
         if config.flood_rate > 0:
             self._flood = TokenBucket(config.flood_rate, config.flood_burst, loop.time())
         if replay_after >= self.hub.last_seq:
             self.go_live()
         else:
-            self.spawn(self._replay(replay_after))
+            self.spawn(replay(self, self.ctx.store, replay_after, config.replay_batch))
 
-    async def _replay(self, after: int) -> None:
-        """Send the history this user missed, then switch to live delivery."""
-        user = self.username
-        assert user is not None
-        store, batch = self.hub.store, self.ctx.config.replay_batch
-        while not self.closed:
-            entries = store.history_for(user, after, store.last_seq, batch)
-            if not entries:
-                self.go_live()  # no await since the query: nothing slips between
-                return
-            # Steps of about REPLAY_STEP characters, each written before the
-            # next is queued: a batch of long messages at once would overflow
-            # the output bound of a client on a slow link, dropped as too slow
-            # at every login and never caught up.
-            size = 0
-            for entry in entries:
-                if isinstance(entry, FileAvailable):
-                    if self._transfers is not None:
-                        entry = self._transfers.as_replayed(entry)
-                    size += 512
-                else:
-                    size += 64 + len(entry.text)
-                self.queue(entry)
-                after = entry.seq
-                if size >= REPLAY_STEP:
-                    break
-            self.flush_output()
-            await self.writable()
+    def go_live(self) -> None:
+        """Receive live messages and broadcasts from now on."""
+        self.outbox.go_live()
 
     # -- heartbeat and timeouts -------------------------------------------------
 
@@ -303,18 +306,20 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
                 self._abort_at = math.inf
                 self.abort()
             return
-        heartbeat = self._heartbeat
-        if heartbeat is None:
+        timer = self.conn.get_timer()  # the heartbeat, once logged in
+        if timer is None:
             if now >= self._login_deadline:
                 self._login_too_late(now)
             return
-        if now < heartbeat.deadline():
+        if now < timer:
             return
-        action = heartbeat.poll(now)
-        if action is HeartbeatAction.TIMED_OUT:
-            self._fail(ErrorCode.TIMEOUT, "no answer to heartbeat", reason="no answer to heartbeat")
-        elif action is HeartbeatAction.SEND_PING:
-            self.queue(Ping(heartbeat.next_nonce()))
+        try:
+            ping = self.conn.handle_timer(now)
+        except RemoteProtocolError as exc:  # timed out: a whole frame is a sign of life
+            self._fail(exc.code, exc.message, reason=exc.message)
+            return
+        if ping is not None:
+            self.queue(ping)
 
     def _login_too_late(self, now: float) -> None:
         if self._events_paused:
@@ -331,7 +336,7 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
     def _end_session(self, *, left: bool, reason: str = "") -> None:
         if not self._session_over:
             self._session_over = True
-            self.stop_live()
+            self.outbox.leave()
             self.hub.session_ended(self, left=left, reason=reason)
 
     def _close(self) -> None:
@@ -343,10 +348,8 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
         so that the connection's buffers, fetches and slot are freed."""
         if self.closed or self.transport is None:
             return
-        self.flush_output()
-        self.closed = True
+        self.outbox.close()
         self._abort_at = asyncio.get_running_loop().time()
-        self.transport.close()
 
     def _fail(self, code: str, message: str, reason: str = "") -> None:
         """Tell the peer why in an Error frame, then close."""
@@ -363,6 +366,10 @@ class ClientProtocol(BufferedOutput, asyncio.Protocol):
         self._session_over = True
         self.queue(Goodbye(message))
         self._close()
+
+    def abort(self) -> None:
+        """Close at once, dropping what is unsent (``Outbox.abort``)."""
+        self.outbox.abort()
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)

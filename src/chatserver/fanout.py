@@ -1,15 +1,28 @@
-"""A connection's output: queued per loop turn, written once, bounded.
+"""The fan-out: each connection's output, and the broadcasts all of them share.
 
-Events are queued on the connection and written with one ``write`` per loop
-turn (the hub calls ``flush_output`` on every connection it marked dirty and
-on every live one when there are broadcasts). Broadcasts are not queued per
-connection at all: the hub keeps one list of this turn's broadcast frames and
-hands every live connection the same joined bytes at the end of the turn. A
-live connection's own output (a reply, a private message) records how much
-of that list came before it (an ``int`` in ``_out``), so each connection's
-bytes keep the order in which they were produced. A connection whose unsent
-output grows past the configured bound is dropped as too slow; fetches wait
-for the transport's buffer to drain (``writable``).
+Everything a connection sends goes through its ``Outbox`` and is written
+with one ``write`` per loop turn (a connection whose unsent bytes grow past
+the bound is dropped as too slow; fetches wait for its transport to drain).
+A broadcast (an event whose ``PreparedEvent.broadcast`` bytes the core
+gives: it changes no state and fits every peer) is not queued per
+connection at all: ``Fanout`` keeps one log of this turn's broadcasts and,
+at the end of the turn, writes the same joined bytes to every live outbox.
+One append per broadcast, one ``write`` per connection per turn, whatever
+the number of recipients.
+
+The invariant, which everything below keeps: **a connection receives, in
+the order they were made, exactly the broadcasts made while its outbox was
+live, and between them its own output, each byte in the order in which it
+was produced.** An outbox is live from ``go_live`` until it leaves:
+``leave``, ``lost``, or a send after which its connection no longer
+``accepts_broadcasts`` (its Goodbye or Error: the connection, not the
+server, says when). To keep the order without copying the log, an outbox's
+queue holds its own bytes and, between them, offsets into the log ("this
+turn's broadcasts up to here come now"); ``_start`` is where its share of
+the log begins (it went live, or wrote early, after others) and ``_placed``
+how far that share is already in its queue. Every offset is one of this
+turn's log, and every outbox holding one is written before the log starts
+again for the next turn.
 """
 
 from __future__ import annotations
@@ -18,89 +31,200 @@ import asyncio
 import contextlib
 import socket
 import struct
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from chatproto import (
+    ChatMessage,
     Event,
+    FileAvailable,
     LocalProtocolError,
     PreparedEvent,
+    Presence,
     ServerConnection,
-    State,
+    prepare,
 )
 
 from .log import log
-
-if TYPE_CHECKING:
-    from .connections import ServerContext
-    from .hub import Hub
 
 #: ``SO_LINGER`` on, 0 seconds: ``close`` discards unsent data and resets.
 _LINGER_NOT = struct.pack("ii", 1, 0)
 
 
-class BufferedOutput:
-    """The output half of ``ClientProtocol``, which sets these slots up and
-    provides the attributes annotated below."""
+class Owner(Protocol):
+    """The connection an outbox belongs to."""
 
-    __slots__ = ("_log_from", "_log_pos", "_out", "_writable", "_write_paused", "closed", "live")
+    def too_slow(self) -> None:
+        """Its peer does not read: end its session (the outbox aborts it)."""
+        ...
 
-    #: No more output: the transport is closing or closed.
-    closed: bool
-    #: Receives live messages (its replay, if any, has caught up); only the
-    #: hub's ``go_live``/``stop_live`` below change it.
-    live: bool
-    #: This turn's output: bytes of its own, and ints: "the hub's broadcasts
-    #: up to this offset come here".
-    _out: list[bytes | int]
-    #: Where this connection's share of the turn's broadcasts starts (it went
-    #: live, or flushed on its own, after the others) and how far it has been
-    #: placed in ``_out``.
-    _log_from: int
-    _log_pos: int
-    #: The transport's buffer is over its high-water mark.
-    _write_paused: bool
-    #: Set when writing resumes; made only when someone waits for it.
-    _writable: asyncio.Event | None
-    conn: ServerConnection
-    ctx: ServerContext
-    hub: Hub
-    transport: asyncio.Transport | None
 
-    def _end_session(self, *, left: bool, reason: str = "") -> None:
-        raise NotImplementedError
+class Fanout:
+    """The in-process ``ports.Bus``: the turn's broadcast log, each
+    connection's ``Outbox`` and the logged-in users' outboxes by name."""
+
+    def __init__(self, output_limit: int) -> None:
+        #: Unsent bytes an outbox may leave in its transport's buffer.
+        self.output_limit = output_limit
+        #: This turn's broadcast frames, their total size, and their join.
+        self._log: list[bytes] = []
+        self._size = 0
+        self._joined = b""
+        #: The outboxes that receive broadcasts.
+        self._live: dict[Outbox, None] = {}
+        #: Every logged-in user's outbox, live or still replaying.
+        self._members: dict[str, Outbox] = {}
+        #: Outboxes with something of their own queued this turn.
+        self._dirty: dict[Outbox, None] = {}
+        self._scheduled = False
+
+    def outbox(self, conn: ServerConnection, owner: Owner) -> Outbox:
+        """A new connection's output and place in the fan-out."""
+        return Outbox(self, conn, owner)
+
+    # -- ports.Bus ---------------------------------------------------------------
+
+    def deliver(
+        self,
+        entry: ChatMessage | FileAvailable,
+        sender: str,
+        recipient: str | None,
+        for_others: ChatMessage | FileAvailable | None = None,
+    ) -> None:
+        if recipient is None:
+            prepared = prepare(entry)
+            data = prepared.broadcast
+            if data is not None and for_others is None:
+                self._publish(data)  # no per-recipient work at all
+                return
+            others = prepared if for_others is None else prepare(for_others)
+            for outbox in list(self._live):  # a refused send takes its outbox out
+                outbox.queue(prepared if outbox.name == sender else others)
+            return
+        prepared = prepare(entry)
+        others = prepared if for_others is None else prepare(for_others)
+        for name in (sender, recipient) if sender != recipient else (sender,):
+            target = self._members.get(name)
+            if target is not None and target.live:
+                target.queue(prepared if name == sender else others)
+
+    def announce(self, presence: Presence) -> None:
+        prepared = prepare(presence)
+        data = prepared.broadcast
+        if data is not None:
+            self._publish(data)
+        for outbox in list(self._members.values()):
+            if data is None or not outbox.live:
+                outbox.queue(prepared)
+
+    # -- the turn ----------------------------------------------------------------
+
+    def _publish(self, data: bytes) -> None:
+        self._log.append(data)
+        self._size += len(data)
+        self._schedule()
+
+    def _mark(self, outbox: Outbox) -> None:
+        self._dirty[outbox] = None
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._end_turn)
+
+    def _log_so_far(self) -> bytes:
+        if len(self._joined) != self._size:
+            self._joined = b"".join(self._log)
+        return self._joined
+
+    def _end_turn(self) -> None:
+        self._scheduled = False
+        dirty, self._dirty = self._dirty, {}
+        turn_log = self._log_so_far()
+        # The next turn's log starts before any write: a write may end a
+        # session, whose presence broadcast then belongs to the next turn.
+        self._log, self._size, self._joined = [], 0, b""
+        if turn_log:
+            for outbox in list(self._live):  # a write may drop its connection
+                dirty.pop(outbox, None)
+                outbox.flush(turn_log)
+        for outbox in dirty:
+            outbox.flush(turn_log)
+
+
+class Outbox:
+    """One connection's output: its queue, its place in the fan-out's log,
+    and its transport (bounded, with backpressure, abortable)."""
+
+    # One per connection, thousands of them: no instance dict.
+    __slots__ = (
+        "_fanout", "_live", "_name", "_owner", "_placed", "_queue", "_start", "_writable",
+        "_write_paused", "closed", "conn", "transport",
+    )
+
+    def __init__(self, fanout: Fanout, conn: ServerConnection, owner: Owner) -> None:
+        self._fanout = fanout
+        self.conn = conn
+        self._owner = owner
+        self.transport: asyncio.Transport | None = None
+        #: No more output: the transport is closing or closed.
+        self.closed = False
+        self._name: str | None = None
+        self._live = False
+        #: This turn's output: bytes of its own, and offsets into the log.
+        self._queue: list[bytes | int] = []
+        self._start = self._placed = 0
+        #: The transport's buffer is over its high-water mark.
+        self._write_paused = False
+        #: Set when writing resumes; made only when someone waits for it.
+        self._writable: asyncio.Event | None = None
+
+    def __repr__(self) -> str:
+        return repr(self._owner)
 
     @property
-    def write_paused(self) -> bool:
-        """The transport's buffer is over its high-water mark."""
-        return self._write_paused
+    def live(self) -> bool:
+        """Receives broadcasts and live deliveries (its replay, if any, is over)."""
+        return self._live
 
-    def pause_writing(self) -> None:
-        self._write_paused = True
+    @property
+    def name(self) -> str | None:
+        """The user whose deliveries come here (``attach``)."""
+        return self._name
 
-    def resume_writing(self) -> None:
-        self._write_paused = False
-        waiters, self._writable = self._writable, None
-        if waiters is not None:
-            waiters.set()
+    def attach(self, name: str) -> None:
+        """Deliveries for the logged-in user ``name`` come here from now on."""
+        self._name = name
+        self._fanout._members[name] = self
 
     def go_live(self) -> None:
-        """Receive broadcasts from now on (none of those made earlier)."""
-        self.live = True
-        self._log_from = self._log_pos = self.hub.broadcast_size
+        """Receive broadcasts made from now on (none made earlier); nothing
+        changes if the connection does not accept them."""
+        if self._live or not self.conn.accepts_broadcasts:
+            return
+        if self._placed > self._start:
+            # Offsets from an earlier stay are still queued; the new share
+            # starts further on, so they become bytes before it does.
+            self._resolve_offsets()
+        self._live = True
+        self._fanout._live[self] = None
+        self._start = self._placed = self._fanout._size
 
-    def stop_live(self) -> None:
-        """Receive no more broadcasts; those made so far are still sent."""
-        if self.live:
+    def leave(self) -> None:
+        """No more deliveries; the broadcasts made so far are still written."""
+        if self._live:
             self._place_broadcasts()
-            self.live = False
+            self._stop()
+        self._detach()
 
-    def _place_broadcasts(self) -> None:
-        size = self.hub.broadcast_size
-        if size > self._log_pos:
-            if not self._out:
-                self.hub.mark_dirty(self)
-            self._out.append(size)
-            self._log_pos = size
+    def lost(self) -> None:
+        """The connection is gone: nothing more is written, not even what is
+        queued, and whoever waits to write stops waiting."""
+        self.closed = True
+        self._stop()
+        self._detach()
+        self._queue.clear()
+        self.resume_writing()
 
     def queue(self, event: Event | PreparedEvent) -> None:
         """Send ``event`` with this loop turn's other output."""
@@ -109,55 +233,69 @@ class BufferedOutput:
         try:
             data = self.conn.send(event)
         except LocalProtocolError as exc:
-            log.error("not sent to %r: %s", self, exc)
-            if self.conn.state is not State.ACTIVE:
-                self.stop_live()  # broadcasts must not bypass send on it any more
+            log.error("not sent to %r: %s", self._owner, exc)
+            if self._live and not self.conn.accepts_broadcasts:
+                self._place_broadcasts()
+                self._stop()
             return
-        if self.live:
+        if self._live:
             self._place_broadcasts()
-        if not self._out:
-            self.hub.mark_dirty(self)
-        self._out.append(data)
+            if not self.conn.accepts_broadcasts:  # its Goodbye or Error: nothing after it
+                self._stop()
+        if not self._queue:
+            self._fanout._mark(self)
+        self._queue.append(data)
 
-    def send_now(self, event: Event) -> None:
-        self.queue(event)
-        self.flush_output()
-
-    def flush_output(self, broadcasts: bytes | None = None) -> None:
-        """Write what is queued; the hub passes this turn's joined broadcasts
-        at the end of the turn, anyone else flushes with those made so far."""
-        turn_over = broadcasts is not None
-        if broadcasts is None:
-            broadcasts = self.hub.broadcasts_so_far()
-        out, start = self._out, self._log_from
-        # Consumed up to here: a flush before the turn's end must not repeat them.
-        self._log_from = self._log_pos = 0 if turn_over else len(broadcasts)
-        if self.closed or self.transport is None:
-            out.clear()
+    def flush(self, turn_log: bytes | None = None) -> None:
+        """Write what is queued. The fan-out passes the whole log at the end
+        of the turn; a connection that writes early (a close, a replay step,
+        a file chunk) writes with the broadcasts made so far."""
+        log_so_far = self._fanout._log_so_far() if turn_log is None else turn_log
+        queued, start = self._queue, self._start
+        # Written up to here: an early write must not repeat them at the turn's end.
+        self._start = self._placed = 0 if turn_log is not None else len(log_so_far)
+        transport = self.transport
+        if self.closed or transport is None:
+            queued.clear()
             return
-        end = len(broadcasts) if self.live else start
-        if not out:
+        end = len(log_so_far) if self._live else start
+        if not queued:
             if end <= start:
                 return
-            data = broadcasts if start == 0 and end == len(broadcasts) else broadcasts[start:end]
+            whole = start == 0 and end == len(log_so_far)
+            data = log_so_far if whole else log_so_far[start:end]
         else:
             pieces: list[bytes] = []
             position = start
-            for item in out:
+            for item in queued:
                 if isinstance(item, int):
-                    pieces.append(broadcasts[position:item])
+                    pieces.append(log_so_far[position:item])
                     position = item
                 else:
                     pieces.append(item)
-            if self.live and end > position:
-                pieces.append(broadcasts[position:end])
-            out.clear()
+            if self._live and end > position:
+                pieces.append(log_so_far[position:end])
+            queued.clear()
             data = b"".join(pieces)
-        self.transport.write(data)
-        if self.transport.get_write_buffer_size() > self.ctx.config.output_buffer_limit:
-            log.info("%r is not reading: dropping it", self)
-            self._end_session(left=False, reason="too slow (output buffer full)")
+        transport.write(data)
+        if transport.get_write_buffer_size() > self._fanout.output_limit:
+            log.info("%r is not reading: dropping it", self._owner)
+            self._owner.too_slow()
             self.abort()
+
+    def send_now(self, event: Event) -> None:
+        self.queue(event)
+        self.flush()
+
+    def close(self) -> None:
+        """Write what is queued, then close; nothing more is sent.
+        ``transport.close`` waits until the bytes are written: never, for a
+        peer that does not read (its owner aborts it later)."""
+        if self.closed or self.transport is None:
+            return
+        self.flush()
+        self.closed = True
+        self.transport.close()
 
     def abort(self) -> None:
         """Close at once: the unsent bytes, ours and the kernel's, are dropped
@@ -173,6 +311,26 @@ class BufferedOutput:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_NOT)
         transport.abort()
 
+    # -- backpressure: asyncio's pause_writing/resume_writing, for fetches ------
+
+    @property
+    def chunk_size(self) -> int:
+        return self.conn.chunk_size
+
+    @property
+    def write_paused(self) -> bool:
+        """The transport's buffer is over its high-water mark."""
+        return self._write_paused
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiters, self._writable = self._writable, None
+        if waiters is not None:
+            waiters.set()
+
     async def writable(self) -> None:
         """Wait until the transport's buffer is below its high-water mark."""
         if self._write_paused:
@@ -180,3 +338,29 @@ class BufferedOutput:
                 self._writable = asyncio.Event()
             await self._writable.wait()
         await asyncio.sleep(0)  # let other connections have the loop
+
+    def _place_broadcasts(self) -> None:
+        """The broadcasts made since the last placement come before what follows."""
+        size = self._fanout._size
+        if size > self._placed:
+            if not self._queue:
+                self._fanout._mark(self)
+            self._queue.append(size)
+            self._placed = size
+
+    def _resolve_offsets(self) -> None:
+        log_so_far = self._fanout._log_so_far()
+        queued, position = self._queue, self._start
+        for index, item in enumerate(queued):
+            if isinstance(item, int):
+                queued[index] = log_so_far[position:item]
+                position = item
+
+    def _stop(self) -> None:
+        self._live = False
+        self._fanout._live.pop(self, None)
+
+    def _detach(self) -> None:
+        if self._name is not None and self._fanout._members.get(self._name) is self:
+            del self._fanout._members[self._name]
+        self._name = None

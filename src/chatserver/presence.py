@@ -7,7 +7,14 @@ time runs out). The participant count includes deactivated users.
 
 from __future__ import annotations
 
-from chatproto import Participant, ParticipantState, PresenceState, participant_pages
+from chatproto import (
+    PARTICIPANT_STATE_OF,
+    Participant,
+    ParticipantState,
+    PresenceState,
+    participant_count_text,
+    participant_pages,
+)
 from chatproto.limits import MAX_PARTICIPANTS
 
 
@@ -58,15 +65,14 @@ class Participants:
     def activate(self, name: str) -> tuple[PresenceState, list[str]]:
         """``name`` logged in: ``REJOINED`` if it was deactivated, else
         ``JOINED``; and the users who left to make room (``_make_room``)."""
-        previous = self.state(name)
-        self._set(name, ParticipantState.ACTIVE)
-        state = PresenceState.REJOINED if previous is ParticipantState.DEACTIVATED else (
-            PresenceState.JOINED)
-        return state, self._make_room()
+        rejoined = self.state(name) is ParticipantState.DEACTIVATED
+        change = PresenceState.REJOINED if rejoined else PresenceState.JOINED
+        self._apply(name, change)
+        return change, self._make_room()
 
     def deactivate(self, name: str) -> list[str]:
         """Mark ``name`` deactivated; returns the users who left to make room."""
-        self._set(name, ParticipantState.DEACTIVATED)
+        self._apply(name, PresenceState.DEACTIVATED)
         return self._make_room()
 
     def _make_room(self) -> list[str]:
@@ -84,7 +90,16 @@ class Participants:
         return evicted
 
     def remove(self, name: str) -> None:
-        if self._entries.pop(name, None) is not None:
+        """``name`` left."""
+        self._apply(name, PresenceState.LEFT)
+
+    def _apply(self, name: str, change: PresenceState) -> None:
+        """What ``change`` means for the list: the rule every side applies
+        (``chatproto.PARTICIPANT_STATE_OF``)."""
+        state = PARTICIPANT_STATE_OF[change]
+        if state is not None:
+            self._set(name, state)
+        elif self._entries.pop(name, None) is not None:
             self._deactivated.pop(name, None)
             self._changed()
 
@@ -121,4 +136,4 @@ class Participants:
 
 def count_phrase(count: int) -> str:
     """``(3 participants)`` for the server log."""
-    return f"({count} participant{'' if count == 1 else 's'})"
+    return f"({participant_count_text(count)})"

@@ -1,4 +1,5 @@
-"""SQLite persistence: accounts, the message history and file metadata.
+"""SQLite persistence: accounts, the message history and file metadata
+(``ports.Store``).
 
 One connection, used only from the event loop's thread. WAL with
 ``synchronous=NORMAL``: a commit survives the process being killed (the WAL
@@ -13,15 +14,11 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import attrs
-
 from chatproto import ChatMessage, FileAvailable, username_skeleton
 
-SCHEMA_VERSION = 2
+from .ports import Account, ChatRow, StoredFile
 
-#: One chat line of the history table, in its column order:
-#: (seq, timestamp_ms, sender, recipient, client_id, text).
-ChatRow = tuple[int, int, str, str | None, int, str]
+SCHEMA_VERSION = 2
 
 #: What version 2 adds: settings of the database itself (its history epoch),
 #: and each account's name skeleton (``chatproto.username_skeleton``), on which
@@ -68,27 +65,6 @@ class StoreError(Exception):
     """The database cannot be opened or has an unknown schema."""
 
 
-@attrs.frozen
-class Account:
-    name: str
-    password_hash: str
-    created_seq: int
-
-
-@attrs.frozen
-class StoredFile:
-    id: int
-    name: str
-    size: int
-    sha256: bytes
-    stored_name: str
-    sender: str
-    recipient: str | None
-
-    def visible_to(self, user: str) -> bool:
-        return self.recipient is None or user in (self.sender, self.recipient)
-
-
 # -- protocol integers in SQLite ---------------------------------------------------
 # The protocol's integers are u64, SQLite's INTEGER is signed 64-bit: a value
 # of 2**63 or more cannot be bound at all (OverflowError). Every integer from a
@@ -119,7 +95,9 @@ def in_sql_range(value: int) -> bool:
     return _SQL_MIN <= value <= _SQL_MAX
 
 
-class Store:
+class SqliteStore:
+    """The ``ports.Store`` of one server: a file in its data dir."""
+
     def __init__(self, path: Path) -> None:
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)

@@ -12,12 +12,9 @@ sweep after its close (``ClientProtocol.check_deadlines``).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from .config import ServerConfig
-
-if TYPE_CHECKING:
-    from .connections import ConnectionRegistry
+from .context import ConnectionRegistry
 
 #: Bounds of the sweep period: at least this often a second, for short test
 #: timeouts; never more often than this, whatever the settings.

@@ -155,6 +155,10 @@ def _self_signed(key: ec.EllipticCurvePrivateKey, hostname: str) -> x509.Certifi
 
 
 def _write_atomically(path: Path, data: bytes, mode: int) -> None:
+    """The server's twin of ``chatproto.session.localfiles.write_atomically``:
+    the server may not import the session (docs/architecture.md) and the core
+    touches no file system, and this one must set ``mode`` before a secret
+    key is written."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     try:
         os.chmod(tmp, mode)  # before the secret is written, not after

@@ -161,7 +161,7 @@ def test_a_flood_is_refused_as_rate_limited_and_others_are_not_held_up(
 
 def test_broadcasts_and_direct_messages_keep_their_order(server: RunningServer) -> None:
     """Many messages in one write land in one loop turn, where broadcasts and
-    direct messages take different paths to each connection (output.py): every
+    direct messages take different paths to each connection (fanout.py): every
     receiver still gets exactly its messages, in the order they were sent."""
     alice, bob, carol = (RawClient.login_as(server, name) for name in ("alice", "bob", "carol"))
     cycle = (None, "bob", None, "carol", "alice")

@@ -25,7 +25,8 @@ from chatproto.limits import MIN_FRAME_SIZE
 from chatproto.session import NO_TLS, AsyncSession
 from chatserver.accounts import hash_password
 from chatserver.app import DATABASE_NAME
-from chatserver.store import Account, Store
+from chatserver.ports import Account
+from chatserver.sqlite_store import SqliteStore
 from support import RawClient, ServerProcess, presence_of, server_process, wait_until
 
 PASSWORD = "pw"
@@ -35,7 +36,7 @@ def _register_cheaply(data_dir: Path, names: list[str]) -> None:
     """Accounts straight into the server's SQLite file, hashed with a tiny scrypt
     cost (the cost is stored with each hash), so logging them all in is quick."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    store = Store(data_dir / DATABASE_NAME)
+    store = SqliteStore(data_dir / DATABASE_NAME)
     hashed = hash_password(PASSWORD, n=16)
     for name in names:
         store.create_account(Account(name, hashed, 0), created_ms=0)

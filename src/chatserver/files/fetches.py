@@ -12,12 +12,12 @@ from typing import Protocol
 
 from chatproto import Event, FetchRejected, FileChunk, FileEnd, RejectReason
 
-from .log import log
-from .store import StoredFile
+from ..log import log
+from ..ports import StoredFile
 
 
-class FetchSink(Protocol):
-    """What a fetch needs from its connection."""
+class ChunkSender(Protocol):
+    """The connection a stored file is streamed to: what a fetch needs of it."""
 
     @property
     def closed(self) -> bool: ...
@@ -36,37 +36,37 @@ class FetchSink(Protocol):
 _CHUNKS_PER_TURN = 8
 
 
-async def stream_file(sink: FetchSink, stored: StoredFile, path: Path, offset: int) -> None:
+async def stream_file(client: ChunkSender, stored: StoredFile, path: Path, offset: int) -> None:
     """Send ``stored`` from ``offset`` as FileChunk... FileEnd (or FetchRejected)."""
     if not 0 <= offset <= stored.size:  # a peer's u64: seek takes 2**63 - 1 at most
-        sink.send_now(FetchRejected(stored.id, RejectReason.BAD_OFFSET, "past the end"))
+        client.send_now(FetchRejected(stored.id, RejectReason.BAD_OFFSET, "past the end"))
         return
     try:
         handle = path.open("rb")
     except OSError as exc:
         log.error("stored file %s of file %d is unreadable: %s", path.name, stored.id, exc)
-        sink.send_now(FetchRejected(stored.id, RejectReason.NOT_FOUND, "the file is gone"))
+        client.send_now(FetchRejected(stored.id, RejectReason.NOT_FOUND, "the file is gone"))
         return
     with handle:
         handle.seek(offset)
         position = offset
         while position < stored.size:
-            await sink.writable()
+            await client.writable()
             # A few chunks per turn while the buffer has room; then let the
             # other connections have the loop.
             for _ in range(_CHUNKS_PER_TURN):
-                if sink.closed:
+                if client.closed:
                     return
-                if sink.write_paused or position >= stored.size:
+                if client.write_paused or position >= stored.size:
                     break
-                data = handle.read(min(sink.chunk_size, stored.size - position))
+                data = handle.read(min(client.chunk_size, stored.size - position))
                 if not data:
                     log.error("stored file %s of file %d is truncated", path.name, stored.id)
-                    sink.send_now(
+                    client.send_now(
                         FetchRejected(stored.id, RejectReason.SERVER_ERROR, "the file is damaged")
                     )
                     return
-                sink.send_now(FileChunk(stored.id, position, data))
+                client.send_now(FileChunk(stored.id, position, data))
                 position += len(data)
-    if not sink.closed:
-        sink.send_now(FileEnd(stored.id))
+    if not client.closed:
+        client.send_now(FileEnd(stored.id))

@@ -1,12 +1,20 @@
-"""A connection's file transfers: its uploads in, and its fetches out."""
+"""A connection's file transfers: its uploads in, and its fetches out.
+
+``Transfers`` gets everything it works with when it is made (the stored
+files, the store's file index, the accounts, where finished uploads go), and
+of its connection only what ``TransferClient`` says: it never reaches
+through the connection to the rest of the server.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
 
 import attrs
 
 from chatproto import (
+    Event,
     FetchFile,
     FetchRejected,
     FileAccepted,
@@ -18,18 +26,45 @@ from chatproto import (
     RejectReason,
 )
 
-from .fetches import stream_file
-from .log import log, peer_quoted
-from .uploads import UploadFailed, Uploads
+from ..accounts import AccountNames
+from ..log import log, peer_quoted
+from ..ports import Store
+from .fetches import ChunkSender, stream_file
+from .uploads import FileStorage, UploadFailed, Uploads
 
-if TYPE_CHECKING:
-    from .client import ClientProtocol
+
+class TransferClient(Protocol):
+    """The connection whose transfers these are."""
+
+    @property
+    def username(self) -> str | None: ...
+
+    @property
+    def outbox(self) -> ChunkSender:
+        """Where its fetches' chunks go."""
+        ...
+
+    def queue(self, event: Event) -> None: ...
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None: ...
 
 
 class Transfers:
-    def __init__(self, client: ClientProtocol) -> None:
+    def __init__(
+        self,
+        client: TransferClient,
+        storage: FileStorage,
+        store: Store,
+        accounts: AccountNames,
+        submit: Callable[[FileAvailable, str], None],
+    ) -> None:
         self.client = client
-        self.uploads = Uploads(client.ctx.storage)
+        self.storage = storage
+        self.store = store
+        self.accounts = accounts
+        #: Takes a verified upload and its stored name, to commit and announce.
+        self.submit = submit
+        self.uploads = Uploads(storage)
         #: file id -> upload id of this connection's uploads announced while it
         #: was still replaying: they reach it through the replay, which must
         #: echo the upload id so the upload closes (replays carry 0 otherwise).
@@ -47,11 +82,11 @@ class Transfers:
         client = self.client
         if event.recipient is not None:
             # "BOB" is bob: the file is announced to the name as registered.
-            recipient = client.hub.accounts.registered(event.recipient)
+            recipient = self.accounts.registered(event.recipient)
             if recipient is not None and recipient != event.recipient:
                 event = attrs.evolve(event, recipient=recipient)
         try:
-            self.uploads.offer(event, client.hub.accounts)
+            self.uploads.offer(event, self.accounts)
         except UploadFailed as failure:
             log.info(
                 "upload %s from %s refused: %s",
@@ -77,7 +112,7 @@ class Transfers:
             "%s uploaded %s (%d bytes)%s", user, peer_quoted(announcement.name), announcement.size,
             f" for {announcement.recipient}" if announcement.recipient else "",
         )
-        client.hub.submit_file(announcement, stored_name)
+        self.submit(announcement, stored_name)
 
     def unstored(self, upload_id: int) -> None:
         """The hub could not commit this connection's verified upload."""
@@ -88,14 +123,14 @@ class Transfers:
     def fetch(self, event: FetchFile) -> None:
         client, user = self.client, self.client.username
         assert user is not None
-        stored = client.hub.store.file(event.file_id)
+        stored = self.store.file(event.file_id)
         if stored is None or not stored.visible_to(user):
             client.queue(FetchRejected(event.file_id, RejectReason.NOT_FOUND, "no such file"))
         elif event.offset > stored.size:
             client.queue(FetchRejected(event.file_id, RejectReason.BAD_OFFSET, "past the end"))
         else:
-            path = client.ctx.storage.path_of(stored.stored_name)
-            client.spawn(stream_file(client, stored, path, event.offset))
+            path = self.storage.path_of(stored.stored_name)
+            client.spawn(stream_file(client.outbox, stored, path, event.offset))
 
     def abort(self) -> None:
         self.uploads.abort_all()

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from chatproto import FileAvailable, FileOffer, FileRejected, RejectReason, sanitize_filename
 
-from .log import log
+from ..log import log
 
 FALLBACK_NAME = sanitize_filename("")
 

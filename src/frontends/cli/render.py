@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from chatproto import ChatMessage, Event, FileAvailable, Presence
+from chatproto import ChatMessage, Event, FileAvailable, Presence, participant_count_text
 
 from ..units import human_size
 
@@ -54,9 +54,8 @@ def event_time(event: Event, now: datetime | None = None) -> datetime:
     return now or datetime.now(tz=UTC)
 
 
-def participant_count(count: int) -> str:
-    """``3 participants``, ``1 participant``."""
-    return f"{count} participant{'' if count == 1 else 's'}"
+#: ``3 participants``, ``1 participant``: the phrase the server log uses too.
+participant_count = participant_count_text
 
 
 def _participants(count: int) -> str:

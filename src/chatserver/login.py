@@ -1,0 +1,152 @@
+"""Who may log in: the checks before a password is tried, the password itself
+(hashed off the loop), and the limits on failures and on new accounts.
+
+``Logins.check`` ends with an account to admit or with the connection told
+why not; admitting (presence, the participant list, the replay) is the hub's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Container
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
+
+from chatproto import Login, LoginRejected, LoginRejectReason, username_problem, username_skeleton
+
+from .accounts import AccountNames, FailureLimiter, hash_password, verify_password
+from .config import ServerConfig
+from .log import log, peer_quoted
+from .ports import Account, Store, now_ms
+from .presence import Participants
+from .sessions import Session
+
+#: Password hashes computed at once. Each scrypt hash takes 16 MiB (n=2**14,
+#: r=8) and a core: more at once only adds memory (the default executor ran
+#: up to 6, 100 MB) while logins wait just as long.
+HASH_THREADS = 2
+
+class Admission(NamedTuple):
+    account: Account
+    new_account: bool
+
+
+def _user_at(name: str, address: str) -> str:
+    """The key of failed logins: one per account (whatever the spelling) and address."""
+    return f"{username_skeleton(name)}@{address}"
+
+
+class Logins:
+    def __init__(
+        self,
+        config: ServerConfig,
+        store: Store,
+        accounts: AccountNames,
+        sessions: Container[str],
+        participants: Participants,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.accounts = accounts
+        #: The logged-in users' names, and the participant list: an active
+        #: user cannot log in twice, and a full list takes no one new.
+        self._sessions = sessions
+        self._participants = participants
+        self._logging_in: set[str] = set()
+        self._failed_by_user = FailureLimiter(
+            config.max_failed_logins_per_user, config.failed_login_window
+        )
+        self._failed_by_address = FailureLimiter(
+            config.max_failed_logins_per_address, config.failed_login_window
+        )
+        self._registrations = FailureLimiter(
+            config.max_registrations_per_address, config.registration_window
+        )
+        self._hashing = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="password-hash")
+
+    async def check(self, client: Session, login: Login) -> Admission | None:
+        """The account ``login`` opens (created if new), or None once
+        ``client`` was told why not (or closed meanwhile)."""
+        name = login.username
+        reason = self._refusal(name, client.address)
+        if reason is not None:
+            self._reject(client, name, reason)
+            return None
+        # The account this name means (``Bob`` for ``bob``), or the name to register.
+        registered = self.accounts.registered(name)
+        now = asyncio.get_running_loop().time()
+        if registered is None and self._registrations.blocked(client.address, now):
+            self._reject(client, name, LoginRejectReason.RATE_LIMITED,
+                         "too many new accounts from your address, try again later")
+            return None
+        name = registered or name
+        skeleton = username_skeleton(name)
+        self._logging_in.add(skeleton)
+        try:
+            account, new_account = await self._authenticate(name, login.password)
+        finally:
+            self._logging_in.discard(skeleton)
+        if new_account:
+            self._registrations.record(client.address, asyncio.get_running_loop().time())
+        if account is None:
+            now = asyncio.get_running_loop().time()
+            self._failed_by_user.record(_user_at(name, client.address), now)
+            self._failed_by_address.record(client.address, now)
+            self._reject(client, name, LoginRejectReason.BAD_PASSWORD)
+            return None
+        if client.closed:
+            return None
+        self._failed_by_user.forget(_user_at(name, client.address))
+        return Admission(account, new_account)
+
+    def _refusal(self, name: str, address: str) -> LoginRejectReason | None:
+        if username_problem(name) is not None:
+            return LoginRejectReason.INVALID_NAME
+        now = asyncio.get_running_loop().time()
+        if self._failed_by_user.blocked(
+            _user_at(name, address), now
+        ) or self._failed_by_address.blocked(address, now):
+            return LoginRejectReason.RATE_LIMITED
+        registered = self.accounts.registered(name)
+        if registered in self._sessions or username_skeleton(name) in self._logging_in:
+            return LoginRejectReason.ALREADY_ACTIVE
+        if registered not in self._participants and self._participants.full:
+            return LoginRejectReason.SERVER_FULL  # MAX_PARTICIPANTS users, all active
+        return None
+
+    async def _authenticate(self, name: str, password: str) -> tuple[Account | None, bool]:
+        """The account, created if new; ``(None, False)`` for a wrong password."""
+        loop = asyncio.get_running_loop()
+        account = self.store.account(name) if name in self.accounts else None
+        if account is None:
+            hashed = await loop.run_in_executor(
+                self._hashing, hash_password, password, self.config.scrypt_n
+            )
+            account = Account(name, hashed, self.store.last_seq)
+            self.store.create_account(account, now_ms())
+            self.accounts.add(name)
+            return account, True
+        ok = await loop.run_in_executor(
+            self._hashing, verify_password, password, account.password_hash
+        )
+        return (account if ok else None), False
+
+    def _reject(
+        self, client: Session, name: str, reason: LoginRejectReason, message: str = ""
+    ) -> None:
+        # An invalid name may hold newlines or terminal escapes: log it escaped.
+        shown = peer_quoted(name) if reason is LoginRejectReason.INVALID_NAME else name
+        log.info("login refused for %s from %s: %s", shown, client.address, reason.value)
+        messages = {
+            LoginRejectReason.ALREADY_ACTIVE: f"{name} is connected right now",
+            LoginRejectReason.BAD_PASSWORD: "wrong password",
+            LoginRejectReason.INVALID_NAME: "invalid user name",
+            LoginRejectReason.RATE_LIMITED: "too many failed logins, try again later",
+            LoginRejectReason.SERVER_FULL: "the server has too many participants",
+        }
+        text = message or messages.get(reason, "")
+        client.login_refused(LoginRejected(reason.value, text))
+
+    def close(self) -> None:
+        # Logins still hashing were cancelled with their connections.
+        self._hashing.shutdown(wait=False, cancel_futures=True)

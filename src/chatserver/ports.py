@@ -1,0 +1,112 @@
+"""The two seams of the hub: where it keeps things (``Store``) and how it
+reaches the logged-in users' connections (``Bus``), with the values that
+cross them.
+
+The hub knows only these Protocols. ``sqlite_store.SqliteStore`` and
+``fanout.Fanout`` (in-process) are today's only implementations; another
+backend (a shared database, a message bus between several servers) goes
+behind them without a change to the hub.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+import attrs
+
+from chatproto import ChatMessage, FileAvailable, Presence
+
+#: One chat line of the history, in the order of its columns:
+#: (seq, timestamp_ms, sender, recipient, client_id, text).
+ChatRow = tuple[int, int, str, str | None, int, str]
+
+
+def now_ms() -> int:
+    """Wall-clock milliseconds: the timestamps of history entries and accounts."""
+    return time.time_ns() // 1_000_000
+
+
+@attrs.frozen
+class Account:
+    name: str
+    password_hash: str
+    created_seq: int
+
+
+@attrs.frozen
+class StoredFile:
+    id: int
+    name: str
+    size: int
+    sha256: bytes
+    stored_name: str
+    sender: str
+    recipient: str | None
+
+    def visible_to(self, user: str) -> bool:
+        return self.recipient is None or user in (self.sender, self.recipient)
+
+
+class Store(Protocol):
+    """Accounts, the history and the files' metadata.
+
+    ``last_seq`` and ``last_file_id`` are the newest stored seq and file id;
+    the hub numbers a batch from them and moves them once it is committed.
+    ``epoch`` names this history (docs/protocol.md)."""
+
+    last_seq: int
+    last_file_id: int
+
+    @property
+    def epoch(self) -> int: ...
+
+    def account_names(self) -> list[str]:
+        """Every account's name, oldest first."""
+        ...
+
+    def account(self, name: str) -> Account | None: ...
+
+    def create_account(self, account: Account, created_ms: int) -> None: ...
+
+    def commit(
+        self, chat_rows: Sequence[ChatRow], files: Sequence[tuple[FileAvailable, str]]
+    ) -> None:
+        """Store chat rows and file announcements (with their stored names),
+        numbered by the caller: all of them or, raising, none."""
+        ...
+
+    def history_for(
+        self, user: str, after_seq: int, up_to_seq: int, limit: int
+    ) -> list[ChatMessage | FileAvailable]:
+        """Entries ``user`` may see with ``after_seq < seq <= up_to_seq``, in order."""
+        ...
+
+    def file(self, file_id: int) -> StoredFile | None: ...
+
+    def stored_names(self) -> Iterable[str]: ...
+
+    def close(self) -> None: ...
+
+
+class Bus(Protocol):
+    """Delivery to the logged-in users' connections."""
+
+    def deliver(
+        self,
+        entry: ChatMessage | FileAvailable,
+        sender: str,
+        recipient: str | None,
+        for_others: ChatMessage | FileAvailable | None = None,
+    ) -> None:
+        """A committed history entry to the connections that receive live
+        messages: everyone's when ``recipient`` is None, else the sender's and
+        the recipient's. ``for_others`` is what all but the sender get instead.
+        A connection still replaying gets it from the history."""
+        ...
+
+    def announce(self, presence: Presence) -> None:
+        """A presence change to every logged-in connection, replaying or
+        not: no history holds presence."""
+        ...
