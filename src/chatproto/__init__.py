@@ -2,6 +2,14 @@
 
 The core (events, framing, state machines, file helpers) does no I/O; the
 client session in ``chatproto.session`` is the thin socket adapter over it.
+
+The public API is what this module exports (``__all__``), plus three modules
+whose contents are public as a whole: ``chatproto.events`` (the same event
+classes, for ``from chatproto import events as ev``), ``chatproto.limits``
+(the numbers of docs/protocol.md section 4) and ``chatproto.fingerprints``
+(certificate fingerprints as users compare them). Every other module is the
+core's own business and may change without notice; those with a leading
+underscore are the codec's machinery and generated data.
 """
 
 from ._codec import encode_event

@@ -10,7 +10,7 @@ builds every message from these kinds; both codecs (``_reference_codec.py``,
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -163,6 +163,15 @@ _PARTICIPANT_CODES = {ev.ParticipantState.ACTIVE: 1, ev.ParticipantState.DEACTIV
 _PARTICIPANT_BY_CODE = {code: state for state, code in _PARTICIPANT_CODES.items()}
 
 
+#: Bytes of one participant entry besides its name: the state, the name's length.
+PARTICIPANT_OVERHEAD: Final = 2
+
+
+def participant_size(participant: ev.Participant) -> int:
+    """Bytes that ``participant`` takes in a participant list (docs/protocol.md 3.3)."""
+    return PARTICIPANT_OVERHEAD + len(participant.name.encode("utf-8"))
+
+
 def _encode_participants(value: Any) -> bytes:
     try:
         if len(value) > MAX_PARTICIPANTS:
@@ -227,7 +236,7 @@ PASSWORD = Kind("password", "H", True, MAX_PASSWORD_BYTES, _encode_str, _utf8, _
 FILENAME = Kind("filename", "H", True, MAX_FILENAME_BYTES, _encode_str, _utf8, _check_filename)
 TEXT = Kind("text", "I", True, MAX_TEXT_BYTES, _encode_str, _utf8)
 PARTICIPANTS = Kind(
-    "participants", "I", True, MAX_PARTICIPANTS * (2 + MAX_USERNAME_BYTES),
+    "participants", "I", True, MAX_PARTICIPANTS * (PARTICIPANT_OVERHEAD + MAX_USERNAME_BYTES),
     _encode_participants, _decode_participants,
 )
 #: Raw bytes filling the rest of the payload; bounded by the frame size.

@@ -21,6 +21,7 @@ from .events import (
     Presence,
     PresenceState,
 )
+from .fields import participant_size
 from .limits import MAX_PARTICIPANTS, MAX_USERNAME_BYTES
 from .wire import LAYOUT_BY_CLASS
 
@@ -58,7 +59,7 @@ def participant_pages(
     page: list[Participant] = []
     used = 0
     for participant in participants:
-        size = 2 + len(participant.name.encode("utf-8"))
+        size = participant_size(participant)
         if page and (used + size > room or len(page) == MAX_PARTICIPANTS):
             pages.append(tuple(page))
             page, used = [], 0

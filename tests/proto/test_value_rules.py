@@ -31,6 +31,7 @@ from chatproto import (
 from chatproto import _reference_codec as reference
 from chatproto import events as ev
 from chatproto._codec import decode_payload
+from chatproto.fields import participant_size
 from chatproto.limits import (
     HEADER_SIZE,
     MAX_FILE_SIZE,
@@ -212,6 +213,20 @@ def test_nothing_but_pages_may_come_before_the_list_is_complete() -> None:
 _NAME_CHARS = st.sampled_from(["a", "가", "\U00020000", "_"])
 _NAMES = st.text(_NAME_CHARS, min_size=1, max_size=MAX_USERNAME_CHARS).filter(
     lambda n: n[0] != "_")
+
+
+@settings(max_examples=100, deadline=None)
+@given(names=st.lists(_NAMES, min_size=1, max_size=50),
+       deactivated=st.lists(st.booleans(), max_size=50))
+def test_participant_size_is_what_each_entry_takes_on_the_wire(
+    names: list[str], deactivated: list[bool]
+) -> None:
+    states = [ev.ParticipantState.DEACTIVATED if d else ev.ParticipantState.ACTIVE
+              for d in deactivated] + [ev.ParticipantState.ACTIVE] * len(names)
+    everyone = tuple(ev.Participant(n, s) for n, s in zip(names, states, strict=False))
+    frame = encode_event(ev.ParticipantList(everyone))
+    fixed = LAYOUT_BY_CLASS[ev.ParticipantList].fixed_size
+    assert len(frame) == HEADER_SIZE + fixed + sum(participant_size(p) for p in everyone)
 
 
 @settings(max_examples=40, deadline=None)
