@@ -91,7 +91,8 @@ class Model:
         if state in (State.CLOSED, State.ERROR):
             return False
         if kind in (ev.Ping, ev.Pong):
-            return state is not State.HELLO
+            # Not before Hello, and not between LoginAccepted and its last page.
+            return state not in (State.HELLO, State.LISTING)
         if role is C:
             if state is State.HELLO:
                 return isinstance(e, ev.Hello)
