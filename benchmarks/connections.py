@@ -7,9 +7,12 @@ password hash, a cheaper scrypt cost (``--scrypt-n``, default 2^10 instead of
 logs everyone in (100 handshakes in flight), waits until the presence
 traffic of the last logins has drained, holds the connections idle and reads
 the server's RSS. ngircd, when installed, is measured the same way with
-registered users (no channel) as the reference.
+registered users (no channel) as the reference. ``--tls`` picks plain TCP,
+TLS (chat-server's default; ngircd on its ``[SSL]`` port) or both, the
+generator speaking the same TLS to both servers.
 
-    python benchmarks/connections.py
+    python benchmarks/connections.py                 # 10,000 users, TLS and plain
+    python benchmarks/connections.py --tls on --connections 2000 --servers chat
     python benchmarks/connections.py --quick
 """
 
@@ -42,6 +45,8 @@ def parse_args() -> argparse.Namespace:
                         help="py-spy chat-server while the users log in, into PREFIX.chat")
     parser.add_argument("--servers", nargs="+", default=["chat", "ngircd"],
                         choices=["chat", "ngircd"])
+    parser.add_argument("--tls", choices=["both", "on", "off"], default="both",
+                        help="plain TCP, TLS or both, for every server (default: %(default)s)")
     args = parser.parse_args()
     if args.quick:
         args.connections = 100
@@ -50,7 +55,9 @@ def parse_args() -> argparse.Namespace:
 
 
 @contextlib.contextmanager
-def start_server(kind: str, args: argparse.Namespace) -> Iterator[procs.ServerProcess]:
+def start_server(
+    kind: str, args: argparse.Namespace, tls: bool
+) -> Iterator[procs.ServerProcess]:
     server_cpus, _ = procs.cpu_plan()
     if kind == "chat":
         config = {
@@ -61,27 +68,28 @@ def start_server(kind: str, args: argparse.Namespace) -> Iterator[procs.ServerPr
             "login_timeout": 600.0,
             "scrypt_n": args.scrypt_n,
         }
-        with procs.chat_server(server_cpus, config=config) as server:
+        with procs.chat_server(server_cpus, config=config, tls=tls) as server:
             yield server
     else:
-        with procs.ngircd(server_cpus) as server:
+        with procs.ngircd(server_cpus, tls=tls) as server:
             yield server
 
 
-def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+def measure(kind: str, tls: bool, args: argparse.Namespace) -> dict[str, Any]:
     _, generator_cpus = procs.cpu_plan()
     n = args.connections
     protocol = "chat-idle" if kind == "chat" else "irc-idle"
     names = [f"idle{i}" for i in range(n)]
-    with start_server(kind, args) as server:
+    with start_server(kind, args, tls) as server:
         time.sleep(0.5)  # let the process finish starting before the baseline
         baseline = server.stats.rss_kib()
         cpu_before = server.stats.cpu_seconds()
-        profile = f"{args.profile}.chat" if args.profile and kind == "chat" else None
+        profile = f"{args.profile}.{label(kind, tls)}" if args.profile and kind == "chat" else None
         try:
             with procs.profiled(server.popen.pid, profile):
                 generator = Generator(protocol, server.address, names, generator_cpus,
-                                      login_timeout=args.login_budget, partial_ok=True)
+                                      login_timeout=args.login_budget, partial_ok=True,
+                                      tls=tls)
         except GeneratorError:
             print("last lines of the server log:", *server.output, sep="\n  ")
             raise
@@ -94,7 +102,7 @@ def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                 raise SystemExit(f"{kind} died holding {n} connections")
     held_count = generator.logged_in
     return {
-        "server": kind,
+        "server": label(kind, tls),
         "connections": held_count,
         "login_s": generator.login_seconds,
         "logins_per_s": held_count / generator.login_seconds,
@@ -106,10 +114,19 @@ def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def label(kind: str, tls: bool) -> str:
+    return f"{kind}+tls" if tls else kind
+
+
 def scrypt_seconds(n: int) -> float:
     started = time.perf_counter()
     hashlib.scrypt(b"password", salt=os.urandom(16), n=n, r=8, p=1, maxmem=2**26)
     return time.perf_counter() - started
+
+
+def cells(r: dict[str, Any]) -> list[Any]:
+    return [r["server"], r["connections"], r["login_s"], r["logins_per_s"], r["login_cpu_s"],
+            r["baseline_mib"], r["held_mib"], r["peak_mib"], r["kib_per_conn"]]
 
 
 def main() -> int:
@@ -123,13 +140,17 @@ def main() -> int:
         print("ngircd is not installed (apt-get install ngircd): showing chat-server alone")
         servers.remove("ngircd")
     rows = []
-    for kind in servers:
-        try:
-            rows.append(measure(kind, args))
-        except GeneratorError as exc:
-            # One server failing (ngircd has reset connections here) must not
-            # throw away the other's figures.
-            print(f"{kind}: the run failed: {exc}")
+    tls_modes = {"both": [True, False], "on": [True], "off": [False]}[args.tls]
+    for tls in tls_modes:
+        for kind in servers:
+            try:
+                rows.append(measure(kind, tls, args))
+            except GeneratorError as exc:
+                # One server failing (ngircd has reset connections here) must
+                # not throw away the other's figures.
+                print(f"{label(kind, tls)}: the run failed: {exc}")
+            else:
+                print("  " + " | ".join(report.cell(c) for c in cells(rows[-1])), flush=True)
     if not rows:
         raise SystemExit("no server was measured")
     for r in rows:
@@ -139,8 +160,7 @@ def main() -> int:
     print(report.table(
         ("server", "connections", "login s", "logins/s", "login CPU s", "RSS before MiB",
          "RSS held MiB", "peak MiB", "KiB/conn"),
-        [[r["server"], r["connections"], r["login_s"], r["logins_per_s"], r["login_cpu_s"],
-          r["baseline_mib"], r["held_mib"], r["peak_mib"], r["kib_per_conn"]] for r in rows],
+        [cells(r) for r in rows],
     ))
     real_cost = scrypt_seconds(2**14)
     print(f"scrypt n=2^14 (the server's default) costs {real_cost * 1000:.0f} ms per login "

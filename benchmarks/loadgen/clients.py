@@ -99,18 +99,6 @@ def tls_context() -> ssl.SSLContext:
     return context
 
 
-def connect_tls(
-    address: tuple[str, int], source_host: str | None = None, timeout: float = 30.0
-) -> socket.socket:
-    """A connected, handshaken, tuned and then non-blocking TLS socket."""
-    source = (source_host, 0) if source_host else None
-    raw = socket.create_connection(address, timeout, source_address=source)
-    tune_socket(raw)
-    sock = tls_context().wrap_socket(raw)
-    sock.setblocking(False)
-    return sock
-
-
 def receive(sock: socket.socket, size: int) -> bytes:
     """What a readable socket has (``b""``: closed); raises ``BlockingIOError``
     (or an ``ssl.SSLWant...Error``) when there is nothing.

@@ -25,9 +25,9 @@ from typing import Any
 from .clients import (
     WOULD_BLOCK,
     BenchClient,
-    connect_tls,
     message_text,
     receive,
+    tls_context,
     tune_socket,
 )
 from .stamps import KEPT_DIGITS, Stamps, latencies_ns
@@ -61,9 +61,10 @@ def connect_all(
     in. Clients already logged in keep being read (presence of later logins)
     through ``idle_reader`` when given, else through their own ``deliveries``.
     With ``partial_ok``, running out of time returns the clients logged in so
-    far (the others are closed). With ``tls``, each TLS handshake is done
-    blocking before the client joins the others (a benchmark's few hundred
-    handshakes take a second or two).
+    far (the others are closed). With ``tls``, the TLS handshakes run
+    non-blocking in the same loop, ``max_pending`` at a time like the logins
+    (one at a time, each would wait for a server busy with the presence
+    traffic of thousands of users).
     """
     selector = selectors.DefaultSelector()
     clients = [factory(i, name) for i, name in enumerate(names)]
@@ -72,16 +73,26 @@ def connect_all(
     done = 0
     started = last_ready = time.monotonic()
     deadline = started + timeout
+    context = tls_context() if tls else None
+    handshaking: set[BenchClient] = set()
+
+    def handshake_step(client: BenchClient) -> bool:
+        """Advance a TLS handshake; True once it is done."""
+        sock: Any = client.sock
+        try:
+            sock.do_handshake()
+        except ssl.SSLWantReadError:
+            selector.modify(sock, READ, client)
+            return False
+        except ssl.SSLWantWriteError:
+            selector.modify(sock, WRITE, client)
+            return False
+        except (OSError, ssl.SSLError) as exc:
+            raise GeneratorError(f"TLS handshake with {address}: {exc}") from None
+        handshaking.discard(client)
+        return True
 
     def start(client: BenchClient) -> None:
-        if tls:
-            host = source_hosts[client.index % len(source_hosts)] if source_hosts else None
-            try:
-                client.sock = connect_tls(address, host)
-            except OSError as exc:
-                raise GeneratorError(f"TLS connect to {address}: {exc}") from None
-            selector.register(client.sock, WRITE, client)
-            return
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setblocking(False)
         tune_socket(sock)
@@ -107,10 +118,23 @@ def connect_all(
             for key, mask in selector.select(1.0):
                 client = key.data
                 sock = client.sock
+                if client in handshaking:
+                    if handshake_step(client):
+                        selector.modify(sock, READ, client)
+                        client.write(client.greeting())
+                    continue
                 if mask & WRITE and not client.ready and not client.outbox:
                     err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                     if err:
                         raise GeneratorError(f"connect failed: {os.strerror(err)}")
+                    if context is not None:
+                        selector.unregister(sock)
+                        client.sock = sock = context.wrap_socket(
+                            sock, do_handshake_on_connect=False)
+                        selector.register(sock, READ, client)
+                        handshaking.add(client)
+                        if not handshake_step(client):
+                            continue
                     selector.modify(sock, READ, client)
                     client.write(client.greeting())
                     continue

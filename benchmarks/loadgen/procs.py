@@ -154,11 +154,16 @@ def chat_server(
 
     With ``config`` (ServerConfig fields) the same server runs through
     ``serve.py`` instead of the CLI, for settings the CLI does not offer.
-    With ``tls`` it serves TLS as by default (its self-signed certificate,
-    made on first start); otherwise plain TCP (``--no-tls``), as the IRC
-    reference is measured.
+    With ``tls`` it serves TLS as by default, with the self-signed
+    certificate a first start makes, made here beforehand: every start but
+    the first loads it, without importing ``cryptography`` (10 MiB of RSS).
+    Otherwise plain TCP (``--no-tls``).
     """
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as data_dir:
+        if tls:
+            from chatserver.tls import ensure_self_signed
+
+            ensure_self_signed(Path(data_dir))
         if config is None:
             # No flood limit, like the IRC reference's settings: a benchmark
             # floods by design.
@@ -241,6 +246,15 @@ RequireAuthPing = no
 IncludeDir = {directory}/conf.d
 """
 
+#: ngircd's TLS on a port of its own (it serves no TLS on ``Ports``), with a
+#: self-signed P-256 certificate made as chat-server makes its own.
+NGIRCD_TLS_CONFIG = """
+[SSL]
+CertFile = {directory}/tls-cert.pem
+KeyFile = {directory}/tls-key.pem
+Ports = {tls_port}
+"""
+
 
 def ngircd_path() -> str | None:
     return shutil.which("ngircd") or next(
@@ -250,8 +264,11 @@ def ngircd_path() -> str | None:
 
 
 @contextlib.contextmanager
-def ngircd(cpus: set[int] | None, timeout: float = 20.0) -> Iterator[ServerProcess]:
-    """ngircd in the foreground with the benchmark's own config, on a free port."""
+def ngircd(
+    cpus: set[int] | None, timeout: float = 20.0, tls: bool = False
+) -> Iterator[ServerProcess]:
+    """ngircd in the foreground with the benchmark's own config, on a free
+    port; with ``tls``, the address is that of its TLS port."""
     binary = ngircd_path()
     if binary is None:
         raise FileNotFoundError("ngircd")
@@ -259,8 +276,20 @@ def ngircd(cpus: set[int] | None, timeout: float = 20.0) -> Iterator[ServerProce
         os.chmod(directory, 0o755)  # ngircd drops to "nobody" when started as root
         (Path(directory) / "conf.d").mkdir()
         port = free_port()
+        text = NGIRCD_CONFIG.format(port=port, directory=directory)
+        if tls:
+            from chatserver.tls import KEY_FILE, ensure_self_signed
+
+            ensure_self_signed(Path(directory), "bench.irc.local")
+            # A throwaway key in a private temporary directory, readable by
+            # the user ngircd may drop to.
+            os.chmod(Path(directory) / KEY_FILE, 0o644)
+            plain_port = port
+            while port == plain_port:
+                port = free_port()
+            text += NGIRCD_TLS_CONFIG.format(directory=directory, tls_port=port)
         config = Path(directory) / "ngircd.conf"
-        config.write_text(NGIRCD_CONFIG.format(port=port, directory=directory))
+        config.write_text(text)
         popen = subprocess.Popen(
             [binary, "-n", "-f", str(config)],
             stdout=subprocess.DEVNULL,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 
 from .client import ClientProtocol
@@ -17,6 +18,8 @@ from .log import log
 from .memory import tune_allocator
 from .sqlite_store import SqliteStore, StoreError
 from .timeouts import TimeoutSweeper, sweep_period
+from .tls_client import TLSClientProtocol
+from .tls_transport import TLSEndpoint
 
 DATABASE_NAME = "chat.sqlite3"
 
@@ -39,18 +42,29 @@ def _tls_context(config: ServerConfig) -> tuple[ssl.SSLContext | None, str]:
     """The server's TLS context (None with ``--no-tls``) and its log line."""
     if not config.tls:
         return None, "TLS off (--no-tls): plain TCP, passwords cross the network in clear"
-    try:  # imported here: only TLS needs the cryptography package
-        from .tls import TLSSetupError, resolve_certificate, server_context
-    except ImportError as exc:
-        raise StartupError(
-            f"TLS needs the cryptography package ({exc.name} is missing); "
-            "install it or start with --no-tls"
-        ) from None
+    from .tls import TLSSetupError, resolve_certificate, server_context
+
     try:
         cert = resolve_certificate(config.data_dir, config.tls_cert, config.tls_key)
         return server_context(cert), cert.describe()
     except TLSSetupError as exc:
         raise StartupError(str(exc)) from None
+    except ImportError as exc:  # only making a certificate needs cryptography
+        raise StartupError(
+            f"TLS needs the cryptography package ({exc.name} is missing); "
+            "install it or start with --no-tls"
+        ) from None
+
+
+def _protocol_factory(
+    ctx: ServerContext, hub: Hub, context: ssl.SSLContext | None
+) -> Callable[[], ClientProtocol]:
+    """Plain TCP, or TLS inside each connection's protocol (``tls_client``):
+    the listening socket is plain either way."""
+    if context is None:
+        return lambda: ClientProtocol(ctx, hub)
+    endpoint = TLSEndpoint(context)
+    return lambda: TLSClientProtocol(ctx, hub, endpoint)
 
 
 class ChatServer:
@@ -100,9 +114,8 @@ class ChatServer:
         loop = asyncio.get_running_loop()
         try:
             self._server = await loop.create_server(
-                lambda: ClientProtocol(ctx, hub), config.host, config.port, reuse_address=True,
-                backlog=1024, ssl=context,
-                ssl_handshake_timeout=config.login_timeout if context else None,
+                _protocol_factory(ctx, hub, context), config.host, config.port,
+                reuse_address=True, backlog=1024,
             )
         except OSError as exc:
             store.close()

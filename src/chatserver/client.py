@@ -42,6 +42,7 @@ from chatproto import (
 )
 
 from .context import ServerContext
+from .fanout import Writer
 from .files.transfers import Transfers
 from .flood import TokenBucket
 from .history import replay
@@ -127,7 +128,8 @@ class ClientProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
-        self.transport = self.outbox.transport = transport
+        self.transport = transport
+        self.outbox.transport = self._writer(transport)
         peer = transport.get_extra_info("peername")
         self.address = str(peer[0]) if peer else "?"
         limit = self.ctx.config.output_buffer_limit
@@ -140,6 +142,11 @@ class ClientProtocol(asyncio.Protocol):
             return
         self._clock = asyncio.get_running_loop().time
         self._login_deadline = self._clock() + self.ctx.config.login_timeout
+
+    def _writer(self, transport: asyncio.Transport) -> Writer:
+        """What the outbox writes through: plain TCP writes to the transport
+        itself (``tls_client.TLSClientProtocol`` puts TLS in between)."""
+        return transport
 
     def data_received(self, data: bytes) -> None:
         if self.closed:

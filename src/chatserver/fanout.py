@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import socket
 import struct
-from typing import Protocol
+from typing import Any, Protocol
 
 from chatproto import (
     ChatMessage,
@@ -48,6 +48,23 @@ from .log import log
 
 #: ``SO_LINGER`` on, 0 seconds: ``close`` discards unsent data and resets.
 _LINGER_NOT = struct.pack("ii", 1, 0)
+
+
+class Writer(Protocol):
+    """Where an outbox's bytes go: the connection's plain transport itself,
+    or its TLS layer (``tls_transport.ServerTLS``), which encrypts them into
+    that transport. Either way ``get_write_buffer_size`` counts every byte
+    written and not yet sent, so the output limit holds for both."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def get_write_buffer_size(self) -> int: ...
+
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any: ...
 
 
 class Owner(Protocol):
@@ -154,7 +171,7 @@ class Fanout:
 
 class Outbox:
     """One connection's output: its queue, its place in the fan-out's log,
-    and its transport (bounded, with backpressure, abortable)."""
+    and its writer (bounded, with backpressure, abortable)."""
 
     # One per connection, thousands of them: no instance dict.
     __slots__ = (
@@ -166,7 +183,7 @@ class Outbox:
         self._fanout = fanout
         self.conn = conn
         self._owner = owner
-        self.transport: asyncio.Transport | None = None
+        self.transport: Writer | None = None
         #: No more output: the transport is closing or closed.
         self.closed = False
         self._name: str | None = None

@@ -1,7 +1,7 @@
 """The server's TLS: its certificate (made on first start, or given) and its context.
 
     cert = resolve_certificate(config.data_dir, tls_cert, tls_key)   # TLSSetupError
-    context = server_context(cert)          # asyncio.start_server(..., ssl=context)
+    context = server_context(cert)          # tls_transport.TLSEndpoint(context)
     log.info("TLS on, certificate %s", cert.fingerprint)
 
 The self-signed certificate is an ECDSA P-256 key and certificate written to
@@ -9,30 +9,40 @@ the data dir (``tls-key.pem`` with mode 0600, then ``tls-cert.pem``, each
 atomically, so a crash never leaves a certificate without its key). Clients
 trust it on first use by its fingerprint, in the form
 ``chatproto.fingerprints.fingerprint`` gives, the one users compare.
+``cryptography`` is imported only to make that certificate: loading one
+needs nothing but the ``ssl`` module, so a server that starts with its
+certificate already made does not pay for importing it.
 """
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import datetime
 import ipaddress
 import os
+import re
 import socket
 import ssl
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from chatproto.fingerprints import fingerprint
+
+if TYPE_CHECKING:  # only making a certificate needs cryptography: imported there
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509 import Certificate
 
 CERT_FILE = "tls-cert.pem"
 KEY_FILE = "tls-key.pem"
 VALID_DAYS = 3650
+#: The first certificate of a PEM file (the leaf, before any chain).
+_PEM_CERTIFICATE = re.compile(
+    rb"-----BEGIN CERTIFICATE-----\s*(.+?)\s*-----END CERTIFICATE-----", re.DOTALL
+)
 
 
 class TLSSetupError(Exception):
@@ -60,6 +70,9 @@ def server_context(cert: ServerCertificate) -> ssl.SSLContext:
     """A server context serving ``cert``, TLS 1.2 or newer only."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    # A TLS 1.2 client's renegotiation is answered with a no_renegotiation
+    # alert (OpenSSL 3 refuses client-initiated ones already; this says so).
+    context.options |= ssl.OP_NO_RENEGOTIATION
     try:
         context.load_cert_chain(str(cert.cert_path), str(cert.key_path))
     except (OSError, ssl.SSLError) as exc:
@@ -85,19 +98,18 @@ def load_pair(cert_path: Path, key_path: Path, self_signed: bool = False) -> Ser
         pem = cert_path.read_bytes()
     except OSError as exc:
         raise TLSSetupError(f"cannot read certificate {cert_path}: {exc.strerror}") from None
+    found = _PEM_CERTIFICATE.search(pem)
     try:
-        leaf = x509.load_pem_x509_certificates(pem)[0]
-    except ValueError:
-        raise TLSSetupError(f"{cert_path} holds no PEM certificate") from None
-    cert = ServerCertificate(
-        cert_path,
-        key_path,
-        fingerprint(leaf.public_bytes(serialization.Encoding.DER)),
-        self_signed=self_signed,
-    )
+        der = binascii.a2b_base64(found.group(1)) if found else b""
+    except binascii.Error:
+        der = b""
+    if not der:
+        raise TLSSetupError(f"{cert_path} holds no PEM certificate")
+    cert = ServerCertificate(cert_path, key_path, fingerprint(der), self_signed=self_signed)
     if not key_path.exists():
         raise TLSSetupError(f"the key {key_path} of certificate {cert_path} is missing")
-    server_context(cert)  # refuses a key that does not match the certificate
+    # OpenSSL parses the certificate and refuses a key that does not match it.
+    server_context(cert)
     return cert
 
 
@@ -107,6 +119,9 @@ def ensure_self_signed(data_dir: Path, hostname: str | None = None) -> ServerCer
     if cert_path.exists():
         return load_pair(cert_path, key_path, self_signed=True)
     # No certificate: a key alone is the trace of a start that crashed midway.
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     data_dir.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
     certificate = _self_signed(key, hostname or socket.gethostname())
@@ -124,7 +139,11 @@ def ensure_self_signed(data_dir: Path, hostname: str | None = None) -> ServerCer
     return attrs.evolve(cert, created=True)
 
 
-def _self_signed(key: ec.EllipticCurvePrivateKey, hostname: str) -> x509.Certificate:
+def _self_signed(key: ec.EllipticCurvePrivateKey, hostname: str) -> Certificate:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
     names: list[x509.GeneralName] = [x509.DNSName("localhost")]
     if hostname and hostname != "localhost":
         # A host name that is not a valid DNS name is simply left out.
