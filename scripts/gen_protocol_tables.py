@@ -48,6 +48,7 @@ from chatproto.limits import (
     MAX_USERNAME_CHARS,
     MIN_FRAME_SIZE,
     PROTOCOL_VERSION,
+    RESUME_TOKEN_BYTES,
     SKIP_REPLAY,
 )
 from chatproto.state import Role, State
@@ -72,7 +73,8 @@ _VARIABLE_TEXT = {
     "token": "ASCII code `[a-z0-9]+(-[a-z0-9]+)*`, 1..{max} bytes",
     "software": "UTF-8 text, 0..{max} bytes",
     "message": "UTF-8 text for humans, 0..{max} bytes",
-    "password": "UTF-8 text, 1..{max} bytes",
+    "password": "UTF-8 text, 0..{max} bytes (empty only beside a resume token)",
+    "resume-token": "raw bytes: empty (none) or exactly {max} (a resume token)",
     "filename": "UTF-8 text without NUL, 1..{max} bytes",
     "text": "UTF-8 text, 0..{max} bytes",
     "participants": "participant entries (see *Participant list*), 0..{max} bytes",
@@ -168,6 +170,8 @@ def render_states() -> str:
 
 _LIMIT_TEXT = {
     "PROTOCOL_VERSION": "the protocol version this document describes",
+    "OLDEST_PROTOCOL_VERSION": "the oldest version a peer may offer or answer (version 1, "
+    "before resume tokens, is not spoken)",
     "HEADER_SIZE": "bytes in a frame header",
     "MIN_FRAME_SIZE": "lowest `max_frame_size` a Hello may announce",
     "DEFAULT_MAX_FRAME_SIZE": "default `max_frame_size` of this implementation",
@@ -182,6 +186,7 @@ _LIMIT_TEXT = {
     "MAX_FILENAME_BYTES": "file name, in UTF-8 bytes",
     "MAX_SOFTWARE_BYTES": "software name in Hello, in UTF-8 bytes",
     "MAX_TOKEN_BYTES": "machine-readable code (reason, error code), in bytes",
+    "RESUME_TOKEN_BYTES": "a resume token (Login, LoginAccepted), in bytes: 256 random bits",
     "MAX_PARTICIPANTS": "entries in a participant list",
     "MAX_FILE_SIZE": "size of a file (FileOffer, FileAvailable), in bytes (2^62)",
     "MAX_OPEN_UPLOADS": "uploads open at once on one connection",
@@ -229,23 +234,29 @@ _TS = 1_764_000_000_000  # 2025-11-24T16:00:00Z in milliseconds
 #: A server's history epoch: random, non-zero, below 2^63.
 _EPOCH = 0x2F6B_1C8E_9A3D_4075
 _BOB_AWAY = ev.Participant("bob", ev.ParticipantState.DEACTIVATED)
+#: A resume token as a server makes them: 32 random bytes (here fixed, for the vectors).
+_RESUME_TOKEN = hashlib.sha256(b"an example resume token").digest()
 
 VECTORS: tuple[tuple[str, ev.Event], ...] = (
-    ("client hello", ev.Hello(1, 1_048_576, "chatproto")),
+    ("client hello", ev.Hello(PROTOCOL_VERSION, 1_048_576, "chatproto")),
     ("login with a Korean name and password, nothing seen yet",
      ev.Login("개구리", "비밀번호", 0, 0)),
     ("login resuming after sequence 42 of a known epoch",
      ev.Login("alice", "pw", 42, _EPOCH)),
     ("login of a script that wants no replay (SKIP_REPLAY)",
      ev.Login("bot", "pw", SKIP_REPLAY, 0)),
+    ("login by resume token (empty password) after sequence 42 of a known epoch",
+     ev.Login("alice", "", 42, _EPOCH, _RESUME_TOKEN)),
     (
-        "login accepted with the whole participant list",
+        "login accepted with the whole participant list and a resume token",
         ev.LoginAccepted(
-            "개구리", False, True, 42, (ev.Participant("개구리"), _BOB_AWAY), _EPOCH, False, 2
+            "개구리", False, True, 42, (ev.Participant("개구리"), _BOB_AWAY), _EPOCH, False, 2,
+            _RESUME_TOKEN,
         ),
     ),
     (
-        "login accepted after a history reset, with the first page of three participants",
+        "login accepted after a history reset, with the first page of three participants "
+        "and no resume token",
         ev.LoginAccepted("alice", False, False, 42, (ev.Participant("alice"),), _EPOCH, True, 3),
     ),
     ("the rest of that participant list",
@@ -605,8 +616,13 @@ INVALID: tuple[tuple[str, str, bytes, bool, str], ...] = (
     (f"a code of {MAX_TOKEN_BYTES + 1} bytes", "client-active",
      patched(ev.Error("timeout"), code=b"a" * (MAX_TOKEN_BYTES + 1)), False,
      _M.INVALID_FIELD),
-    ("an empty password", "server-greeted",
-     patched(ev.Login("alice", "pw"), password=b""), False, _M.INVALID_FIELD),
+    (f"a resume token of {RESUME_TOKEN_BYTES - 1} bytes (Login.resume_token)",
+     "server-greeted",
+     patched(ev.Login("alice", "", 0, 0, _RESUME_TOKEN), resume_token=_RESUME_TOKEN[:-1]),
+     False, _M.INVALID_FIELD),
+    (f"a resume token of {RESUME_TOKEN_BYTES + 1} bytes, over the field's limit "
+     "(LoginAccepted.resume_token)", "client-login-sent",
+     patched(_WELCOME, resume_token=_RESUME_TOKEN + b"!"), False, _M.INVALID_FIELD),
     ("an empty file name", "server-active", patched(_OFFER, name=b""), False,
      _M.INVALID_FIELD),
     ("a file name with a NUL", "server-active", patched(_OFFER, name=b"a\x00.txt"), False,
@@ -614,6 +630,8 @@ INVALID: tuple[tuple[str, str, bytes, bool, str], ...] = (
     # -- value rules -------------------------------------------------------------------
     ("Hello version 0", "server-fresh", patched(_CLIENT_HELLO, version=0), False,
      _M.UNSUPPORTED_VERSION),
+    ("Hello version 1 (before resume tokens: its Login has another layout)", "server-fresh",
+     patched(_CLIENT_HELLO, version=1), False, _M.UNSUPPORTED_VERSION),
     (f"Hello max_frame_size {MIN_FRAME_SIZE - 1}, below MIN_FRAME_SIZE", "server-fresh",
      patched(_CLIENT_HELLO, max_frame_size=MIN_FRAME_SIZE - 1), False, _M.INVALID_FIELD),
     (f"the server's Hello with version {PROTOCOL_VERSION + 1}, above the client's offer",
@@ -621,6 +639,12 @@ INVALID: tuple[tuple[str, str, bytes, bool, str], ...] = (
      _M.UNSUPPORTED_VERSION),
     ("the server's Hello with version 0", "client-hello-sent",
      patched(_SERVER_HELLO, version=0), False, _M.UNSUPPORTED_VERSION),
+    ("the server's Hello with version 1", "client-hello-sent",
+     patched(_SERVER_HELLO, version=1), False, _M.UNSUPPORTED_VERSION),
+    ("a Login with an empty password and no resume token", "server-greeted",
+     patched(ev.Login("alice", "pw"), password=b""), False, _M.INVALID_FIELD),
+    ("a Login with both a password and a resume token", "server-greeted",
+     patched(ev.Login("alice", "pw"), resume_token=_RESUME_TOKEN), False, _M.INVALID_FIELD),
     ("FileOffer.size MAX_FILE_SIZE + 1", "server-active",
      patched(_OFFER, size=MAX_FILE_SIZE + 1), False, _M.INVALID_FIELD),
     ("FileAvailable.size MAX_FILE_SIZE + 1", "client-active",

@@ -34,6 +34,9 @@ class ParticipantState(StrEnum):
 class LoginRejectReason(StrEnum):
     ALREADY_ACTIVE = "already-active"
     BAD_PASSWORD = "bad-password"
+    #: The resume token is wrong, expired, revoked or not this user's: log
+    #: in with the password instead (the same connection may try again).
+    BAD_RESUME_TOKEN = "bad-resume-token"
     INVALID_NAME = "invalid-name"
     RATE_LIMITED = "rate-limited"
     SERVER_FULL = "server-full"
@@ -85,12 +88,16 @@ class Login(Event):
     none) and ``epoch`` the history epoch it belongs to (0 for unknown): the
     server replays everything after it that is addressed to them, or all of
     their history when the epoch is not the server's (its history was reset).
+    A Login carries a ``password`` or, with the password empty, the
+    ``resume_token`` of an earlier ``LoginAccepted``, never both.
     """
 
     username: str
     password: str = attrs.field(repr=False)
     last_seen_seq: int = 0
     epoch: int = 0
+    #: Credentials never show in a repr, so never in a log or a traceback.
+    resume_token: bytes = attrs.field(default=b"", repr=False)
 
 
 def _count_of_participants(accepted: LoginAccepted) -> int:
@@ -107,7 +114,8 @@ class LoginAccepted(Event):
     count. ``epoch`` identifies the server's history (it changes when the
     history is reset); ``history_reset`` says the client's ``last_seen_seq``
     belonged to another epoch (or lay beyond ``last_seq``), so the replay that
-    follows starts from the beginning of the user's history.
+    follows starts from the beginning of the user's history. ``resume_token``,
+    when not empty, lets the next Login of this user skip the password.
     """
 
     username: str
@@ -120,6 +128,7 @@ class LoginAccepted(Event):
     participant_count: int = attrs.field(
         default=attrs.Factory(_count_of_participants, takes_self=True)
     )
+    resume_token: bytes = attrs.field(default=b"", repr=False)
 
 
 @attrs.frozen

@@ -25,6 +25,7 @@ from .limits import (
     MAX_TEXT_BYTES,
     MAX_TOKEN_BYTES,
     MAX_USERNAME_BYTES,
+    RESUME_TOKEN_BYTES,
     is_valid_token,
     username_problem,
 )
@@ -125,8 +126,14 @@ def _check_filename(value: Any) -> None:
 
 
 def _check_password(value: Any) -> None:
-    if not isinstance(value, str) or not value:
-        raise FieldError("the password must be a non-empty str")
+    # Empty is a Login by resume token: ``rules.login`` wants exactly one of the two.
+    if not isinstance(value, str):
+        raise FieldError("the password must be a str")
+
+
+def _check_resume_token(value: Any) -> None:
+    if type(value) is not bytes or len(value) not in (0, RESUME_TOKEN_BYTES):
+        raise FieldError(f"a resume token is empty or {RESUME_TOKEN_BYTES} bytes")
 
 
 def _encode_str(value: Any) -> bytes:
@@ -238,6 +245,11 @@ TEXT = Kind("text", "I", True, MAX_TEXT_BYTES, _encode_str, _utf8)
 PARTICIPANTS = Kind(
     "participants", "I", True, MAX_PARTICIPANTS * (PARTICIPANT_OVERHEAD + MAX_USERNAME_BYTES),
     _encode_participants, _decode_participants,
+)
+#: Empty (none) or ``RESUME_TOKEN_BYTES`` random bytes; length-prefixed so a
+#: password Login and a LoginAccepted without a token pay one byte for it.
+RESUME_TOKEN = Kind(
+    "resume-token", "B", True, RESUME_TOKEN_BYTES, _encode_bytes, bytes, _check_resume_token
 )
 #: Raw bytes filling the rest of the payload; bounded by the frame size.
 DATA = Kind("data", "", True, 0, _encode_bytes, bytes)

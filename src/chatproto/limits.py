@@ -15,7 +15,10 @@ from . import names as _names
 from .names import is_valid_username as is_valid_username
 from .names import username_problem as username_problem
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
+#: The oldest version spoken. Version 1 had no resume tokens: its Login and
+#: LoginAccepted have other layouts, so its peers cannot be understood.
+OLDEST_PROTOCOL_VERSION = 2
 
 #: Frame header: one byte of type, four bytes of payload length.
 HEADER_SIZE = 5
@@ -34,6 +37,9 @@ MAX_MESSAGE_BYTES = 1024  # human messages inside Error / rejections
 MAX_FILENAME_BYTES = 255
 MAX_SOFTWARE_BYTES = 64
 MAX_TOKEN_BYTES = 32
+#: A resume token (``LoginAccepted.resume_token``, ``Login.resume_token``):
+#: 256 random bits, so guessing one is hopeless (docs/security.md).
+RESUME_TOKEN_BYTES = 32
 MAX_PARTICIPANTS = 65_535
 MAX_FILE_SIZE = 2**62
 MAX_OPEN_UPLOADS = 4

@@ -21,8 +21,8 @@ from .events import (
     Presence,
     PresenceState,
 )
-from .fields import participant_size
-from .limits import MAX_PARTICIPANTS, MAX_USERNAME_BYTES
+from .fields import PARTICIPANTS, participant_size
+from .limits import MAX_PARTICIPANTS
 from .wire import LAYOUT_BY_CLASS
 
 #: The participant state a presence change leaves the user in; ``None``
@@ -53,7 +53,9 @@ def participant_pages(
     ``max_frame_size`` bytes: the first page fits ``LoginAccepted`` (with any
     user name), every later one a ``ParticipantList``. There is always a first
     page, empty for an empty list; no later page is empty."""
-    first_room = max_frame_size - LAYOUT_BY_CLASS[LoginAccepted].fixed_size - MAX_USERNAME_BYTES
+    # Room beside the largest everything else of a LoginAccepted can be.
+    accepted = LAYOUT_BY_CLASS[LoginAccepted]
+    first_room = max_frame_size - (accepted.max_payload - PARTICIPANTS.max_bytes)
     room = first_room
     pages: list[tuple[Participant, ...]] = []
     page: list[Participant] = []

@@ -18,17 +18,29 @@ from typing import Any
 
 from .errors import ErrorCode
 from .fields import FieldError
-from .limits import MAX_FILE_SIZE, MAX_PARTICIPANTS, MIN_FRAME_SIZE
+from .limits import MAX_FILE_SIZE, MAX_PARTICIPANTS, MIN_FRAME_SIZE, OLDEST_PROTOCOL_VERSION
 
 #: A rule takes the event (of its layout's class) and raises ``FieldError``.
 Rule = Callable[[Any], None]
 
 
 def hello(event: Any) -> None:
-    if event.version < 1:
-        raise FieldError("protocol version 0 does not exist", ErrorCode.UNSUPPORTED_VERSION)
+    if event.version < OLDEST_PROTOCOL_VERSION:
+        # Version 0 does not exist; version 1 had other Login layouts.
+        raise FieldError(
+            f"protocol version {event.version} is not spoken (the oldest is "
+            f"{OLDEST_PROTOCOL_VERSION})",
+            ErrorCode.UNSUPPORTED_VERSION,
+        )
     if event.max_frame_size < MIN_FRAME_SIZE:
         raise FieldError(f"max_frame_size {event.max_frame_size} is below {MIN_FRAME_SIZE}")
+
+
+def login(event: Any) -> None:
+    # A token with a password would leave the server to pick one to check,
+    # and a client to guess which was used: exactly one, always.
+    if (event.password == "") == (event.resume_token == b""):
+        raise FieldError("a Login carries a password or a resume token: exactly one of them")
 
 
 def login_accepted(event: Any) -> None:

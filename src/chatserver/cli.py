@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from .app import ChatServer, StartupError
-from .config import GIB, MIB, ServerConfig, default_data_dir
+from .config import DAY, GIB, MIB, ServerConfig, default_data_dir
 from .log import setup_logging
 
 EXIT_STARTUP_FAILED = 1
@@ -80,6 +80,10 @@ async def _run(config: ServerConfig) -> None:
               show_default=True, help="Chat messages a second per user (0: no limit).")
 @click.option("--flood-burst", envvar="CHAT_FLOOD_BURST", type=click.IntRange(1), default=50,
               show_default=True, help="Chat messages a user may send at once.")
+@click.option("--resume-token-lifetime", envvar="CHAT_RESUME_TOKEN_LIFETIME",
+              type=click.FloatRange(min=0), default=30 * DAY, show_default=True,
+              help="Seconds a resume token (a reconnect without the password) stays "
+              "valid; 0 issues none.")
 @click.option("--no-tls", "no_tls", envvar="CHAT_NO_TLS", is_flag=True, default=False,
               help="Serve plain TCP (tests, trusted loopback): passwords cross in clear.")
 @click.option("--tls-cert", envvar="CHAT_TLS_CERT", type=click.Path(path_type=Path),
@@ -104,6 +108,7 @@ def main(
     registration_window: float,
     flood_rate: float,
     flood_burst: int,
+    resume_token_lifetime: float,
     no_tls: bool,
     tls_cert: Path | None,
     tls_key: Path | None,
@@ -128,6 +133,7 @@ def main(
             registration_window=registration_window,
             flood_rate=flood_rate,
             flood_burst=flood_burst,
+            resume_token_lifetime=resume_token_lifetime,
             tls=not no_tls,
             tls_cert=tls_cert,
             tls_key=tls_key,

@@ -10,6 +10,7 @@ import attrs
 
 GIB = 1024**3
 MIB = 1024**2
+DAY = 86_400.0
 
 
 def default_data_dir() -> Path:
@@ -61,6 +62,9 @@ class ServerConfig:
     flood_burst: int = 50
     #: scrypt cost for new password hashes (stored with each hash).
     scrypt_n: int = 2**14
+    #: Seconds a resume token is good for from its issue (a login without the
+    #: password, docs/protocol.md 7.8); 0 issues none and refuses every one.
+    resume_token_lifetime: float = 30 * DAY
     #: History rows read per step while replaying missed messages.
     replay_batch: int = 512
     #: TLS on by default: a self-signed certificate in the data dir
@@ -76,3 +80,5 @@ class ServerConfig:
             raise ValueError(f"port {self.port} is out of range")
         if self.deactivated_grace is not None and self.deactivated_grace < 0:
             raise ValueError("deactivated_grace must not be negative")
+        if not self.resume_token_lifetime >= 0:  # NaN too
+            raise ValueError("resume_token_lifetime must not be negative")

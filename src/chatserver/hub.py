@@ -114,6 +114,7 @@ class Hub:
             self.store.epoch,
             history_reset,
             len(self.participants),
+            self.logins.next_resume_token(admission),
         )
         client.login_accepted(accepted, rest, replay_after)
         self._evicted(evicted)

@@ -1,8 +1,10 @@
 """Who may log in: the checks before a password is tried, the password itself
-(hashed off the loop), and the limits on failures and on new accounts.
+(hashed off the loop) or a resume token (no hash to wait for), and the limits
+on failures and on new accounts.
 
 ``Logins.check`` ends with an account to admit or with the connection told
-why not; admitting (presence, the participant list, the replay) is the hub's.
+why not; admitting (presence, the participant list, the replay) is the hub's,
+with the token for the next login from ``Logins.next_resume_token``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .config import ServerConfig
 from .log import log, peer_quoted
 from .ports import Account, Store, now_ms
 from .presence import Participants
+from .resume_tokens import ResumeTokens
 from .sessions import Session
 
 #: Password hashes computed at once. Each scrypt hash takes 16 MiB (n=2**14,
@@ -26,9 +29,12 @@ from .sessions import Session
 #: up to 6, 100 MB) while logins wait just as long.
 HASH_THREADS = 2
 
+
 class Admission(NamedTuple):
     account: Account
     new_account: bool
+    #: The resume token this login used (b"" for a password): used up.
+    resume_token: bytes = b""
 
 
 def _user_at(name: str, address: str) -> str:
@@ -63,6 +69,9 @@ class Logins:
             config.max_registrations_per_address, config.registration_window
         )
         self._hashing = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="password-hash")
+        self.resume_tokens = ResumeTokens(store, config.resume_token_lifetime)
+        #: scrypt runs (hashes and checks) so far: what a login by token saves.
+        self.password_hashes = 0
 
     async def check(self, client: Session, login: Login) -> Admission | None:
         """The account ``login`` opens (created if new), or None once
@@ -72,6 +81,8 @@ class Logins:
         if reason is not None:
             self._reject(client, name, reason)
             return None
+        if login.resume_token:
+            return self._check_token(client, name, login.resume_token)
         # The account this name means (``Bob`` for ``bob``), or the name to register.
         registered = self.accounts.registered(name)
         now = asyncio.get_running_loop().time()
@@ -89,15 +100,42 @@ class Logins:
         if new_account:
             self._registrations.record(client.address, asyncio.get_running_loop().time())
         if account is None:
-            now = asyncio.get_running_loop().time()
-            self._failed_by_user.record(_user_at(name, client.address), now)
-            self._failed_by_address.record(client.address, now)
-            self._reject(client, name, LoginRejectReason.BAD_PASSWORD)
+            self._failed(client, name, LoginRejectReason.BAD_PASSWORD)
             return None
         if client.closed:
             return None
         self._failed_by_user.forget(_user_at(name, client.address))
         return Admission(account, new_account)
+
+    def _check_token(self, client: Session, name: str, token: bytes) -> Admission | None:
+        """The account ``token`` opens for ``name``, at once: no scrypt. A
+        success does not clear the name's failed logins (only the password
+        does); a failure counts as one."""
+        registered = self.accounts.registered(name)
+        owner = self.resume_tokens.account_of(token)
+        account = self.store.account(registered) if registered is not None else None
+        if account is None or owner != registered:
+            self._failed(client, name, LoginRejectReason.BAD_RESUME_TOKEN)
+            return None
+        log.info("%s logs in by resume token from %s", account.name, client.address)
+        return Admission(account, False, token)
+
+    def next_resume_token(self, admission: Admission) -> bytes:
+        """The token to hand out with this admission, replacing the one it
+        used; empty when tokens are off or it could not be stored (the login
+        goes on: the next one takes the password)."""
+        try:
+            return self.resume_tokens.issue(admission.account.name, admission.resume_token)
+        except Exception as exc:  # whatever the store raised: the login must not fail
+            log.error("no resume token for %s: %s: %s", admission.account.name,
+                      type(exc).__name__, exc)
+            return b""
+
+    def _failed(self, client: Session, name: str, reason: LoginRejectReason) -> None:
+        now = asyncio.get_running_loop().time()
+        self._failed_by_user.record(_user_at(name, client.address), now)
+        self._failed_by_address.record(client.address, now)
+        self._reject(client, name, reason)
 
     def _refusal(self, name: str, address: str) -> LoginRejectReason | None:
         if username_problem(name) is not None:
@@ -118,6 +156,8 @@ class Logins:
         """The account, created if new; ``(None, False)`` for a wrong password."""
         loop = asyncio.get_running_loop()
         account = self.store.account(name) if name in self.accounts else None
+        self.password_hashes += 1
+        log.debug("%s: scrypt (%s)", name, "new account" if account is None else "check")
         if account is None:
             hashed = await loop.run_in_executor(
                 self._hashing, hash_password, password, self.config.scrypt_n
@@ -140,6 +180,7 @@ class Logins:
         messages = {
             LoginRejectReason.ALREADY_ACTIVE: f"{name} is connected right now",
             LoginRejectReason.BAD_PASSWORD: "wrong password",
+            LoginRejectReason.BAD_RESUME_TOKEN: "the resume token is not valid: use the password",
             LoginRejectReason.INVALID_NAME: "invalid user name",
             LoginRejectReason.RATE_LIMITED: "too many failed logins, try again later",
             LoginRejectReason.SERVER_FULL: "the server has too many participants",

@@ -36,6 +36,15 @@ class Account:
 
 
 @attrs.frozen
+class StoredResumeToken:
+    """What the store keeps of a resume token: never the token, only whose it
+    is and when it was issued (the store finds it by the token's SHA-256)."""
+
+    account: str
+    issued_ms: int
+
+
+@attrs.frozen
 class StoredFile:
     id: int
     name: str
@@ -69,6 +78,27 @@ class Store(Protocol):
     def account(self, name: str) -> Account | None: ...
 
     def create_account(self, account: Account, created_ms: int) -> None: ...
+
+    def resume_token(self, digest: bytes) -> StoredResumeToken | None:
+        """The token whose SHA-256 is ``digest``, if one is stored."""
+        ...
+
+    def add_resume_token(
+        self, account: str, digest: bytes, issued_ms: int, *, replacing: bytes | None,
+        keep: int,
+    ) -> None:
+        """Store a new token of ``account`` and delete the one whose digest is
+        ``replacing``, then all but the ``keep`` newest of the account's: all of
+        it or, raising, none."""
+        ...
+
+    def revoke_resume_tokens(self, account: str) -> None:
+        """Delete every token of ``account`` (what a password change must do)."""
+        ...
+
+    def drop_resume_tokens(self, issued_before_ms: int) -> int:
+        """Delete the tokens issued before ``issued_before_ms``; how many there were."""
+        ...
 
     def commit(
         self, chat_rows: Sequence[ChatRow], files: Sequence[tuple[FileAvailable, str]]

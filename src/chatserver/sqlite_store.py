@@ -16,9 +16,23 @@ from pathlib import Path
 
 from chatproto import ChatMessage, FileAvailable, username_skeleton
 
-from .ports import Account, ChatRow, StoredFile
+from .ports import Account, ChatRow, StoredFile, StoredResumeToken
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+#: What version 3 adds: resume tokens (docs/protocol.md 7.8), by the SHA-256 of
+#: the token, never the token itself. ``id`` orders them for eviction (many are
+#: issued within one millisecond); deleting an account deletes its tokens.
+_VERSION_3 = """
+CREATE TABLE resume_tokens (
+    id INTEGER PRIMARY KEY,
+    digest BLOB NOT NULL UNIQUE,
+    account TEXT NOT NULL REFERENCES accounts (name) ON DELETE CASCADE,
+    issued_ms INTEGER NOT NULL
+);
+CREATE INDEX resume_tokens_by_account ON resume_tokens (account, id);
+CREATE INDEX resume_tokens_by_age ON resume_tokens (issued_ms);
+"""
 
 #: What version 2 adds: settings of the database itself (its history epoch),
 #: and each account's name skeleton (``chatproto.username_skeleton``), on which
@@ -119,30 +133,40 @@ class SqliteStore:
         return int(row[0])
 
     def _migrate(self) -> None:
+        """Bring the schema from any older version to this one, in one transaction."""
         version = self._scalar("PRAGMA user_version")
         if version == SCHEMA_VERSION:
             return
-        if version not in (0, 1):
+        if version not in (0, 1, 2):
             raise StoreError(f"unknown database schema version {version}")
         db = self._db
         db.execute("BEGIN")
         try:
             if version == 0:
-                for statement in _VERSION_1.split(";"):
-                    db.execute(statement)
-            for statement in _VERSION_2.split(";"):
-                db.execute(statement)
-            names = [name for (name,) in db.execute("SELECT name FROM accounts")]
-            db.executemany("UPDATE accounts SET skeleton = ? WHERE name = ?",
-                           [(username_skeleton(name), name) for name in names])
-            # A random epoch below 2**63, so it fits SQLite's INTEGER as it is.
-            db.execute("INSERT INTO meta (key, value) VALUES ('epoch', ?)",
-                       (secrets.randbelow(2**63 - 1) + 1,))
+                self._run(_VERSION_1)
+            if version <= 1:
+                self._to_version_2()
+            self._run(_VERSION_3)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _run(self, script: str) -> None:
+        # Statement by statement: ``executescript`` would commit the migration's transaction.
+        for statement in script.split(";"):
+            self._db.execute(statement)
+
+    def _to_version_2(self) -> None:
+        db = self._db
+        self._run(_VERSION_2)
+        names = [name for (name,) in db.execute("SELECT name FROM accounts")]
+        db.executemany("UPDATE accounts SET skeleton = ? WHERE name = ?",
+                       [(username_skeleton(name), name) for name in names])
+        # A random epoch below 2**63, so it fits SQLite's INTEGER as it is.
+        db.execute("INSERT INTO meta (key, value) VALUES ('epoch', ?)",
+                   (secrets.randbelow(2**63 - 1) + 1,))
 
     def close(self) -> None:
         self._db.close()
@@ -167,6 +191,51 @@ class SqliteStore:
             (account.name, account.password_hash, account.created_seq, created_ms,
              username_skeleton(account.name)),
         )
+
+    # -- resume tokens ---------------------------------------------------------
+
+    def resume_token(self, digest: bytes) -> StoredResumeToken | None:
+        row = self._db.execute(
+            "SELECT account, issued_ms FROM resume_tokens WHERE digest = ?", (digest,)
+        ).fetchone()
+        return None if row is None else StoredResumeToken(row[0], row[1])
+
+    def add_resume_token(
+        self, account: str, digest: bytes, issued_ms: int, *, replacing: bytes | None,
+        keep: int,
+    ) -> None:
+        db = self._db
+        if db.in_transaction:  # an earlier failure's, left open: never join it
+            db.execute("ROLLBACK")
+        db.execute("BEGIN")
+        try:
+            if replacing is not None:
+                db.execute("DELETE FROM resume_tokens WHERE digest = ?", (replacing,))
+            db.execute(
+                "INSERT INTO resume_tokens (digest, account, issued_ms) VALUES (?, ?, ?)",
+                (digest, account, issued_ms),
+            )
+            # One token per client the user logs in from; the oldest go first.
+            db.execute(
+                "DELETE FROM resume_tokens WHERE account = ? AND id NOT IN ("
+                " SELECT id FROM resume_tokens WHERE account = ? ORDER BY id DESC LIMIT ?)",
+                (account, account, keep),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            raise
+
+    def revoke_resume_tokens(self, account: str) -> None:
+        self._db.execute("DELETE FROM resume_tokens WHERE account = ?", (account,))
+
+    def drop_resume_tokens(self, issued_before_ms: int) -> int:
+        cursor = self._db.execute(
+            "DELETE FROM resume_tokens WHERE issued_ms < ?", (issued_before_ms,)
+        )
+        return cursor.rowcount
 
     # -- history ---------------------------------------------------------------
 

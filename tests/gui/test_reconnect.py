@@ -42,6 +42,11 @@ def test_reconnect_resumes_without_losing_messages(
             pump(0.2)
         text = alice.transcript()
         assert "Reconnected." in text
+        # Back by the lost session's resume token: the server checked no password of
+        # alice's (its one scrypt run was bob's registration).
+        link = alice.app.link
+        assert link is not None and link.session is not None and link.session.by_resume_token
+        assert second.call(lambda: second.server.hub.logins.password_hashes) == 1
         # Missed messages were replayed, in order; nothing seen before came twice.
         assert text.count("before the outage") == 1
         assert text.index("said while alice was away") < text.index("and a second one")

@@ -18,6 +18,8 @@ from chatproto.limits import (
     MAX_TEXT_BYTES,
     MAX_USERNAME_CHARS,
     MIN_FRAME_SIZE,
+    OLDEST_PROTOCOL_VERSION,
+    RESUME_TOKEN_BYTES,
     is_valid_token,
     is_valid_username,
 )
@@ -27,7 +29,7 @@ U32 = st.integers(0, 2**32 - 1)
 U64 = st.integers(0, 2**64 - 1)
 SHA256 = st.binary(min_size=32, max_size=32)
 #: Fields whose range the protocol narrows (rules.py): the whole valid range, edges included.
-VERSIONS = st.integers(1, 2**16 - 1)
+VERSIONS = st.integers(OLDEST_PROTOCOL_VERSION, 2**16 - 1)
 FRAME_LIMITS = st.integers(MIN_FRAME_SIZE, 2**32 - 1)
 FILE_SIZES = st.integers(0, MAX_FILE_SIZE) | st.sampled_from([0, MAX_FILE_SIZE])
 
@@ -78,6 +80,20 @@ participants = st.lists(
     st.builds(ev.Participant, usernames, st.sampled_from(ev.ParticipantState)), max_size=40
 ).map(tuple)
 chunk_data = st.binary(max_size=4096)
+#: Any 256 bits, the all-zero and all-one tokens drawn often.
+resume_tokens = st.binary(min_size=RESUME_TOKEN_BYTES, max_size=RESUME_TOKEN_BYTES) | (
+    st.sampled_from([bytes(RESUME_TOKEN_BYTES), b"\xff" * RESUME_TOKEN_BYTES])
+)
+
+
+@st.composite
+def logins(draw: st.DrawFn) -> ev.Login:
+    """A Login by password or, with the password empty, by resume token."""
+    if draw(st.booleans()):
+        password, token = draw(passwords), b""
+    else:
+        password, token = "", draw(resume_tokens)
+    return ev.Login(draw(usernames), password, draw(U64), draw(U64), token)
 
 
 @st.composite
@@ -87,13 +103,13 @@ def logins_accepted(draw: st.DrawFn) -> ev.LoginAccepted:
     count = draw(st.integers(len(listed), 65_535) | st.just(len(listed)))
     return ev.LoginAccepted(
         draw(usernames), draw(st.booleans()), draw(st.booleans()), draw(U64), listed,
-        draw(U64), draw(st.booleans()), count,
+        draw(U64), draw(st.booleans()), count, draw(st.just(b"") | resume_tokens),
     )
 
 
 EVENT_STRATEGIES: dict[type[ev.Event], st.SearchStrategy[Any]] = {
     ev.Hello: st.builds(ev.Hello, VERSIONS, FRAME_LIMITS, software),
-    ev.Login: st.builds(ev.Login, usernames, passwords, U64, U64),
+    ev.Login: logins(),
     ev.LoginAccepted: logins_accepted(),
     ev.ParticipantList: st.builds(ev.ParticipantList, participants.filter(bool)),
     ev.LoginRejected: st.builds(ev.LoginRejected, tokens, messages),

@@ -41,7 +41,7 @@ from chatproto.fields import (
     TEXT,
     U64,
 )
-from chatproto.limits import HEADER_SIZE
+from chatproto.limits import HEADER_SIZE, RESUME_TOKEN_BYTES
 from chatproto.wire import LAYOUT_BY_CLASS, LAYOUTS, Layout
 
 from .strategies import EVENT_STRATEGIES
@@ -315,6 +315,36 @@ def _check_same_decode_verdict(layout: Layout, payload: bytes) -> None:
     # The generated decoder refuses exactly what the reference refuses.
     fast = _generated_decode(layout, payload)
     assert fast == (None if isinstance(verdict, str) else verdict)
+
+
+# -- resume tokens: every length, both directions ---------------------------------------------
+
+
+_TOKEN_EVENTS = [
+    ev.Login("alice", "", 0, 0, bytes(RESUME_TOKEN_BYTES)),
+    ev.LoginAccepted("alice", False, False, 0, resume_token=bytes(RESUME_TOKEN_BYTES)),
+]
+
+
+@pytest.mark.parametrize("event", _TOKEN_EVENTS, ids=lambda e: type(e).__name__)
+@given(token=st.binary(max_size=RESUME_TOKEN_BYTES + 2))
+@SETTINGS
+def test_a_resume_token_of_any_length_gets_one_verdict_on_both_paths(
+    event: ev.Event, token: bytes
+) -> None:
+    """Only 0 and RESUME_TOKEN_BYTES bytes are a token; any other length is refused
+    alike by both encoders and, forged on the wire, by both decoders."""
+    changed = attrs.evolve(event, resume_token=token)
+    if isinstance(changed, ev.Login) and not token:
+        changed = attrs.evolve(changed, password="pw")  # a password, or the rule refuses
+    _check_same_verdict(changed)
+    valid = len(token) in (0, RESUME_TOKEN_BYTES)
+    assert isinstance(_encode_verdict(encode_event, changed), bytes) == valid
+    layout = LAYOUT_BY_CLASS[type(event)]
+    payload = _unchecked_payload(layout, changed, {"resume_token": token})
+    _check_same_decode_verdict(layout, payload)
+    verdict = _decode_verdict(reference.decode, layout, payload)
+    assert (verdict == changed) if valid else (verdict == "invalid-field")
 
 
 # -- a bug in generated code is not swallowed -----------------------------------------------

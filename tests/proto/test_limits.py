@@ -17,6 +17,7 @@ from chatproto.limits import (
     MAX_FILE_SIZE,
     MAX_USERNAME_BYTES,
     MAX_USERNAME_CHARS,
+    RESUME_TOKEN_BYTES,
 )
 
 from .support import decode_frame
@@ -41,6 +42,8 @@ def _largest(kind: wire.Kind, extra: int = 0) -> Any:
         return ev.PresenceState.REJOINED
     if kind is wire.SHA256:
         return b"\xff" * 32
+    if kind is wire.RESUME_TOKEN:
+        return b"\xff" * (kind.max_bytes + extra)
     if not kind.variable:
         return 2 ** (8 * wire.struct.calcsize("!" + kind.struct_code)) - 1
     # Text kinds: fill with a 3-byte character, topped up with ASCII, to the byte.
@@ -52,10 +55,28 @@ def _largest(kind: wire.Kind, extra: int = 0) -> Any:
 _NARROWED = {"size": MAX_FILE_SIZE}
 
 
-def largest_event(layout: wire.Layout, grow: str | None = None) -> ev.Event:
+def largest_event(
+    layout: wire.Layout, grow: str | None = None, field: str | None = None
+) -> ev.Event:
+    """Every field at its limit (``grow`` one byte over it). A Login carries a password or
+    a resume token, not both (rules.login): the password, unless ``field`` (or ``grow``)
+    is the token."""
     values = {name: _largest(kind, 1 if name == grow else 0) for name, kind in layout.fields}
     values.update((name, top) for name, top in _NARROWED.items() if name in values)
+    if layout.event_class is ev.Login:
+        if "resume_token" in (grow, field):
+            values["password"] = ""
+        else:
+            values["resume_token"] = b""
     return layout.event_class(**values)
+
+
+def _largest_valid_payload(layout: wire.Layout) -> int:
+    """The type's limit, the sum of its fields' limits; a Login cannot fill both its
+    password and its resume token, so its largest valid payload is a token short of it."""
+    if layout.event_class is ev.Login:
+        return layout.max_payload - RESUME_TOKEN_BYTES
+    return layout.max_payload
 
 
 #: Participant lists are bounded by the frame limit alone, as FileChunk's data is.
@@ -68,7 +89,7 @@ def test_the_largest_event_is_exactly_the_type_limit_and_passes(layout: wire.Lay
     event = largest_event(layout)
     frame = encode_event(event)
     if not layout.ends_with_data:
-        assert len(frame) - HEADER_SIZE == layout.max_payload
+        assert len(frame) - HEADER_SIZE == _largest_valid_payload(layout)
     buffer = ReceiveBuffer(DEFAULT_MAX_FRAME_SIZE, max_buffered=len(frame))
     buffer.feed(frame)
     assert buffer.next_frame() is not None  # the header check lets it through
@@ -92,7 +113,7 @@ def test_one_byte_over_a_field_limit_is_refused_both_ways(layout: wire.Layout, f
     with pytest.raises(LocalProtocolError):
         encode_event(largest_event(layout, grow=field))
     # Forge the same frame by hand: the receiver refuses it.
-    good = largest_event(layout)
+    good = largest_event(layout, field=field)
     index = [name for name, _ in layout.variable].index(field)
     raw = [_raw(getattr(good, name), kind) for name, kind in layout.variable]
     raw[index] += b"a"
@@ -121,7 +142,7 @@ def test_an_over_long_participant_entry_is_refused() -> None:
     name = "a" * 33
     entries = bytes((1, len(name))) + name.encode()
     # new_account, rejoined, history_reset, last_seq, epoch, participant_count, lengths
-    payload = layout.struct.pack(0, 0, 0, 0, 0, 1, 3, len(entries)) + b"bob" + entries
+    payload = layout.struct.pack(0, 0, 0, 0, 0, 1, 3, 0, len(entries)) + b"bob" + entries
     with pytest.raises(RemoteProtocolError) as info:
         decode_payload(layout, payload)
     assert info.value.code == ErrorCode.INVALID_FIELD

@@ -22,7 +22,7 @@ from chatproto import (
     wire,
 )
 from chatproto import events as ev
-from chatproto.limits import HEADER_SIZE, MAX_TEXT_BYTES
+from chatproto.limits import HEADER_SIZE, MAX_TEXT_BYTES, PROTOCOL_VERSION
 from chatproto.wire import HEADER
 
 from .support import drain, feed, logged_in_pair, transmit
@@ -164,11 +164,11 @@ def test_a_user_name_with_a_slash_arrives_as_data_for_the_server_to_refuse() -> 
     breaking the connection; ``username_problem`` is the rule it applies."""
     assert encode_event(ev.Login("bob", "pa/ss/word"))  # slashes in passwords are fine
     server = ServerConnection()
-    hello = encode_event(ev.Hello(1, 1_048_576))
+    hello = encode_event(ev.Hello(PROTOCOL_VERSION, 1_048_576))
     login = bytearray(encode_event(ev.Login("abc", "pw")))
     name_at = HEADER_SIZE + wire.LAYOUT_BY_CLASS[ev.Login].fixed_size
     login[name_at + 1] = ord("/")  # username "a/c" on the wire
-    assert feed(server, [hello])[0] == ev.Hello(1, 1_048_576)
+    assert feed(server, [hello])[0] == ev.Hello(PROTOCOL_VERSION, 1_048_576)
     server.send(server.hello())
     server.receive_data(bytes(login))
     event = server.next_event()

@@ -10,7 +10,7 @@ from chatproto import LocalProtocolError, encode_event, prepare
 from chatproto import _generated_codec as generated
 from chatproto import _reference_codec as reference
 from chatproto import events as ev
-from chatproto.limits import HEADER_SIZE
+from chatproto.limits import HEADER_SIZE, PROTOCOL_VERSION
 from chatproto.wire import LAYOUT_BY_CLASS, LAYOUTS
 
 from .strategies import EVENT_STRATEGIES, any_event, server_broadcasts
@@ -121,7 +121,7 @@ def test_fast_and_reference_encoders_agree(event: ev.Event) -> None:
         ev.Goodbye(_Text("bye")),
         ev.Goodbye(ev.PresenceState.LEFT),
         ev.FileOffer(1, _Text("a.txt"), 1, bytes(32)),
-        ev.Hello(1, 1_048_576, _Text("chatproto")),
+        ev.Hello(PROTOCOL_VERSION, 1_048_576, _Text("chatproto")),
         ev.FileChunk(1, 0, bytearray(b"ab")),
         ev.Error(ev.RejectReason.NOT_FOUND),
     ],

@@ -41,6 +41,7 @@ from chatproto.limits import (
     MAX_OPEN_UPLOADS,
     MAX_PARTICIPANTS,
     MIN_FRAME_SIZE,
+    OLDEST_PROTOCOL_VERSION,
     PROTOCOL_VERSION,
 )
 from chatproto.state import Role
@@ -73,7 +74,9 @@ class Model:
     def invalid_value(e: ev.Event) -> bool:
         """Values the protocol refuses wherever they are sent (docs/protocol.md, section 4)."""
         if isinstance(e, ev.Hello):
-            return e.version < 1 or e.max_frame_size < MIN_FRAME_SIZE
+            return e.version < OLDEST_PROTOCOL_VERSION or e.max_frame_size < MIN_FRAME_SIZE
+        if isinstance(e, ev.Login):
+            return (e.password == "") == (e.resume_token == b"")  # one of them, exactly
         if isinstance(e, ev.FileOffer | ev.FileAvailable):
             return e.size > MAX_FILE_SIZE
         if isinstance(e, ev.LoginAccepted):
@@ -115,7 +118,7 @@ class Model:
                 return e.file_id not in self.fetches and len(self.fetches) < MAX_OPEN_FETCHES
             return False
         if state is State.HELLO:
-            return (isinstance(e, ev.Hello) and self.client_version >= 1
+            return (isinstance(e, ev.Hello) and self.client_version >= OLDEST_PROTOCOL_VERSION
                     and e.version <= min(self.client_version, PROTOCOL_VERSION))
         if state is State.READY:
             return kind in (ev.LoginAccepted, ev.LoginRejected) and (
@@ -189,9 +192,11 @@ def candidate_events(model: Model) -> st.SearchStrategy[ev.Event]:
     data = st.binary(max_size=12)
     names = st.sampled_from(["bob", "개구리", model.username or "alice"])
     return st.one_of(
-        st.builds(ev.Hello, st.sampled_from([0, 1, 2]),
+        st.builds(ev.Hello, st.sampled_from([0, 1, 2, 3]),
                   st.sampled_from([MIN_FRAME_SIZE - 1, MIN_FRAME_SIZE, DEFAULT_MAX_FRAME_SIZE])),
         st.builds(ev.Login, names, st.just("pw")),
+        st.builds(ev.Login, names, st.sampled_from(["", "pw"]), st.just(0), st.just(0),
+                  st.sampled_from([b"", bytes(32)])),
         st.builds(ev.LoginAccepted, names, st.booleans(), st.booleans(), st.integers(0, 9),
                   st.just((ev.Participant("bob"),)), st.just(0), st.booleans(),
                   st.sampled_from([0, 1, 3, MAX_PARTICIPANTS, MAX_PARTICIPANTS + 1])),

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from chatproto import NEED_DATA, ClientConnection, ServerConnection, encode_event
 from chatproto import events as ev
 from chatproto.buffer import ReceiveBuffer
-from chatproto.limits import DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE
+from chatproto.limits import DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE, PROTOCOL_VERSION
 
 from .strategies import any_event, server_broadcasts, splits
 from .support import decode_frame, feed, greeted_pair, login_reply
@@ -97,7 +97,8 @@ def _serve(server: ServerConnection, pieces: list[bytes]) -> list[ev.Event]:
 @SETTINGS
 def test_client_to_server_stream_is_split_independent(events: list[ev.Event],
                                                       data: st.DataObject) -> None:
-    hello, login = ev.Hello(1, DEFAULT_MAX_FRAME_SIZE, "chatproto"), ev.Login("bob", "pw")
+    hello = ev.Hello(PROTOCOL_VERSION, DEFAULT_MAX_FRAME_SIZE, "chatproto")
+    login = ev.Login("bob", "pw")
     stream = b"".join(encode_event(e) for e in [hello, login, *events])
     expected = [hello, login, *events]
     assert _serve(ServerConnection(), [stream]) == expected

@@ -36,8 +36,10 @@ from chatproto.limits import (
     HEADER_SIZE,
     MAX_FILE_SIZE,
     MAX_PARTICIPANTS,
+    MAX_PASSWORD_BYTES,
     MAX_USERNAME_CHARS,
     MIN_FRAME_SIZE,
+    PROTOCOL_VERSION,
 )
 from chatproto.wire import HEADER, LAYOUT_BY_CLASS
 
@@ -53,10 +55,29 @@ def _greeted_client() -> ClientConnection:
 def _server_after_login() -> ServerConnection:
     """A server with a Login pending: LoginAccepted is what it may send next."""
     server = ServerConnection()
-    server.receive_data(encode_event(ev.Hello(1, 1_048_576)) + encode_event(ev.Login("a", "pw")))
+    server.receive_data(encode_event(ev.Hello(PROTOCOL_VERSION, 1_048_576))
+                        + encode_event(ev.Login("a", "pw")))
     assert isinstance(server.next_event(), ev.Hello)
     server.send(server.hello())
     assert isinstance(server.next_event(), ev.Login)
+    return server
+
+
+def _login_client() -> ClientConnection:
+    """A client whose Hello was answered: a Login is what it may send next."""
+    client = ClientConnection()
+    client.send(client.hello())
+    client.receive_data(encode_event(ev.Hello(PROTOCOL_VERSION, 1_048_576)))
+    assert isinstance(client.next_event(), ev.Hello)
+    return client
+
+
+def _ready_server() -> ServerConnection:
+    """A server that answered the client's Hello: a Login is what it may receive next."""
+    server = ServerConnection()
+    server.receive_data(encode_event(ev.Hello(PROTOCOL_VERSION, 1_048_576)))
+    assert isinstance(server.next_event(), ev.Hello)
+    server.send(server.hello())
     return server
 
 
@@ -76,6 +97,7 @@ def _raw(event_class: type[ev.Event], *values: object, tail: bytes = b"") -> byt
 
 
 ONE = (ev.Participant("a"),)
+TOKEN = bytes(range(32))
 ONE_BYTES = b"\x01\x01a"
 
 _Maker = Callable[[], Connection] | None
@@ -85,10 +107,13 @@ _Maker = Callable[[], Connection] | None
 CASES: list[tuple[ev.Event, str, _Maker, bytes, _Maker]] = [
     (ev.Hello(0, 1_048_576), ErrorCode.UNSUPPORTED_VERSION, _greeted_client,
      _raw(ev.Hello, 0, 1_048_576, 0), ServerConnection),
-    (ev.Hello(1, MIN_FRAME_SIZE - 1), ErrorCode.INVALID_FIELD, _greeted_client,
-     _raw(ev.Hello, 1, MIN_FRAME_SIZE - 1, 0), ServerConnection),
-    (ev.Hello(1, 0), ErrorCode.INVALID_FIELD, _greeted_client,
-     _raw(ev.Hello, 1, 0, 0), ServerConnection),
+    # Version 1, before resume tokens: its Login is another layout.
+    (ev.Hello(1, 1_048_576), ErrorCode.UNSUPPORTED_VERSION, _greeted_client,
+     _raw(ev.Hello, 1, 1_048_576, 0), ServerConnection),
+    (ev.Hello(PROTOCOL_VERSION, MIN_FRAME_SIZE - 1), ErrorCode.INVALID_FIELD, _greeted_client,
+     _raw(ev.Hello, PROTOCOL_VERSION, MIN_FRAME_SIZE - 1, 0), ServerConnection),
+    (ev.Hello(PROTOCOL_VERSION, 0), ErrorCode.INVALID_FIELD, _greeted_client,
+     _raw(ev.Hello, PROTOCOL_VERSION, 0, 0), ServerConnection),
     (ev.FileOffer(1, "a", MAX_FILE_SIZE + 1, SHA), ErrorCode.INVALID_FIELD, _active_client,
      _raw(ev.FileOffer, 1, MAX_FILE_SIZE + 1, SHA, 0, 1, tail=b"a"), _active_server),
     (ev.FileOffer(1, "a", 2**64 - 1, SHA), ErrorCode.INVALID_FIELD, _active_client,
@@ -98,21 +123,26 @@ CASES: list[tuple[ev.Event, str, _Maker, bytes, _Maker]] = [
      _raw(ev.FileAvailable, 1, 0, 1, MAX_FILE_SIZE + 1, 0, SHA, 1, 0, 1, tail=b"aa"),
      _active_client),
     (ev.LoginAccepted("a", False, False, 0, ONE, participant_count=0), ErrorCode.INVALID_FIELD,
-     _server_after_login, _raw(ev.LoginAccepted, 0, 0, 0, 0, 0, 0, 1, 3, tail=b"a" + ONE_BYTES),
+     _server_after_login, _raw(ev.LoginAccepted, 0, 0, 0, 0, 0, 0, 1, 0, 3, tail=b"a" + ONE_BYTES),
      None),
     (ev.LoginAccepted("a", False, False, 0, ONE, participant_count=MAX_PARTICIPANTS + 1),
      ErrorCode.INVALID_FIELD, _server_after_login,
-     _raw(ev.LoginAccepted, 0, 0, 0, 0, 0, MAX_PARTICIPANTS + 1, 1, 3, tail=b"a" + ONE_BYTES),
+     _raw(ev.LoginAccepted, 0, 0, 0, 0, 0, MAX_PARTICIPANTS + 1, 1, 0, 3, tail=b"a" + ONE_BYTES),
      None),
     (ev.ParticipantList(()), ErrorCode.INVALID_FIELD, None,
      _raw(ev.ParticipantList, 0), None),
+    # A Login carries a password or a resume token: exactly one of them.
+    (ev.Login("a", "pw", resume_token=TOKEN), ErrorCode.INVALID_FIELD, _login_client,
+     _raw(ev.Login, 0, 0, 1, 2, 32, tail=b"apw" + TOKEN), _ready_server),
+    (ev.Login("a", ""), ErrorCode.INVALID_FIELD, _login_client,
+     _raw(ev.Login, 0, 0, 1, 0, 0, tail=b"a"), _ready_server),
 ]
 
 
 def _authenticating_client() -> ClientConnection:
     client = ClientConnection()
     client.send(client.hello())
-    client.receive_data(encode_event(ev.Hello(1, 1_048_576)))
+    client.receive_data(encode_event(ev.Hello(PROTOCOL_VERSION, 1_048_576)))
     assert isinstance(client.next_event(), ev.Hello)
     client.send(ev.Login("a", "pw"))
     return client
@@ -169,9 +199,12 @@ def test_an_out_of_range_value_is_refused_everywhere_alike(
 
 
 @pytest.mark.parametrize("event", [
-    ev.Hello(1, MIN_FRAME_SIZE), ev.Hello(2**16 - 1, 2**32 - 1),
+    ev.Hello(PROTOCOL_VERSION, MIN_FRAME_SIZE), ev.Hello(2**16 - 1, 2**32 - 1),
     ev.FileOffer(2**64 - 1, "a", MAX_FILE_SIZE, SHA),
     ev.LoginAccepted("a", True, True, 2**64 - 1, ONE, 2**64 - 1, True, MAX_PARTICIPANTS),
+    ev.LoginAccepted("a", True, True, 0, ONE, 0, True, 1, b"\xff" * 32),
+    ev.Login("a", "", 2**64 - 1, 2**64 - 1, b"\x00" * 32),
+    ev.Login("a", "p" * MAX_PASSWORD_BYTES),
 ])
 def test_the_edges_of_each_range_are_valid(event: ev.Event) -> None:
     frame = encode_event(event)
@@ -242,12 +275,13 @@ def test_pages_fit_the_peer_and_add_up_to_the_list(names: list[str], limit: int,
     first, *rest = participant_pages(everyone, limit)
     assert all(rest)
     assert tuple(p for page in (first, *rest) for p in page) == everyone
-    accepted = ev.LoginAccepted(own, False, False, 0, first, participant_count=len(everyone))
+    accepted = ev.LoginAccepted(own, False, False, 0, first, participant_count=len(everyone),
+                                resume_token=TOKEN)
     frames = [encode_event(accepted)] + [encode_event(ev.ParticipantList(p)) for p in rest]
     assert all(len(frame) - HEADER_SIZE <= limit for frame in frames)
     client = ClientConnection()
     client.send(client.hello())
-    client.receive_data(encode_event(ev.Hello(1, 1_048_576)))
+    client.receive_data(encode_event(ev.Hello(PROTOCOL_VERSION, 1_048_576)))
     assert isinstance(client.next_event(), ev.Hello)
     client.send(ev.Login(own, "pw"))
     received: list[ev.Participant] = []

@@ -12,7 +12,7 @@ import pytest
 from chatproto import encode_event
 from chatproto import events as ev
 from chatproto.limits import SKIP_REPLAY
-from chatproto.wire import DATA, LAYOUT_BY_CLASS, PARTICIPANTS, PRESENCE, SHA256
+from chatproto.wire import DATA, LAYOUT_BY_CLASS, PARTICIPANTS, PRESENCE, RESUME_TOKEN, SHA256
 
 from .support import decode_frame
 
@@ -35,7 +35,7 @@ def _event_from_json(record: dict[str, Any]) -> ev.Event:
     fields: dict[str, Any] = {}
     for name, value in record["fields"].items():
         kind = kinds[name]
-        if kind is SHA256 or kind is DATA:
+        if kind in (SHA256, DATA, RESUME_TOKEN):
             value = bytes.fromhex(value)
         elif kind is PARTICIPANTS:
             value = tuple(ev.Participant(n, ev.ParticipantState(s)) for n, s in value)
@@ -67,6 +67,9 @@ def test_vectors_cover_the_tricky_cases() -> None:
     assert any(f["history_reset"] and len(f["participants"]) < f["participant_count"]
                for f in accepted), "a reset history and a first page"
     assert of("ParticipantList"), "a further page"
+    # Resume tokens: a Login by token alone, a verdict with one and one without.
+    assert any(f["resume_token"] and not f["password"] for f in of("Login")), "a token login"
+    assert {bool(f["resume_token"]) for f in accepted} == {True, False}
     # Every presence state, and FileAvailable with and without the uploader's id.
     assert {f["state"] for f in of("Presence")} == {s.value for s in ev.PresenceState}
     assert {bool(f["upload_id"]) for f in of("FileAvailable")} == {True, False}

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from chatproto import (
+    PROTOCOL_VERSION,
     ChatMessage,
     ChatRejected,
     Error,
@@ -155,7 +156,7 @@ def _chat_among(srv: RunningServer, names: list[str], rounds: int) -> None:
 
 def test_a_slow_loris_before_login_is_cut_off_and_others_carry_on(tmp_path: Path) -> None:
     with server(tmp_path, login_timeout=2.0) as srv:
-        hello = encode_event(Hello(1, 1_048_576, "s" * 40))
+        hello = encode_event(Hello(PROTOCOL_VERSION, 1_048_576, "s" * 40))
         loris = Loris(Peer(srv.address), hello, pause=1.0)
         loris.start()
         _chat_among(srv, ["amy", "ben", "cat"], rounds=10)

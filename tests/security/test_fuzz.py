@@ -46,7 +46,7 @@ def test_a_broken_invariant_is_reported_not_swallowed() -> None:
     # The harness must not mask bugs: a decoder that accepts garbage is caught.
     layout = harness.LAYOUTS[0]
     original = harness.DECODERS[layout]
-    harness.DECODERS[layout] = lambda payload: original(b"\x00\x01\x00\x10\x00\x00\x00")
+    harness.DECODERS[layout] = lambda payload: original(b"\x00\x02\x00\x10\x00\x00\x00")
     try:
         try:
             harness.check_codec(0, b"garbage")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from chatproto import (
+    PROTOCOL_VERSION,
     ChatMessage,
     ClientConnection,
     Error,
@@ -39,8 +40,12 @@ def error_then_close(client: RawClient) -> Error:
     return errors[-1]
 
 
-def raw_login_frame(name: bytes, password: bytes, last_seen: int = 0, epoch: int = 0) -> bytes:
-    payload = struct.pack("!QQBH", last_seen, epoch, len(name), len(password)) + name + password
+def raw_login_frame(
+    name: bytes, password: bytes, last_seen: int = 0, epoch: int = 0, resume_token: bytes = b""
+) -> bytes:
+    payload = struct.pack(
+        "!QQBHB", last_seen, epoch, len(name), len(password), len(resume_token)
+    ) + name + password + resume_token
     return struct.pack("!BI", 0x02, len(payload)) + payload
 
 
@@ -50,7 +55,7 @@ def raw_hello_frame(version: int, max_frame_size: int, software: bytes = b"raw")
     return struct.pack("!BI", 0x01, len(payload)) + payload
 
 
-HELLO = encode_event(Hello(1, 1_048_576, "raw"))
+HELLO = encode_event(Hello(PROTOCOL_VERSION, 1_048_576, "raw"))
 
 
 @pytest.mark.parametrize(
@@ -64,12 +69,16 @@ HELLO = encode_event(Hello(1, 1_048_576, "raw"))
         (HELLO + raw_login_frame(b"x" * 129, b"pw"), "invalid-field"),
         (HELLO + raw_login_frame(b"frog", b""), "invalid-field"),
         (HELLO + raw_login_frame(b"\xff\xfe", b"pw"), "bad-utf8"),
+        (HELLO + raw_login_frame(b"frog", b"pw", resume_token=bytes(32)), "invalid-field"),
+        (HELLO + raw_login_frame(b"frog", b"", resume_token=bytes(31)), "invalid-field"),
         (raw_hello_frame(0, 1_048_576), "unsupported-version"),
-        (raw_hello_frame(1, 65_599), "invalid-field"),
+        (raw_hello_frame(1, 1_048_576), "unsupported-version"),
+        (raw_hello_frame(PROTOCOL_VERSION, 65_599), "invalid-field"),
     ],
     ids=["http", "zeros", "oversize-length", "short-hello", "chat-before-login",
-         "name-over-128-bytes", "empty-password", "bad-utf8-name", "version-0",
-         "frame-limit-below-minimum"],
+         "name-over-128-bytes", "empty-password", "bad-utf8-name",
+         "password-and-resume-token", "short-resume-token", "version-0",
+         "version-1-before-resume-tokens", "frame-limit-below-minimum"],
 )
 def test_bad_input_gets_an_error_and_others_go_on(
     server: RunningServer, data: bytes, code: str
@@ -77,7 +86,7 @@ def test_bad_input_gets_an_error_and_others_go_on(
     bystander = RawClient.login_as(server, "bystander")
     attacker = RawClient(server.address)
     if data.startswith(HELLO):
-        attacker.conn.send(Hello(1, 1_048_576, "raw"))  # our parser expects the reply
+        attacker.conn.send(Hello(PROTOCOL_VERSION, 1_048_576, "raw"))  # the parser expects a reply
     attacker.send_raw(data)
     assert error_then_close(attacker).code == code
     assert_server_still_serves(server)

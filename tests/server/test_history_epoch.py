@@ -88,9 +88,9 @@ def test_a_version_1_database_gets_an_epoch_and_keeps_its_history(tmp_path: Path
     data = tmp_path / "data"
     with server_process(data) as server:
         _say(server, "frog", "kept")
-    # Turn it back into the first schema: no meta table, user_version 1.
+    # Turn it back into the first schema: no meta table, no tokens, user_version 1.
     db = sqlite3.connect(data / DATABASE_NAME)
-    db.executescript("DROP TABLE meta; DROP INDEX accounts_by_skeleton;"
+    db.executescript("DROP TABLE resume_tokens; DROP TABLE meta; DROP INDEX accounts_by_skeleton;"
                      "ALTER TABLE accounts DROP COLUMN skeleton; PRAGMA user_version = 1;")
     db.close()
     with server_process(data) as server:

@@ -51,7 +51,7 @@ from chatproto import (
     SendChat,
     encode_event,
 )
-from chatproto.limits import HEADER_SIZE, MAX_FILE_SIZE, MIN_FRAME_SIZE
+from chatproto.limits import HEADER_SIZE, MAX_FILE_SIZE, MIN_FRAME_SIZE, OLDEST_PROTOCOL_VERSION
 from support import Closed, RawClient, ServerProcess, send_in_one_turn, server_process, upload
 
 pytestmark = pytest.mark.skipif(
@@ -232,14 +232,15 @@ def closed_with(client: RawClient, *codes: str) -> None:
 @fast
 @given(version=u(U16), max_frame_size=u(U32))
 @boundaries("version", U16, max_frame_size=MIN_FRAME_SIZE)
-@boundaries("max_frame_size", U32, version=1)
+@boundaries("max_frame_size", U32, version=PROTOCOL_VERSION)
 def test_hello_fields(chat: Chat, version: int, max_frame_size: int) -> None:
     with RawClient(chat.server.address) as client:
         problems = {"invalid-field"} if max_frame_size < MIN_FRAME_SIZE else set()
-        problems |= {"unsupported-version"} if version < 1 else set()
+        problems |= {"unsupported-version"} if version < OLDEST_PROTOCOL_VERSION else set()
         if problems:  # a protocol error: Error, closed
             client.send_raw(
-                frame_with(Hello(1, MIN_FRAME_SIZE, "odd"), 0, "HI", version, max_frame_size)
+                frame_with(Hello(PROTOCOL_VERSION, MIN_FRAME_SIZE, "odd"), 0, "HI", version,
+                           max_frame_size)
             )
             closed_with(client, *problems)
             chat.check_events(client)

@@ -23,6 +23,7 @@ from pathlib import Path
 import attrs
 
 from chatproto import (
+    PROTOCOL_VERSION,
     ChatMessage,
     Error,
     FileOffer,
@@ -93,7 +94,7 @@ def test_peer_text_is_escaped_in_the_log(tmp_path: Path) -> None:
             frog.wait_closed()
         # A Hello's software string.
         with RawClient(server.address) as client:
-            client.send(Hello(1, 1_048_576, f"evil{SHORT}"))
+            client.send(Hello(PROTOCOL_VERSION, 1_048_576, f"evil{SHORT}"))
             client.wait_for(Hello)
             # An invalid login name.
             rejected = client.login(f"bad{SHORT}", "pw")

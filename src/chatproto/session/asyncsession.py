@@ -35,10 +35,14 @@ class AsyncSession(SessionCore):
     ``history_reset`` (the server's history is not the one ``last_seen_seq``
     came from, so everything is being replayed from the start),
     ``trust`` (how the server was trusted: ``PeerTrust``, whose ``mode`` is
-    ``TrustMode.NEW_PIN`` on the first contact that pinned its certificate).
+    ``TrustMode.NEW_PIN`` on the first contact that pinned its certificate),
+    ``resume_token`` (the server's token for the next login of this user, or
+    None: pass it to the next ``connect``) and ``by_resume_token`` (this login
+    used one, and no password was sent).
     """
 
     trust: PeerTrust
+    by_resume_token: bool = False
 
     @classmethod
     async def connect(
@@ -56,6 +60,7 @@ class AsyncSession(SessionCore):
         keep_events: bool = True,
         max_queued_events: int = DEFAULT_MAX_QUEUED_EVENTS,
         tls: ClientTLS | None = None,
+        resume_token: bytes | None = None,
     ) -> AsyncSession:
         """Connect, greet and log in; raises ``ServerUnreachable``,
         ``CertificateRefused`` (``FingerprintMismatch`` for a changed
@@ -70,25 +75,31 @@ class AsyncSession(SessionCore):
         ``epoch`` says which history it belongs to (0: unknown); a server
         whose history is another one replays everything (``history_reset``).
         ``SKIP_REPLAY`` asks for no replay at all.
+        ``resume_token``, the ``resume_token`` of an earlier session of this
+        user with this server, logs in without the password (the server skips
+        its costly password check); if the server refuses it, the password is
+        sent instead on the same connection, or, with ``password`` empty,
+        ``LoginRefused`` has the code ``bad-resume-token``.
         With ``keep_events=False`` incoming events only update the session's
         state (for programs that never read ``events()``); otherwise up to
         ``max_queued_events`` wait to be read, then the socket stops being
         read until the program catches up.
         """
-        reader, writer, conn, client, trust = await open_and_login(
+        opened = await open_and_login(
             host, port, username, password, last_seen_seq, epoch, timeout,
-            ClientTLS() if tls is None else tls,
+            ClientTLS() if tls is None else tls, resume_token or b"",
         )
         session = cls(
-            reader,
-            writer,
-            conn,
-            client,
+            opened.reader,
+            opened.writer,
+            opened.conn,
+            opened.client,
             heartbeat=(heartbeat_interval, heartbeat_timeout),
             keep_events=keep_events,
             max_queued_events=max_queued_events,
         )
-        session.trust = trust
+        session.trust = opened.trust
+        session.by_resume_token = opened.by_resume_token
         return session
 
     async def __aenter__(self) -> AsyncSession:

@@ -94,11 +94,12 @@ class Session:
         heartbeat_timeout: float = 45.0,
         max_queued_events: int = DEFAULT_MAX_QUEUED_EVENTS,
         tls: ClientTLS | None = None,
+        resume_token: bytes | None = None,
     ) -> Session:
         """Connect and log in, blocking; raises the typed ``ChatError``s.
 
-        ``last_seen_seq``, ``epoch`` and ``tls`` as for ``AsyncSession.connect``
-        (``tls=None``: TLS with trust on first use)."""
+        ``last_seen_seq``, ``epoch``, ``tls`` and ``resume_token`` as for
+        ``AsyncSession.connect`` (``tls=None``: TLS with trust on first use)."""
         runner = _LoopThread()
         try:
             inner = runner.submit(
@@ -114,6 +115,7 @@ class Session:
                     heartbeat_timeout=heartbeat_timeout,
                     max_queued_events=max_queued_events,
                     tls=tls,
+                    resume_token=resume_token,
                 )
             ).result()
         except BaseException:
@@ -162,6 +164,15 @@ class Session:
     @property
     def history_reset(self) -> bool:
         return self._inner.history_reset
+
+    @property
+    def resume_token(self) -> bytes | None:
+        """The token for the next ``connect`` of this user (see ``AsyncSession``)."""
+        return self._inner.resume_token
+
+    @property
+    def by_resume_token(self) -> bool:
+        return self._inner.by_resume_token
 
     @property
     def participants(self) -> dict[str, ev.ParticipantState]:

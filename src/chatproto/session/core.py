@@ -51,6 +51,9 @@ class SessionCore:
     rejoined: bool
     epoch: int
     history_reset: bool
+    #: The server's token for the next login (None: it issued none). Kept in
+    #: memory only: it logs this user in, as the password does.
+    resume_token: bytes | None
 
     def __init__(
         self,
@@ -77,6 +80,7 @@ class SessionCore:
         self.rejoined = accepted.rejoined
         self.epoch = accepted.epoch
         self.history_reset = accepted.history_reset
+        self.resume_token = accepted.resume_token or None
         self._keep_events = keep_events
         self._max_queued = max(1, max_queued_events)
         self._queue: deque[ev.Event] = deque()

@@ -32,8 +32,8 @@ class ServerUnreachable(ChatError):
 
 class LoginRefused(ChatError):
     """The server refused the login; ``code`` is its reason (``already-active``,
-    ``bad-password``, ``invalid-name``, ``rate-limited``, ``server-full``) or
-    the code of the Error frame it closed the handshake with."""
+    ``bad-password``, ``bad-resume-token``, ``invalid-name``, ``rate-limited``,
+    ``server-full``) or the code of the Error frame it closed the handshake with."""
 
     default_code = "login-refused"
 

@@ -1,5 +1,10 @@
 """Opening a connection and logging in: Hello, Login, and the verdict.
 
+A resume token, when the caller has one, goes in the first Login instead of
+the password; if the server refuses it (``bad-resume-token``) the password,
+when there is one, goes in a second Login on the same connection, so a
+stale token costs one round trip, not a reconnect.
+
 Every failure becomes a typed ``ChatError``: the network ones
 ``ServerUnreachable``, a certificate that is not trusted ``CertificateRefused``
 (``FingerprintMismatch`` for a changed one), another TLS failure ``TLSFailed``,
@@ -13,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+from typing import NamedTuple
 
 from .. import events as ev
+from .._codec import encode_event
 from ..client_state import ClientState, LoginComplete
 from ..connection import NEED_DATA, ClientConnection
 from ..errors import LocalProtocolError, RemoteProtocolError
@@ -25,10 +32,44 @@ from .tls import ClientTLS, PeerTrust, open_connection
 SOFTWARE = "chatproto-session"
 _READ_SIZE = 65_536
 
-#: The client state comes logged in: its ``login`` is the whole LoginAccepted.
-Opened = tuple[
-    asyncio.StreamReader, asyncio.StreamWriter, ClientConnection, ClientState, PeerTrust
-]
+
+class Opened(NamedTuple):
+    """A connection logged in: ``client.login`` is the whole LoginAccepted."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    conn: ClientConnection
+    client: ClientState
+    trust: PeerTrust
+    #: The server took the resume token: no password was sent.
+    by_resume_token: bool
+
+
+def _logins(
+    username: str, password: str, last_seen_seq: int, epoch: int, resume_token: bytes
+) -> tuple[ev.Login, ev.Login | None]:
+    """The Login to send first, and the password Login to send if the server
+    refuses the first one's resume token (None: nothing to fall back to)."""
+    seq = max(0, last_seen_seq)
+    by_token = ev.Login(username, "", seq, epoch, resume_token) if resume_token else None
+    if by_token is not None and not _encodes(by_token):
+        by_token = None  # a damaged token: the password alone, as without one
+    if by_token is not None and not password:
+        return by_token, None
+    by_password = ev.Login(username, password, seq, epoch)
+    try:
+        encode_event(by_password)  # refused before anything is sent, token or not
+    except LocalProtocolError as exc:
+        raise LoginRefused(f"cannot log in: {exc}", "invalid-login") from None
+    return (by_password, None) if by_token is None else (by_token, by_password)
+
+
+def _encodes(event: ev.Event) -> bool:
+    try:
+        encode_event(event)
+    except LocalProtocolError:
+        return False
+    return True
 
 
 async def open_and_login(
@@ -40,19 +81,16 @@ async def open_and_login(
     epoch: int,
     timeout: float,
     tls: ClientTLS,
+    resume_token: bytes = b"",
 ) -> Opened:
     problem = username_problem(username)
     if problem is not None:
         raise LoginRefused(
             f"invalid user name {username!r}: {problem}", ev.LoginRejectReason.INVALID_NAME
         )
+    first, fallback = _logins(username, password, last_seen_seq, epoch, resume_token)
     conn = ClientConnection()
-    try:
-        greeting = conn.send(conn.hello(SOFTWARE)) + conn.send(
-            ev.Login(username, password, max(0, last_seen_seq), epoch)
-        )
-    except LocalProtocolError as exc:
-        raise LoginRefused(f"cannot log in: {exc}", "invalid-login") from None
+    greeting = conn.send(conn.hello(SOFTWARE)) + conn.send(first)
     try:
         # No wait_for around it: ``timeout`` bounds each connection attempt,
         # not a person answering the first-contact confirmation.
@@ -72,7 +110,10 @@ async def open_and_login(
     try:
         writer.write(greeting)
         client = ClientState(last_seen_seq=last_seen_seq)
-        await asyncio.wait_for(_await_verdict(reader, writer, conn, client), timeout)
+        by_token = await asyncio.wait_for(
+            _await_verdict(reader, writer, conn, client, bool(first.resume_token), fallback),
+            timeout,
+        )
     except TimeoutError:
         writer.close()
         raise ServerUnreachable(
@@ -84,7 +125,7 @@ async def open_and_login(
     except BaseException:
         writer.close()
         raise
-    return reader, writer, conn, client, trust
+    return Opened(reader, writer, conn, client, trust, by_token)
 
 
 async def _await_verdict(
@@ -92,9 +133,13 @@ async def _await_verdict(
     writer: asyncio.StreamWriter,
     conn: ClientConnection,
     client: ClientState,
-) -> None:
+    by_token: bool,
+    fallback: ev.Login | None,
+) -> bool:
     """Until ``client`` has the server's LoginAccepted and every page of its
-    participant list; what follows stays in ``conn`` for the session."""
+    participant list; what follows stays in ``conn`` for the session.
+    ``by_token``: the Login sent carries a resume token; the result says
+    whether the login went through by it (``fallback`` was not needed)."""
     while True:
         try:
             event = conn.next_event()
@@ -104,7 +149,11 @@ async def _await_verdict(
             conn.receive_data(await reader.read(_READ_SIZE))
         elif isinstance(event, ev.LoginAccepted | ev.ParticipantList):
             if any(isinstance(outcome, LoginComplete) for outcome in client.receive(event)):
-                return
+                return by_token
+        elif (isinstance(event, ev.LoginRejected) and fallback is not None
+              and event.reason == ev.LoginRejectReason.BAD_RESUME_TOKEN):
+            writer.write(conn.send(fallback))
+            fallback, by_token = None, False
         elif isinstance(event, ev.LoginRejected):
             detail = f": {event.message}" if event.message else ""
             raise LoginRefused(f"login refused ({event.reason}){detail}", event.reason)

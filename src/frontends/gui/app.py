@@ -357,8 +357,10 @@ class App:
                 dialog.destroy()
         self.chat_view.show_reconnecting(_("Reconnecting\u2026"))
         link = Link()
+        # The lost session's token spares the server the password check: after a
+        # restart every window reconnects at once (the password is the fallback).
         self.later(link.connect(old.host, old.port, old.username, self.password, self.shown_seq,
-                                self.epoch, self.tls),
+                                self.epoch, self.tls, old.resume_token),
                    lambda f: self._reconnected(link, f))
 
     def _reconnected(self, link: Link, future: Future[None]) -> None:

@@ -55,21 +55,28 @@ class Link:
         self.epoch = 0
         self.history_reset = False
         self.trust: PeerTrust | None = None
+        #: The server's token for logging in again without the password
+        #: (after a lost connection); in memory only, like the password.
+        self.resume_token: bytes | None = None
         #: Replaced by the session's own queue once logged in.
         self.events: queue.Queue[Event] = queue.Queue()
 
     def connect(
         self, host: str, port: int, username: str, password: str, last_seen_seq: int,
-        epoch: int, tls: ClientTLS,
+        epoch: int, tls: ClientTLS, resume_token: bytes | None = None,
     ) -> Future[None]:
+        """Log in; with ``resume_token`` (a reconnect) the password is sent
+        only if the server refuses the token."""
         self.host, self.port, self.username = host, port, username
         self.last_seen_seq = last_seen_seq
 
         def login() -> None:
             session = Session.connect(host, port, username, password,
-                                      last_seen_seq=last_seen_seq, epoch=epoch, tls=tls)
+                                      last_seen_seq=last_seen_seq, epoch=epoch, tls=tls,
+                                      resume_token=resume_token)
             self.session = session
             self.username = session.username
+            self.resume_token = session.resume_token
             self.epoch, self.history_reset = session.epoch, session.history_reset
             self.events = session.events
             self.trust = session.trust
