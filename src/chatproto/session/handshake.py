@@ -16,14 +16,14 @@ certificate was refused.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 from typing import NamedTuple
 
 from .. import events as ev
-from .._codec import encode_event
 from ..client_state import ClientState, LoginComplete
-from ..connection import NEED_DATA, ClientConnection
+from ..connection import NEED_DATA, ClientConnection, PreparedEvent, prepare
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..limits import username_problem
 from .errors import ConnectionLost, LoginRefused, ServerUnreachable
@@ -47,29 +47,23 @@ class Opened(NamedTuple):
 
 def _logins(
     username: str, password: str, last_seen_seq: int, epoch: int, resume_token: bytes
-) -> tuple[ev.Login, ev.Login | None]:
+) -> tuple[PreparedEvent, PreparedEvent | None]:
     """The Login to send first, and the password Login to send if the server
-    refuses the first one's resume token (None: nothing to fall back to)."""
+    refuses the first one's resume token (None: nothing to fall back to);
+    each encoded once here, so an invalid one is refused before anything is sent."""
     seq = max(0, last_seen_seq)
-    by_token = ev.Login(username, "", seq, epoch, resume_token) if resume_token else None
-    if by_token is not None and not _encodes(by_token):
-        by_token = None  # a damaged token: the password alone, as without one
+    by_token = None
+    # A damaged token is dropped: the password alone, as without one.
+    with contextlib.suppress(LocalProtocolError):
+        if resume_token:
+            by_token = prepare(ev.Login(username, "", seq, epoch, resume_token))
     if by_token is not None and not password:
         return by_token, None
-    by_password = ev.Login(username, password, seq, epoch)
     try:
-        encode_event(by_password)  # refused before anything is sent, token or not
+        by_password = prepare(ev.Login(username, password, seq, epoch))
     except LocalProtocolError as exc:
         raise LoginRefused(f"cannot log in: {exc}", "invalid-login") from None
     return (by_password, None) if by_token is None else (by_token, by_password)
-
-
-def _encodes(event: ev.Event) -> bool:
-    try:
-        encode_event(event)
-    except LocalProtocolError:
-        return False
-    return True
 
 
 async def open_and_login(
@@ -89,6 +83,7 @@ async def open_and_login(
             f"invalid user name {username!r}: {problem}", ev.LoginRejectReason.INVALID_NAME
         )
     first, fallback = _logins(username, password, last_seen_seq, epoch, resume_token)
+    sent_token = isinstance(first.event, ev.Login) and bool(first.event.resume_token)
     conn = ClientConnection()
     greeting = conn.send(conn.hello(SOFTWARE)) + conn.send(first)
     try:
@@ -111,7 +106,7 @@ async def open_and_login(
         writer.write(greeting)
         client = ClientState(last_seen_seq=last_seen_seq)
         by_token = await asyncio.wait_for(
-            _await_verdict(reader, writer, conn, client, bool(first.resume_token), fallback),
+            _await_verdict(reader, writer, conn, client, sent_token, fallback),
             timeout,
         )
     except TimeoutError:
@@ -134,7 +129,7 @@ async def _await_verdict(
     conn: ClientConnection,
     client: ClientState,
     by_token: bool,
-    fallback: ev.Login | None,
+    fallback: PreparedEvent | None,
 ) -> bool:
     """Until ``client`` has the server's LoginAccepted and every page of its
     participant list; what follows stays in ``conn`` for the session.
