@@ -121,7 +121,7 @@ def _answer(conn: Connection, event: ev.Event, accept_login: bool) -> None:
     if isinstance(conn, ServerConnection):
         if isinstance(event, ev.Hello):
             conn.send(conn.hello())
-        elif isinstance(event, ev.Login):
+        elif isinstance(event, ev.Login | ev.TransientLogin):
             if username_problem(event.username) is not None:
                 # The wire only length-checks a login name; the server judges it.
                 conn.send(ev.LoginRejected("invalid-name", "no"))

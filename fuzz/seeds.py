@@ -62,6 +62,9 @@ SERVER_EVENTS: list[ev.Event] = [
     ev.Goodbye("shutting down"),
     ev.Error("timeout", "idle"),
 ]
+#: The login of a script (protocol version 3): not in the conversations above,
+#: where a Login is already pending, but a single frame and a codec seed.
+TRANSIENT_LOGIN = ev.TransientLogin(ALICE, "correct horse")
 #: A login whose participant list comes in pages: the first in LoginAccepted,
 #: the rest in ParticipantList frames until they add up to the count.
 PAGED_LOGIN: list[ev.Event] = [
@@ -111,11 +114,13 @@ def seeds() -> list[bytes]:
     # Each single frame after each scenario: the fuzzer splices these.
     vectors = _doc_vectors()
     for name, mode in _MODE.items():
-        pool = CLIENT_EVENTS if name.startswith("server") else SERVER_EVENTS + PAGED_LOGIN
+        pool = ([*CLIENT_EVENTS, TRANSIENT_LOGIN] if name.startswith("server")
+                else SERVER_EVENTS + PAGED_LOGIN)
         for frame in [encode_event(event) for event in pool] + vectors:
             out.append(bytes((mode, 0x40)) + frame)
     # The codec target: one valid payload per message type.
-    examples = {type(event): event for event in PAGED_LOGIN + CLIENT_EVENTS + SERVER_EVENTS}
+    examples = {type(event): event
+                for event in [*PAGED_LOGIN, *CLIENT_EVENTS, TRANSIENT_LOGIN, *SERVER_EVENTS]}
     for index, layout in enumerate(LAYOUTS):
         event = examples.get(layout.event_class)
         if event is not None:

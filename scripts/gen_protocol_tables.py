@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from chatproto import (
     ClientConnection,
     Connection,
@@ -47,6 +49,7 @@ from chatproto.limits import (
     MAX_USERNAME_BYTES,
     MAX_USERNAME_CHARS,
     MIN_FRAME_SIZE,
+    OLDEST_PROTOCOL_VERSION,
     PROTOCOL_VERSION,
     RESUME_TOKEN_BYTES,
     SKIP_REPLAY,
@@ -73,7 +76,7 @@ _VARIABLE_TEXT = {
     "token": "ASCII code `[a-z0-9]+(-[a-z0-9]+)*`, 1..{max} bytes",
     "software": "UTF-8 text, 0..{max} bytes",
     "message": "UTF-8 text for humans, 0..{max} bytes",
-    "password": "UTF-8 text, 0..{max} bytes (empty only beside a resume token)",
+    "password": "UTF-8 text, 0..{max} bytes (empty only in a Login by resume token)",
     "resume-token": "raw bytes: empty (none) or exactly {max} (a resume token)",
     "filename": "UTF-8 text without NUL, 1..{max} bytes",
     "text": "UTF-8 text, 0..{max} bytes",
@@ -144,9 +147,11 @@ def _render_layout(layout: wire.Layout) -> list[str]:
 #: outlive the move it explains).
 _STATE_NOTES: dict[tuple[Role, State, type[ev.Event], State], str] = {
     (Role.SERVER, State.READY, ev.LoginAccepted, State.ACTIVE):
-        "LoginAccepted → ACTIVE (→ LISTING if its list is incomplete)",
+        "LoginAccepted → ACTIVE (→ LISTING if its list is incomplete; → TRANSIENT after a "
+        "TransientLogin)",
     (Role.SERVER, State.LISTING, ev.ParticipantList, State.ACTIVE):
-        "ParticipantList → ACTIVE with the last page (→ LISTING before it)",
+        "ParticipantList → ACTIVE with the last page (→ LISTING before it; → TRANSIENT after "
+        "a TransientLogin)",
 }
 
 
@@ -171,7 +176,9 @@ def render_states() -> str:
 _LIMIT_TEXT = {
     "PROTOCOL_VERSION": "the protocol version this document describes",
     "OLDEST_PROTOCOL_VERSION": "the oldest version a peer may offer or answer (version 1, "
-    "before resume tokens, is not spoken)",
+    "before resume tokens, is not spoken; version 2, before transient logins, is)",
+    "TRANSIENT_LOGIN_VERSION": "the first version with `TransientLogin` (7.9): the server's "
+    "Hello must say at least this before a client sends one",
     "HEADER_SIZE": "bytes in a frame header",
     "MIN_FRAME_SIZE": "lowest `max_frame_size` a Hello may announce",
     "DEFAULT_MAX_FRAME_SIZE": "default `max_frame_size` of this implementation",
@@ -236,6 +243,10 @@ _EPOCH = 0x2F6B_1C8E_9A3D_4075
 _BOB_AWAY = ev.Participant("bob", ev.ParticipantState.DEACTIVATED)
 #: A resume token as a server makes them: 32 random bytes (here fixed, for the vectors).
 _RESUME_TOKEN = hashlib.sha256(b"an example resume token").digest()
+#: The verdict of ``TransientLogin("bot", "pw")``: the participants are the others.
+_TRANSIENT_WELCOME = ev.LoginAccepted(
+    "bot", False, False, 42, (ev.Participant("alice"), _BOB_AWAY), _EPOCH, False, 2
+)
 
 VECTORS: tuple[tuple[str, ev.Event], ...] = (
     ("client hello", ev.Hello(PROTOCOL_VERSION, 1_048_576, "chatproto")),
@@ -247,6 +258,7 @@ VECTORS: tuple[tuple[str, ev.Event], ...] = (
      ev.Login("bot", "pw", SKIP_REPLAY, 0)),
     ("login by resume token (empty password) after sequence 42 of a known epoch",
      ev.Login("alice", "", 42, _EPOCH, _RESUME_TOKEN)),
+    ("transient login of a script (version 3)", ev.TransientLogin("bot", "pw")),
     (
         "login accepted with the whole participant list and a resume token",
         ev.LoginAccepted(
@@ -261,7 +273,11 @@ VECTORS: tuple[tuple[str, ev.Event], ...] = (
     ),
     ("the rest of that participant list",
      ev.ParticipantList((_BOB_AWAY, ev.Participant("개구리")))),
+    ("login accepted after a transient login: no resume token, and the caller is not a "
+     "participant", _TRANSIENT_WELCOME),
     ("login rejected", ev.LoginRejected("already-active", "이미 존재하는 아이디입니다")),
+    ("transient login rejected: that user has as many open as the server allows",
+     ev.LoginRejected("too-many-logins", "bot has 4 transient logins open already")),
     ("ping", ev.Ping(7)),
     ("pong", ev.Pong(7)),
     ("goodbye", ev.Goodbye("bye")),
@@ -401,6 +417,10 @@ class Setup:
 
 _CLIENT_HELLO = ev.Hello(PROTOCOL_VERSION, DEFAULT_MAX_FRAME_SIZE, "")
 _SERVER_HELLO = ev.Hello(PROTOCOL_VERSION, DEFAULT_MAX_FRAME_SIZE, "")
+#: A peer of version 2, the oldest spoken: the one before transient logins.
+_HELLO_V2 = ev.Hello(OLDEST_PROTOCOL_VERSION, DEFAULT_MAX_FRAME_SIZE, "")
+_TRANSIENT = ev.TransientLogin("alice", "pw")
+_TRANSIENT_ACCEPTED = ev.LoginAccepted("alice", False, False, 0, (), _EPOCH, False, 0)
 _ALICE = ev.Participant("alice")
 _WELCOME = ev.LoginAccepted("alice", True, False, 0, (_ALICE,), _EPOCH, False, 1)
 _FIRST_PAGE = ev.LoginAccepted("alice", True, False, 0, (_ALICE,), _EPOCH, False, 3)
@@ -408,8 +428,10 @@ _OFFER = ev.FileOffer(1, "a.txt", 11, _SHA)
 
 SETUPS: dict[str, Setup] = {
     "server-fresh": Setup(Role.SERVER, None, ()),
-    "server-greeted": Setup(
-        Role.SERVER, "server-fresh", (("received", _CLIENT_HELLO), ("sent", _SERVER_HELLO))
+    "server-hello-received": Setup(Role.SERVER, "server-fresh", (("received", _CLIENT_HELLO),)),
+    "server-greeted": Setup(Role.SERVER, "server-hello-received", (("sent", _SERVER_HELLO),)),
+    "server-greeted-v2": Setup(
+        Role.SERVER, "server-fresh", (("received", _HELLO_V2), ("sent", _HELLO_V2))
     ),
     "server-active": Setup(
         Role.SERVER,
@@ -418,6 +440,10 @@ SETUPS: dict[str, Setup] = {
     ),
     "server-uploading": Setup(
         Role.SERVER, "server-active", (("received", _OFFER), ("sent", ev.FileAccepted(1)))
+    ),
+    "server-transient": Setup(
+        Role.SERVER, "server-greeted",
+        (("received", _TRANSIENT), ("sent", _TRANSIENT_ACCEPTED)),
     ),
     "client-fresh": Setup(Role.CLIENT, None, ()),
     "client-hello-sent": Setup(Role.CLIENT, "client-fresh", (("sent", _CLIENT_HELLO),)),
@@ -428,6 +454,17 @@ SETUPS: dict[str, Setup] = {
     "client-listing": Setup(Role.CLIENT, "client-login-sent", (("received", _FIRST_PAGE),)),
     "client-active": Setup(Role.CLIENT, "client-login-sent", (("received", _WELCOME),)),
     "client-fetching": Setup(Role.CLIENT, "client-active", (("sent", ev.FetchFile(5, 6)),)),
+    "client-transient-login-sent": Setup(
+        Role.CLIENT, "client-greeted", (("sent", _TRANSIENT),)
+    ),
+    "client-transient": Setup(
+        Role.CLIENT, "client-transient-login-sent", (("received", _TRANSIENT_ACCEPTED),)
+    ),
+    "client-transient-uploading": Setup(
+        Role.CLIENT, "client-transient",
+        (("sent", _OFFER), ("received", ev.FileAccepted(1)),
+         ("sent", ev.FileChunk(1, 0, b"hello world")), ("sent", ev.FileEnd(1))),
+    ),
 }
 
 
@@ -517,7 +554,7 @@ _PRESENCE_MAX = wire.LAYOUT_BY_CLASS[ev.Presence].max_payload
 #: (fault, state, bytes, the stream ends after them, the error code).
 INVALID: tuple[tuple[str, str, bytes, bool, str], ...] = (
     # -- framing: the header ------------------------------------------------------
-    ("type code 0x09, not a message type", "server-fresh", _frame(0x09, b""), False,
+    ("type code 0x0a, not a message type", "server-fresh", _frame(0x0A, b""), False,
      _M.UNKNOWN_TYPE),
     ("type code 0x00, not a message type", "client-active", _frame(0x00, b"\x00"), False,
      _M.UNKNOWN_TYPE),
@@ -645,6 +682,8 @@ INVALID: tuple[tuple[str, str, bytes, bool, str], ...] = (
      patched(ev.Login("alice", "pw"), password=b""), False, _M.INVALID_FIELD),
     ("a Login with both a password and a resume token", "server-greeted",
      patched(ev.Login("alice", "pw"), resume_token=_RESUME_TOKEN), False, _M.INVALID_FIELD),
+    ("a TransientLogin with an empty password", "server-greeted",
+     patched(_TRANSIENT, password=b""), False, _M.INVALID_FIELD),
     ("FileOffer.size MAX_FILE_SIZE + 1", "server-active",
      patched(_OFFER, size=MAX_FILE_SIZE + 1), False, _M.INVALID_FIELD),
     ("FileAvailable.size MAX_FILE_SIZE + 1", "client-active",
@@ -687,6 +726,25 @@ INVALID: tuple[tuple[str, str, bytes, bool, str], ...] = (
      _M.UNEXPECTED_MESSAGE),
     ("a Ping before the participant list is complete", "client-listing",
      encode_event(ev.Ping(1)), False, _M.UNEXPECTED_MESSAGE),
+    # -- transient logins (7.9) ----------------------------------------------------------
+    ("a TransientLogin before the server's Hello (the client cannot know its version)",
+     "server-hello-received", encode_event(_TRANSIENT), False, _M.UNEXPECTED_MESSAGE),
+    (f"a TransientLogin when version {OLDEST_PROTOCOL_VERSION} was agreed",
+     "server-greeted-v2", encode_event(_TRANSIENT), False, _M.UNEXPECTED_MESSAGE),
+    ("a LoginAccepted with a resume token, answering a TransientLogin",
+     "client-transient-login-sent",
+     encode_event(attrs.evolve(_TRANSIENT_ACCEPTED, resume_token=_RESUME_TOKEN)), False,
+     _M.INVALID_FIELD),
+    ("a Presence to a transient connection", "client-transient", encode_event(_PRESENCE),
+     False, _M.UNEXPECTED_MESSAGE),
+    ("a ChatMessage of another user to a transient connection", "client-transient",
+     encode_event(ev.ChatMessage(1, _TS, 0, "bob", None, "hi")), False,
+     _M.UNEXPECTED_MESSAGE),
+    ("a FileAvailable of another user's upload to a transient connection",
+     "client-transient-uploading", encode_event(attrs.evolve(_AVAILABLE, upload_id=1)), False,
+     _M.UNEXPECTED_MESSAGE),
+    ("a FetchFile from a transient connection", "server-transient",
+     encode_event(ev.FetchFile(5)), False, _M.UNEXPECTED_MESSAGE),
     # -- transfers ---------------------------------------------------------------------
     ("FileOffer with an upload id that is open", "server-uploading",
      encode_event(_OFFER), False, _M.UNEXPECTED_MESSAGE),

@@ -65,6 +65,7 @@ from .events import (
     PresenceState,
     RejectReason,
     SendChat,
+    TransientLogin,
 )
 from .files import (
     Chunk,
@@ -146,6 +147,7 @@ __all__ = [
     "SendChat",
     "ServerConnection",
     "State",
+    "TransientLogin",
     "UploadAccepted",
     "UploadCompleted",
     "UploadRefused",

@@ -170,6 +170,12 @@ class Connection:
         return self._conversation.version
 
     @property
+    def transient(self) -> bool:
+        """The login sent is a ``TransientLogin``: once accepted, both sides
+        are in ``TRANSIENT`` (chat and uploads, no broadcasts), not ``ACTIVE``."""
+        return self._conversation.transient
+
+    @property
     def peer_max_frame_size(self) -> int:
         return self._conversation.max_frame_size_of(self.their_role)
 
@@ -351,7 +357,9 @@ class ServerConnection(Connection):
         """Whether a ``PreparedEvent.broadcast`` may be written to this
         connection without ``send``: while the server's side is ACTIVE (the
         client logged in and its participant list is complete; the server has
-        said no Goodbye or Error and no protocol error happened). It turns
+        said no Goodbye or Error and no protocol error happened); never after
+        a ``TransientLogin`` (TRANSIENT is not ACTIVE: such a connection gets
+        only what answers its own requests, through ``send``). It turns
         false with the state change itself, so a fan-out asks here instead of
         tracking it."""
         return self._conversation.state_of(Role.SERVER) is State.ACTIVE

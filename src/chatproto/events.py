@@ -40,6 +40,9 @@ class LoginRejectReason(StrEnum):
     INVALID_NAME = "invalid-name"
     RATE_LIMITED = "rate-limited"
     SERVER_FULL = "server-full"
+    #: Only for a ``TransientLogin``: that user has as many transient logins
+    #: open as the server allows (version 3 on).
+    TOO_MANY_LOGINS = "too-many-logins"
 
 
 class RejectReason(StrEnum):
@@ -98,6 +101,24 @@ class Login(Event):
     epoch: int = 0
     #: Credentials never show in a repr, so never in a log or a traceback.
     resume_token: bytes = attrs.field(default=b"", repr=False)
+
+
+@attrs.frozen
+class TransientLogin(Event):
+    """Log in for one errand, such as a script's message: not a presence.
+
+    The password is checked as for ``Login`` (a new ``username`` is
+    registered) and the verdict is a ``LoginAccepted`` or ``LoginRejected``;
+    once accepted, the client may send chat and upload files, and the server
+    sends it only the answers to those and the participant list: no presence
+    (the user neither joins nor leaves), no replay, no one else's messages.
+    Version 3 on, once the server's Hello said so (``TRANSIENT_LOGIN_VERSION``).
+    """
+
+    username: str
+    #: Never a resume token: a token is good for one login and replaced in
+    #: that login's LoginAccepted, which a transient login does not get.
+    password: str = attrs.field(repr=False)
 
 
 def _count_of_participants(accepted: LoginAccepted) -> int:

@@ -15,10 +15,15 @@ from . import names as _names
 from .names import is_valid_username as is_valid_username
 from .names import username_problem as username_problem
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 #: The oldest version spoken. Version 1 had no resume tokens: its Login and
 #: LoginAccepted have other layouts, so its peers cannot be understood.
+#: Version 2 is version 3 without ``TransientLogin``: the same layouts, so a
+#: version 3 peer speaks it with a version 2 one.
 OLDEST_PROTOCOL_VERSION = 2
+#: The first version with ``TransientLogin``: a client sends one only once the
+#: server's Hello has answered at least this (docs/protocol.md 7.9).
+TRANSIENT_LOGIN_VERSION = 3
 
 #: Frame header: one byte of type, four bytes of payload length.
 HEADER_SIZE = 5

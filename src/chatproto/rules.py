@@ -43,6 +43,11 @@ def login(event: Any) -> None:
         raise FieldError("a Login carries a password or a resume token: exactly one of them")
 
 
+def transient_login(event: Any) -> None:
+    if event.password == "":
+        raise FieldError("a TransientLogin carries a password")
+
+
 def login_accepted(event: Any) -> None:
     count = event.participant_count
     if type(count) is not int or count > MAX_PARTICIPANTS:

@@ -5,22 +5,29 @@ Theory of operation. Both peers run the same two machines, one per role
 A role's state moves only with what that role sends, with two exceptions
 that tie the machines together: the server speaks only after the client's
 ``Hello``, and the server's login verdict moves the *client*
-(``LoginAccepted`` makes it ACTIVE, ``LoginRejected`` sends it back to
-LOGIN). ``TRANSITIONS`` says which events each role may send in each state
-and where they lead; ``Goodbye`` and ``Error`` are added to every open state
-below the table. Rules that need more than the state (a verdict needs a
-pending Login; chunk offsets follow on; at most so many transfers open) are
-the ``_CHECKS`` beside the table. Rules about values alone (a Hello's frame
-limit, a file's size) are not here: the codec checks them (``rules.py``),
-before any state moves, so an invalid value never breaks a connection that
-did not send it.
+(``LoginAccepted`` makes it ACTIVE, or TRANSIENT after a ``TransientLogin``;
+``LoginRejected`` sends it back to LOGIN). ``TRANSITIONS`` says which events
+each role may send in each state and where they lead; ``Goodbye`` and
+``Error`` are added to every open state below the table. Rules that need
+more than the state (a verdict needs a pending Login; a TransientLogin needs
+the server's Hello of version 3; chunk offsets follow on; at most so many
+transfers open) are the ``_CHECKS`` beside the table. Rules about values
+alone (a Hello's frame limit, a file's size) are not here: the codec checks
+them (``rules.py``), before any state moves, so an invalid value never
+breaks a connection that did not send it.
 
-    client: HELLO --Hello--> LOGIN --Login--> AUTHENTICATING --(LoginAccepted)--> ACTIVE
-                                 ^------------(LoginRejected)--------'
-    server: HELLO --Hello--> READY --LoginAccepted--> ACTIVE
+    client: HELLO --Hello--> LOGIN --Login/TransientLogin--> AUTHENTICATING
+            AUTHENTICATING --(LoginAccepted)--> ACTIVE, or TRANSIENT after a TransientLogin
+            AUTHENTICATING --(LoginRejected)--> LOGIN
+    server: HELLO --Hello--> READY --LoginAccepted--> ACTIVE (TRANSIENT)
                                    `--LoginAccepted (list incomplete)--> LISTING
-            LISTING --ParticipantList (the last page)--> ACTIVE
+            LISTING --ParticipantList (the last page)--> ACTIVE (TRANSIENT)
     either: any open state --Goodbye/Error--> CLOSED;  a protocol error --> ERROR
+
+TRANSIENT is ACTIVE for one errand: the client may chat and upload, and the
+server may send only what answers it (``_TRANSIENT_CHECKS``: a ChatMessage
+must be the client's own, a FileAvailable must close one of its uploads), so
+no broadcast, presence or replay can reach a transient connection.
 
 CLOSED and ERROR are both final: CLOSED after a role said Goodbye or Error
 (or its stream ended cleanly), ERROR for both roles once a protocol error
@@ -31,10 +38,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
-from typing import Any, NoReturn
 
 from . import events as ev
-from .limits import MAX_FILE_SIZE, MAX_OPEN_FETCHES, MAX_OPEN_UPLOADS, PROTOCOL_VERSION
+from .limits import MAX_FILE_SIZE, PROTOCOL_VERSION, TRANSIENT_LOGIN_VERSION
+from .transfer_state import _NO_FETCHES, _NO_UPLOADS, TransferChecks, _Upload
+from .transfer_state import Violation as Violation
 
 
 class Role(Enum):
@@ -53,6 +61,7 @@ class State(Enum):
     READY = "ready"  # server: greeted, no one logged in yet
     LISTING = "listing"  # server: sends the rest of the participant list
     ACTIVE = "active"  # logged in: chat and files
+    TRANSIENT = "transient"  # logged in for one errand: chat and uploads, no broadcasts
     CLOSED = "closed"  # said Goodbye or Error: sends nothing more
     ERROR = "error"  # a protocol error happened: the connection is dead
 
@@ -65,15 +74,24 @@ _KEEPALIVE = (ev.Ping, ev.Pong)
 #: (role, state) -> {event class the role may send: the role's next state}
 TRANSITIONS: dict[tuple[Role, State], dict[type[ev.Event], State]] = {
     (C, State.HELLO): {ev.Hello: State.LOGIN},
-    (C, State.LOGIN): {ev.Login: State.AUTHENTICATING, **dict.fromkeys(_KEEPALIVE, State.LOGIN)},
+    (C, State.LOGIN): {
+        ev.Login: State.AUTHENTICATING,
+        ev.TransientLogin: State.AUTHENTICATING,
+        **dict.fromkeys(_KEEPALIVE, State.LOGIN),
+    },
     (C, State.AUTHENTICATING): dict.fromkeys(_KEEPALIVE, State.AUTHENTICATING),
     (C, State.ACTIVE): dict.fromkeys(
         (ev.SendChat, ev.FileOffer, ev.FileChunk, ev.FileEnd, ev.FetchFile, *_KEEPALIVE),
         State.ACTIVE,
     ),
+    # A transient connection sends; it fetches nothing (it is told of no file).
+    (C, State.TRANSIENT): dict.fromkeys(
+        (ev.SendChat, ev.FileOffer, ev.FileChunk, ev.FileEnd, *_KEEPALIVE), State.TRANSIENT
+    ),
     (S, State.HELLO): {ev.Hello: State.READY},
     (S, State.READY): {
-        ev.LoginAccepted: State.ACTIVE,  # LISTING while pages of the list are due
+        # LISTING while pages of the list are due; TRANSIENT after a TransientLogin.
+        ev.LoginAccepted: State.ACTIVE,
         ev.LoginRejected: State.READY,
         **dict.fromkeys(_KEEPALIVE, State.READY),
     },
@@ -94,6 +112,18 @@ TRANSITIONS: dict[tuple[Role, State], dict[type[ev.Event], State]] = {
         ),
         State.ACTIVE,
     ),
+    # Only the answers to the client's own requests (checked: _TRANSIENT_CHECKS).
+    (S, State.TRANSIENT): dict.fromkeys(
+        (
+            ev.ChatMessage,
+            ev.ChatRejected,
+            ev.FileAccepted,
+            ev.FileRejected,
+            ev.FileAvailable,
+            *_KEEPALIVE,
+        ),
+        State.TRANSIENT,
+    ),
 }
 #: Events a server sends in ACTIVE that change no state at all (no transfer,
 #: no transition). ``PreparedEvent.broadcast`` gives their bytes (when they
@@ -106,41 +136,6 @@ STATE_NEUTRAL_BROADCASTS: frozenset[type[ev.Event]] = frozenset({ev.ChatMessage,
 #: Error from any state but CLOSED (it is how a broken connection says why).
 _GOODBYE_FROM = frozenset(s for s in State if s not in (State.CLOSED, State.ERROR))
 _ERROR_FROM = frozenset(s for s in State if s is not State.CLOSED)
-
-
-class Violation(Exception):
-    """An event broke the rules; the connection turns it into a Local- or
-    RemoteProtocolError depending on who sent it."""
-
-    def __init__(self, message: str, code: str = "unexpected-message") -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class _Upload:
-    __slots__ = ("accepted", "ended", "next_offset", "size")
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.next_offset = 0
-        self.accepted = False
-        self.ended = False
-
-
-class _NoEntries(dict[Any, Any]):
-    """The empty dict every connection without transfers shares: a write to
-    it would reach every connection, so it raises instead."""
-
-    __slots__ = ()
-
-    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
-        raise TypeError("the shared empty transfer table is read-only: replace it first")
-
-    __setitem__ = __delitem__ = setdefault = update = clear = popitem = __ior__ = _refuse
-
-
-_NO_UPLOADS: dict[int, _Upload] = _NoEntries()
-_NO_FETCHES: dict[int, int] = _NoEntries()
 
 
 class _Side:
@@ -159,19 +154,18 @@ class _Side:
 _Check = Callable[["ConversationState", Role, ev.Event], "State | None"]
 
 
-class ConversationState:
+class ConversationState(TransferChecks):
     """Both roles' states plus the open transfers, as both peers track them."""
 
     # Slotted objects rather than per-role dicts: a server holds one of these
     # per connection, and thousands of idle connections add up.
+    # (``_uploads``, ``_fetches`` and ``username`` are TransferChecks' slots.)
     __slots__ = (
         "_client",
-        "_fetches",
         "_server",
-        "_uploads",
         "client_version",
         "participants_due",
-        "username",
+        "transient",
         "version",
     )
 
@@ -183,6 +177,8 @@ class ConversationState:
         self.username: str | None = None
         #: Participants still to come in ParticipantList pages (server LISTING).
         self.participants_due = 0
+        #: The pending or accepted login is a TransientLogin.
+        self.transient = False
         # Most connections never transfer a file: they share one read-only
         # empty dict until their first transfer (insertions below replace it).
         self._uploads: dict[int, _Upload] = _NO_UPLOADS
@@ -217,7 +213,8 @@ class ConversationState:
             raise Violation(
                 f"{role.value} may not send {event_type.__name__} in state {side.state.value}"
             )
-        check = _CHECKS.get(event_type)
+        checks = _TRANSIENT_CHECKS if side.state is State.TRANSIENT else _CHECKS
+        check = checks.get(event_type)
         if check is not None:
             next_state = check(self, role, event) or next_state
         if next_state is not side.state:
@@ -239,17 +236,39 @@ class ConversationState:
             self.version = event.version
         self._side(role).max_frame_size = event.max_frame_size
 
+    def _transient_login(self, role: Role, event: ev.Event) -> None:
+        # The client must know the server speaks version 3: the server's
+        # Hello comes first, so a server that has not sent it yet knows the
+        # client guessed.
+        if self._server.state is State.HELLO:
+            raise Violation("a TransientLogin must wait for the server's Hello")
+        if self.version < TRANSIENT_LOGIN_VERSION:
+            raise Violation(
+                f"TransientLogin needs protocol version {TRANSIENT_LOGIN_VERSION}; "
+                f"version {self.version} was agreed"
+            )
+        self.transient = True
+
+    def _logged_in(self) -> State | None:
+        """The state a verdict or the last page leads to instead of the table's ACTIVE."""
+        return State.TRANSIENT if self.transient else None
+
     def _verdict(self, role: Role, event: ev.Event) -> State | None:
         if self._client.state is not State.AUTHENTICATING:
             raise Violation(f"{type(event).__name__} without a pending Login")
         if isinstance(event, ev.LoginAccepted):
-            self.set_state(C, State.ACTIVE)
+            if self.transient and event.resume_token:
+                # Tokens are few per account and good for one login each: a
+                # script's login must not take a real client's.
+                raise Violation("a transient login is issued no resume token", "invalid-field")
+            self.set_state(C, State.TRANSIENT if self.transient else State.ACTIVE)
             self.username = event.username
             self.participants_due = event.participant_count - len(event.participants)
             if self.participants_due:
                 return State.LISTING
-        else:
-            self.set_state(C, State.LOGIN)
+            return self._logged_in()
+        self.transient = False  # the next Login may be of either kind
+        self.set_state(C, State.LOGIN)
         return None
 
     def _participant_page(self, role: Role, event: ev.Event) -> State | None:
@@ -261,35 +280,7 @@ class ConversationState:
                 "invalid-field",
             )
         self.participants_due = due
-        return None if due == 0 else State.LISTING
-
-    def _file_offer(self, role: Role, event: ev.Event) -> None:
-        assert isinstance(event, ev.FileOffer)
-        if event.upload_id in self._uploads:
-            raise Violation(f"upload {event.upload_id} is already open")
-        if len(self._uploads) >= MAX_OPEN_UPLOADS:
-            raise Violation(f"more than {MAX_OPEN_UPLOADS} uploads open at once")
-        if not self._uploads:
-            self._uploads = {}
-        self._uploads[event.upload_id] = _Upload(event.size)
-
-    def _upload(self, upload_id: int) -> _Upload:
-        upload = self._uploads.get(upload_id)
-        if upload is None:
-            raise Violation(f"no open upload {upload_id}")
-        return upload
-
-    def _file_accepted(self, role: Role, event: ev.Event) -> None:
-        assert isinstance(event, ev.FileAccepted)
-        upload = self._upload(event.upload_id)
-        if upload.accepted:
-            raise Violation(f"upload {event.upload_id} was already accepted")
-        upload.accepted = True
-
-    def _file_rejected(self, role: Role, event: ev.Event) -> None:
-        assert isinstance(event, ev.FileRejected)
-        self._upload(event.upload_id)
-        del self._uploads[event.upload_id]
+        return self._logged_in() if due == 0 else State.LISTING
 
     def _file_chunk(self, role: Role, event: ev.Event) -> None:
         assert isinstance(event, ev.FileChunk)
@@ -327,38 +318,6 @@ class ConversationState:
             )
         upload.ended = True
 
-    def _file_available(self, role: Role, event: ev.Event) -> None:
-        assert isinstance(event, ev.FileAvailable)
-        # Only the uploader's connection knows the echoed upload id; upload
-        # ids are per connection, so the sender must be this connection's user.
-        upload = self._uploads.get(event.upload_id)
-        if upload is not None and upload.ended and event.sender == self.username:
-            del self._uploads[event.upload_id]
-
-    def _fetch(self, role: Role, event: ev.Event) -> None:
-        assert isinstance(event, ev.FetchFile)
-        if event.file_id in self._fetches:
-            raise Violation(f"file {event.file_id} is already being fetched")
-        if len(self._fetches) >= MAX_OPEN_FETCHES:
-            raise Violation(f"more than {MAX_OPEN_FETCHES} fetches open at once")
-        if not self._fetches:
-            self._fetches = {}
-        self._fetches[event.file_id] = event.offset
-
-    def _fetch_rejected(self, role: Role, event: ev.Event) -> None:
-        assert isinstance(event, ev.FetchRejected)
-        if self._fetches.pop(event.file_id, None) is None:
-            raise Violation(f"no fetch of file {event.file_id} is open")
-
-    @property
-    def open_uploads(self) -> int:
-        return len(self._uploads)
-
-    @property
-    def open_fetches(self) -> int:
-        return len(self._fetches)
-
-
 def _allowed(role: Role, state: State) -> dict[type[ev.Event], State]:
     allowed = dict(TRANSITIONS.get((role, state), {}))
     if state in _GOODBYE_FROM:
@@ -373,6 +332,7 @@ _ALLOWED = {(role, state): _allowed(role, state) for role in Role for state in S
 
 _CHECKS: dict[type[ev.Event], _Check] = {
     ev.Hello: ConversationState._hello,
+    ev.TransientLogin: ConversationState._transient_login,
     ev.LoginAccepted: ConversationState._verdict,
     ev.LoginRejected: ConversationState._verdict,
     ev.ParticipantList: ConversationState._participant_page,
@@ -384,4 +344,12 @@ _CHECKS: dict[type[ev.Event], _Check] = {
     ev.FileAvailable: ConversationState._file_available,
     ev.FetchFile: ConversationState._fetch,
     ev.FetchRejected: ConversationState._fetch_rejected,
+}
+
+#: The checks of a role in TRANSIENT: the server may send only what answers
+#: the client (a transient connection gets no broadcast, presence or replay).
+_TRANSIENT_CHECKS: dict[type[ev.Event], _Check] = {
+    **_CHECKS,
+    ev.ChatMessage: ConversationState._own_chat,
+    ev.FileAvailable: ConversationState._own_file,
 }

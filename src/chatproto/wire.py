@@ -154,6 +154,12 @@ LAYOUTS: tuple[Layout, ...] = (
     Layout(0x06, ev.Pong, [("nonce", U64)]),
     Layout(0x07, ev.Goodbye, [("message", MESSAGE)]),
     Layout(0x08, ev.Error, [("code", TOKEN), ("message", MESSAGE)]),
+    Layout(
+        0x09,
+        ev.TransientLogin,
+        [("username", LOGIN_NAME), ("password", PASSWORD)],
+        rules.transient_login,
+    ),
     Layout(0x10, ev.SendChat, [("client_id", U64), ("recipient", OPTIONAL_NAME), ("text", TEXT)]),
     Layout(
         0x11,

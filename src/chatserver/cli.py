@@ -1,24 +1,57 @@
 """``chat-server``: start the server from the command line.
 
-Every option has an environment variable (``CHAT_PORT``...). A start-up
-problem is one line on stderr and exit status 1; SIGINT/SIGTERM stop the
-server cleanly (clients are told) with exit status 0.
+Every option has an environment variable, ``CHAT_SERVER_`` and its name
+(``CHAT_SERVER_PORT``...), listed in ``--help``. The server's variables once
+were ``CHAT_PORT`` and so on, which are chat-cli's: a user who exported
+``CHAT_HOST`` for the client moved the server's bind address. Those are no
+longer read; one found set without its new name is a warning in the
+start-up log. A start-up problem is one line on stderr and exit status 1;
+SIGINT/SIGTERM stop the server cleanly (clients are told) with exit status 0.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from .app import ChatServer, StartupError
 from .config import DAY, GIB, MIB, ServerConfig, default_data_dir
-from .log import setup_logging
+from .log import log, setup_logging
 
 EXIT_STARTUP_FAILED = 1
+ENV_PREFIX = "CHAT_SERVER_"
+#: What the server's variables were called before ``ENV_PREFIX``.
+OLD_ENV_PREFIX = "CHAT_"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _option(*decls: str, **settings: Any) -> Callable[[F], F]:
+    """``click.option`` with the environment variable named after the long
+    option (``--max-file-size``: ``CHAT_SERVER_MAX_FILE_SIZE``), shown in --help."""
+    long_name = next(decl for decl in decls if decl.startswith("--"))
+    envvar = ENV_PREFIX + long_name[2:].replace("-", "_").upper()
+    return click.option(*decls, envvar=envvar, show_envvar=True, **settings)
+
+
+def old_variables(command: click.Command, environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    """``(old, new)`` for each old name of a server variable that is set while
+    its new name is not: what the start-up log warns about."""
+    found = []
+    for param in command.params:
+        envvar = param.envvar
+        if isinstance(envvar, str) and envvar.startswith(ENV_PREFIX):
+            old = OLD_ENV_PREFIX + envvar.removeprefix(ENV_PREFIX)
+            if old in environ and envvar not in environ:
+                found.append((old, envvar))
+    return found
 
 
 async def _run(config: ServerConfig) -> None:
@@ -35,61 +68,60 @@ async def _run(config: ServerConfig) -> None:
     await server.stop()
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--host", envvar="CHAT_HOST", default="0.0.0.0", show_default=True,
-              help="Address to listen on.")
-@click.option("--port", envvar="CHAT_PORT", type=click.IntRange(0, 65535), default=9000,
-              show_default=True, help="TCP port (0 picks a free one).")
-@click.option("--data-dir", envvar="CHAT_DATA_DIR", type=click.Path(path_type=Path),
-              default=None, help="Folder of the database and stored files "
-              "[default: $XDG_DATA_HOME/lanchat or ~/.local/share/lanchat].")
-@click.option("--log-level", envvar="CHAT_LOG_LEVEL", default="INFO", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-              help="How much the log says.")
-@click.option("--heartbeat-interval", envvar="CHAT_HEARTBEAT_INTERVAL", type=float,
-              default=15.0, show_default=True, help="Seconds of silence before a ping.")
-@click.option("--heartbeat-timeout", envvar="CHAT_HEARTBEAT_TIMEOUT", type=float,
-              default=45.0, show_default=True,
-              help="Seconds without a sign of life before a user is deactivated.")
-@click.option("--login-timeout", envvar="CHAT_LOGIN_TIMEOUT", type=float, default=10.0,
-              show_default=True, help="Seconds a new connection has to log in.")
-@click.option("--max-file-size", envvar="CHAT_MAX_FILE_SIZE", type=click.IntRange(1),
-              default=GIB, show_default=True, help="Largest upload, in bytes.")
-@click.option("--max-connections", envvar="CHAT_MAX_CONNECTIONS", type=click.IntRange(1),
-              default=1000, show_default=True, help="Open connections at most.")
-@click.option("--max-connections-per-address", envvar="CHAT_MAX_CONNECTIONS_PER_ADDRESS",
-              type=click.IntRange(1), default=64, show_default=True,
-              help="Open connections at most from one address.")
-@click.option("--output-buffer-limit", envvar="CHAT_OUTPUT_BUFFER_LIMIT",
-              type=click.IntRange(1), default=4 * MIB, show_default=True,
-              help="Bytes of unsent output after which a client that does not read is dropped.")
-@click.option("--deactivated-grace", envvar="CHAT_DEACTIVATED_GRACE", type=float,
-              default=None, help="Seconds after which a deactivated user counts as left "
-              "[default: never].")
-@click.option("--max-deactivated", envvar="CHAT_MAX_DEACTIVATED", type=click.IntRange(1),
-              default=1000, show_default=True,
-              help="Deactivated users kept as participants; past it the one deactivated "
-              "longest leaves.")
-@click.option("--max-registrations-per-address", envvar="CHAT_MAX_REGISTRATIONS_PER_ADDRESS",
-              type=click.IntRange(1), default=50, show_default=True,
-              help="New accounts one address may register per --registration-window.")
-@click.option("--registration-window", envvar="CHAT_REGISTRATION_WINDOW",
-              type=click.FloatRange(min=0, min_open=True), default=3600.0, show_default=True,
-              help="Seconds over which registrations per address are counted.")
-@click.option("--flood-rate", envvar="CHAT_FLOOD_RATE", type=click.FloatRange(0), default=20.0,
-              show_default=True, help="Chat messages a second per user (0: no limit).")
-@click.option("--flood-burst", envvar="CHAT_FLOOD_BURST", type=click.IntRange(1), default=50,
-              show_default=True, help="Chat messages a user may send at once.")
-@click.option("--resume-token-lifetime", envvar="CHAT_RESUME_TOKEN_LIFETIME",
-              type=click.FloatRange(min=0), default=30 * DAY, show_default=True,
-              help="Seconds a resume token (a reconnect without the password) stays "
-              "valid; 0 issues none.")
-@click.option("--no-tls", "no_tls", envvar="CHAT_NO_TLS", is_flag=True, default=False,
-              help="Serve plain TCP (tests, trusted loopback): passwords cross in clear.")
-@click.option("--tls-cert", envvar="CHAT_TLS_CERT", type=click.Path(path_type=Path),
-              default=None, help="PEM certificate to serve instead of the self-signed one.")
-@click.option("--tls-key", envvar="CHAT_TLS_KEY", type=click.Path(path_type=Path),
-              default=None, help="PEM private key of --tls-cert.")
+@click.command(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Each option can also be set by the environment variable shown with it "
+    f"({ENV_PREFIX}<OPTION>); the command line wins. {OLD_ENV_PREFIX}HOST, "
+    f"{OLD_ENV_PREFIX}PORT and the other {OLD_ENV_PREFIX}* names are chat-cli's: "
+    "the server does not read them.",
+)
+@_option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@_option("--port", type=click.IntRange(0, 65535), default=9000, show_default=True,
+         help="TCP port (0 picks a free one).")
+@_option("--data-dir", type=click.Path(path_type=Path), default=None,
+         help="Folder of the database and stored files "
+         "[default: $XDG_DATA_HOME/lanchat or ~/.local/share/lanchat].")
+@_option("--log-level", default="INFO", show_default=True,
+         type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+         help="How much the log says.")
+@_option("--heartbeat-interval", type=float, default=15.0, show_default=True,
+         help="Seconds of silence before a ping.")
+@_option("--heartbeat-timeout", type=float, default=45.0, show_default=True,
+         help="Seconds without a sign of life before a user is deactivated.")
+@_option("--login-timeout", type=float, default=10.0, show_default=True,
+         help="Seconds a new connection has to log in.")
+@_option("--max-file-size", type=click.IntRange(1), default=GIB, show_default=True,
+         help="Largest upload, in bytes.")
+@_option("--max-connections", type=click.IntRange(1), default=1000, show_default=True,
+         help="Open connections at most.")
+@_option("--max-connections-per-address", type=click.IntRange(1), default=64,
+         show_default=True, help="Open connections at most from one address.")
+@_option("--output-buffer-limit", type=click.IntRange(1), default=4 * MIB, show_default=True,
+         help="Bytes of unsent output after which a client that does not read is dropped.")
+@_option("--deactivated-grace", type=float, default=None,
+         help="Seconds after which a deactivated user counts as left [default: never].")
+@_option("--max-deactivated", type=click.IntRange(1), default=1000, show_default=True,
+         help="Deactivated users kept as participants; past it the one deactivated "
+         "longest leaves.")
+@_option("--max-registrations-per-address", type=click.IntRange(1), default=50,
+         show_default=True,
+         help="New accounts one address may register per --registration-window.")
+@_option("--registration-window", type=click.FloatRange(min=0, min_open=True), default=3600.0,
+         show_default=True, help="Seconds over which registrations per address are counted.")
+@_option("--flood-rate", type=click.FloatRange(0), default=20.0, show_default=True,
+         help="Chat messages a second per user (0: no limit).")
+@_option("--flood-burst", type=click.IntRange(1), default=50, show_default=True,
+         help="Chat messages a user may send at once.")
+@_option("--resume-token-lifetime", type=click.FloatRange(min=0), default=30 * DAY,
+         show_default=True,
+         help="Seconds a resume token (a reconnect without the password) stays valid; "
+         "0 issues none.")
+@_option("--no-tls", "no_tls", is_flag=True, default=False,
+         help="Serve plain TCP (tests, trusted loopback): passwords cross in clear.")
+@_option("--tls-cert", type=click.Path(path_type=Path), default=None,
+         help="PEM certificate to serve instead of the self-signed one.")
+@_option("--tls-key", type=click.Path(path_type=Path), default=None,
+         help="PEM private key of --tls-cert.")
 def main(
     host: str,
     port: int,
@@ -141,6 +173,9 @@ def main(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     setup_logging(config.log_level)
+    for old, new in old_variables(click.get_current_context().command, os.environ):
+        log.warning("%s is set but not applied: the server's variables are %s* now (%s* "
+                    "ones are chat-cli's); set %s instead", old, ENV_PREFIX, OLD_ENV_PREFIX, new)
     try:
         asyncio.run(_run(config))
     except StartupError as exc:

@@ -39,6 +39,7 @@ from chatproto import (
     RemoteProtocolError,
     SendChat,
     ServerConnection,
+    TransientLogin,
 )
 
 from .context import ServerContext
@@ -101,6 +102,11 @@ class ClientProtocol(asyncio.Protocol):
         return self.outbox.closed
 
     @property
+    def transient(self) -> bool:
+        """Its login is a TransientLogin (docs/protocol.md 7.9)."""
+        return self.conn.transient
+
+    @property
     def chunk_size(self) -> int:
         return self.conn.chunk_size
 
@@ -118,7 +124,8 @@ class ClientProtocol(asyncio.Protocol):
         """This connection's uploads and fetches, made at the first file event."""
         if self._transfers is None:
             ctx, hub = self.ctx, self.hub
-            self._transfers = Transfers(self, ctx.storage, ctx.store, hub.accounts, hub.submit_file)
+            self._transfers = Transfers(self, ctx.storage, ctx.store, hub.accounts,
+                                        lambda done, stored: hub.submit_file(done, stored, self))
         return self._transfers
 
     def __repr__(self) -> str:
@@ -218,14 +225,14 @@ class ClientProtocol(asyncio.Protocol):
     def _on_hello(self, event: Hello) -> None:
         self.queue(self.conn.hello(SOFTWARE))
 
-    def _on_login(self, event: Login) -> None:
+    def _on_login(self, event: Login | TransientLogin) -> None:
         # Hold further input until the verdict: hashing runs off the loop.
         self._events_paused = True
         if self.transport is not None:
             self.transport.pause_reading()
         self.spawn(self._login(event))
 
-    async def _login(self, event: Login) -> None:
+    async def _login(self, event: Login | TransientLogin) -> None:
         try:
             await self.hub.login(self, event)
         except Exception:
@@ -282,17 +289,21 @@ class ClientProtocol(asyncio.Protocol):
         self, accepted: LoginAccepted, pages: Sequence[tuple[Participant, ...]], replay_after: int
     ) -> None:
         """Send the verdict and the rest of its participant list, then the
-        replay (if ``replay_after`` is behind) or live messages."""
+        replay (if ``replay_after`` is behind) or live messages; a transient
+        login neither, nor is it on the bus (the hub queues its echoes)."""
         self._login_deadline = math.inf
-        self.outbox.attach(accepted.username)
+        transient = self.conn.transient
+        if not transient:
+            self.outbox.attach(accepted.username)
         self.queue(accepted)
         for page in pages:
             self.queue(ParticipantList(page))
         loop = asyncio.get_running_loop()
         config = self.ctx.config
         self.conn.start_heartbeat(config.heartbeat_interval, config.heartbeat_timeout, loop.time())
-        if config.flood_rate > 0:
-            self._flood = TokenBucket(config.flood_rate, config.flood_burst, loop.time())
+        self._flood = self.hub.floods.join(accepted.username, self, loop.time())
+        if transient:
+            return
         if replay_after >= self.hub.last_seq:
             self.go_live()
         else:
@@ -403,6 +414,7 @@ _HANDLERS: dict[type[Event], Callable[[ClientProtocol, Any], None]] = {
     FetchFile: lambda client, event: client.transfers.fetch(event),
     Hello: ClientProtocol._on_hello,
     Login: ClientProtocol._on_login,
+    TransientLogin: ClientProtocol._on_login,
     Goodbye: ClientProtocol._on_goodbye,
     Error: ClientProtocol._on_error,
     ConnectionClosed: ClientProtocol._on_closed,

@@ -7,6 +7,11 @@ which delivers each to its audience (``fanout.Fanout``: encoded once, and
 one write per connection per turn). The hub reaches storage and delivery
 only through ``ports.Store`` and ``ports.Bus``, and its connections through
 ``sessions.Session``; logging in is checked by ``login.Logins``.
+
+A transient login (docs/protocol.md 7.9) is admitted without presence: it is
+not in ``sessions`` nor in the participant list, and it is not on the bus
+(it takes no broadcast). What it sends is committed and delivered as anyone's;
+its own connection, the entry's *origin*, gets the echo straight from here.
 """
 
 from __future__ import annotations
@@ -25,13 +30,17 @@ from chatproto import (
     PresenceState,
     RejectReason,
     SendChat,
+    TransientLogin,
+    username_skeleton,
 )
+from chatproto.limits import SKIP_REPLAY
 
 from .accounts import AccountNames
 from .config import ServerConfig
 from .history import replay_start
 from .log import log
 from .login import Admission, Logins
+from .per_user import SharedFloods, TransientLogins
 from .ports import Bus, ChatRow, Store, now_ms
 from .presence import Participants, count_phrase
 from .sessions import Session
@@ -43,10 +52,17 @@ MAX_BATCH = 4096
 MAX_BATCH_CHARS = 1_048_576
 
 
-def _batch_end(chats: list[tuple[SendChat, str]]) -> int:
+#: A chat message waiting for its commit: the message, its sender, and the
+#: connection it came from (which the echo goes to, if it is transient).
+PendingChat = tuple[SendChat, str, Session]
+#: A verified upload waiting for its commit, its stored name and its origin.
+PendingFile = tuple[FileAvailable, str, Session]
+
+
+def _batch_end(chats: list[PendingChat]) -> int:
     """How many of the pending ``chats`` go into this turn's batch."""
     chars = 0
-    for index, (chat, _) in enumerate(chats[:MAX_BATCH]):
+    for index, (chat, _, _) in enumerate(chats[:MAX_BATCH]):
         chars += len(chat.text)
         if chars > MAX_BATCH_CHARS:
             return max(index, 1)
@@ -75,12 +91,17 @@ class Hub:
         #: at login): 10,000 users' hashes would be 2 MB of RAM for nothing.
         self.accounts = AccountNames(store.account_names())
         self.participants = Participants(config.max_deactivated)
-        #: Logged-in users and their connection.
+        #: Logged-in users and their connection (transient logins are not here).
         self.sessions: dict[str, Session] = {}
-        self.logins = Logins(config, store, self.accounts, self.sessions, self.participants)
+        self.transients = TransientLogins()
+        #: The flood limit is the user's, whatever the number of its connections.
+        self.floods = SharedFloods(config.flood_rate, config.flood_burst)
+        self.logins = Logins(
+            config, store, self.accounts, self.sessions, self.participants, self.transients
+        )
         self._grace_timers: dict[str, asyncio.TimerHandle] = {}
-        self._chats: list[tuple[SendChat, str]] = []
-        self._files: list[tuple[FileAvailable, str]] = []
+        self._chats: list[PendingChat] = []
+        self._files: list[PendingFile] = []
         self._flush_scheduled = False
 
     @property
@@ -89,11 +110,28 @@ class Hub:
 
     # -- login -------------------------------------------------------------------
 
-    async def login(self, client: Session, login: Login) -> None:
+    async def login(self, client: Session, login: Login | TransientLogin) -> None:
         """Answer ``login`` on ``client``: accept it (and replay), or refuse it."""
         admission = await self.logins.check(client, login)
-        if admission is not None:
+        if admission is None:
+            return
+        if isinstance(login, TransientLogin):
+            self._admit_transient(client, admission)
+        else:
             self._admit(client, admission, login)
+
+    def _admit_transient(self, client: Session, admission: Admission) -> None:
+        """The participant list as it is (without this login), and nothing
+        more: no presence, no replay, no resume token."""
+        name = admission.account.name
+        first, *rest = self.participants.pages(client.peer_max_frame_size)
+        accepted = LoginAccepted(
+            name, admission.new_account, False, self.store.last_seq, first, self.store.epoch,
+            False, len(self.participants),
+        )
+        client.login_accepted(accepted, rest, SKIP_REPLAY)
+        log.info("%s logged in transiently from %s (%d of %d)", name, client.address,
+                 self.transients.count(username_skeleton(name)), self.transients.limit)
 
     def _admit(self, client: Session, admission: Admission, login: Login) -> None:
         account = admission.account
@@ -126,6 +164,14 @@ class Hub:
     def session_ended(self, client: Session, *, left: bool, reason: str = "") -> None:
         """``client``'s logged-in session is over: a normal exit or a deactivation."""
         name = client.username
+        if client in self.transients:
+            self.transients.release(client)  # a transient login: no presence to change
+            if name is not None:
+                self.floods.leave(name, client)
+                log.info("%s's transient login from %s ended", name, client.address)
+            return
+        if name is not None:
+            self.floods.leave(name, client)
         if name is None or self.sessions.get(name) is not client:
             return
         del self.sessions[name]
@@ -178,12 +224,12 @@ class Hub:
                 return
             if recipient != chat.recipient:  # "BOB" is bob, shown as registered
                 chat = attrs.evolve(chat, recipient=recipient)
-        self._chats.append((chat, sender))
+        self._chats.append((chat, sender, client))
         self._schedule_flush()
 
-    def submit_file(self, announcement: FileAvailable, stored_name: str) -> None:
-        """Queue a verified upload; seq and file id are filled in at commit."""
-        self._files.append((announcement, stored_name))
+    def submit_file(self, announcement: FileAvailable, stored_name: str, origin: Session) -> None:
+        """Queue a verified upload of ``origin``; seq and file id are filled in at commit."""
+        self._files.append((announcement, stored_name, origin))
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -210,15 +256,17 @@ class Hub:
         # The rows straight from the batch: no pass over ChatMessage objects.
         rows: list[ChatRow] = [
             (seq, timestamp, sender, chat.recipient, chat.client_id, chat.text)
-            for seq, (chat, sender) in enumerate(chats, first)
+            for seq, (chat, sender, _) in enumerate(chats, first)
         ]
+        origins = [origin for _, _, origin in chats]
         seq = first + len(rows) - 1
         announcements: list[tuple[FileAvailable, str]] = []
         file_id = self.store.last_file_id
-        for pending, stored_name in files:
+        for pending, stored_name, _ in files:
             seq += 1
             file_id += 1
             announcements.append((_final(pending, seq, timestamp, file_id), stored_name))
+        file_origins = [origin for _, _, origin in files]
         try:
             self.store.commit(rows, announcements)
         except Exception as exc:  # whatever it was: the entries must not be lost with it
@@ -226,50 +274,60 @@ class Hub:
                 "could not store %d entries at once (%s); storing them one by one",
                 len(rows) + len(files), _failure(exc),
             )
-            rows, announcements = self._store_one_by_one(chats, files, timestamp)
+            rows, origins, announcements, file_origins = self._store_one_by_one(
+                chats, files, timestamp
+            )
         else:
             self.store.last_seq = seq
             self.store.last_file_id = file_id
-        for row_seq, ts, sender, recipient, client_id, text in rows:
+        for (row_seq, ts, sender, recipient, client_id, text), origin in zip(
+            rows, origins, strict=True
+        ):
             message = ChatMessage(row_seq, ts, client_id, sender, recipient, text)
-            self._deliver(message, sender, recipient)
-        for announcement, _ in announcements:
-            self._deliver(announcement, announcement.sender, announcement.recipient)
+            self._deliver(message, sender, recipient, origin)
+        for (announcement, _), origin in zip(announcements, file_origins, strict=True):
+            self._deliver(announcement, announcement.sender, announcement.recipient, origin)
 
     def _store_one_by_one(
-        self, chats: list[tuple[SendChat, str]], files: list[tuple[FileAvailable, str]],
-        timestamp: int,
-    ) -> tuple[list[ChatRow], list[tuple[FileAvailable, str]]]:
+        self, chats: list[PendingChat], files: list[PendingFile], timestamp: int,
+    ) -> tuple[list[ChatRow], list[Session], list[tuple[FileAvailable, str]], list[Session]]:
         """Commit each entry in its own transaction, taking the next seq (and
         file id) only when it is stored, so history stays gapless; refuse the
-        entries that fail. Returns the rows and announcements stored."""
+        entries that fail. Returns the rows and announcements stored, each
+        list with the origins of its entries."""
         store = self.store
         rows: list[ChatRow] = []
+        origins: list[Session] = []
         announcements: list[tuple[FileAvailable, str]] = []
-        failed_chats: list[tuple[SendChat, str]] = []
-        failed_files: list[tuple[FileAvailable, str]] = []
+        file_origins: list[Session] = []
+        failed_chats: list[PendingChat] = []
+        failed_files: list[PendingFile] = []
         failure: Exception | None = None
-        for chat, sender in chats:
+        for pending_chat in chats:
+            chat, sender, origin = pending_chat
             row = (store.last_seq + 1, timestamp, sender, chat.recipient, chat.client_id, chat.text)
             try:
                 store.commit((row,), ())
             except Exception as exc:
-                failed_chats.append((chat, sender))
+                failed_chats.append(pending_chat)
                 failure = failure or exc
                 continue
             store.last_seq += 1
             rows.append(row)
-        for pending, stored_name in files:
+            origins.append(origin)
+        for pending_file in files:
+            pending, stored_name, origin = pending_file
             final = _final(pending, store.last_seq + 1, timestamp, store.last_file_id + 1)
             try:
                 store.commit((), ((final, stored_name),))
             except Exception as exc:
-                failed_files.append((pending, stored_name))
+                failed_files.append(pending_file)
                 failure = failure or exc
                 continue
             store.last_seq += 1
             store.last_file_id += 1
             announcements.append((final, stored_name))
+            file_origins.append(origin)
         if failure is not None:
             log.error(
                 "could not store %d of %d entries (%s); their senders are told",
@@ -277,32 +335,35 @@ class Hub:
                 _failure(failure),
             )
             self._refuse_unstored(failed_chats, failed_files)
-        return rows, announcements
+        return rows, origins, announcements, file_origins
 
-    def _refuse_unstored(
-        self, chats: list[tuple[SendChat, str]], files: list[tuple[FileAvailable, str]]
-    ) -> None:
-        """Tell senders these messages and uploads were not stored (nor delivered)."""
-        for chat, sender in chats:
-            session = self.sessions.get(sender)
-            if session is not None:
-                session.queue(
-                    ChatRejected(chat.client_id, RejectReason.SERVER_ERROR, "not stored")
-                )
-        for pending, _ in files:
-            session = self.sessions.get(pending.sender)
-            if session is not None:
-                session.file_unstored(pending.upload_id)
+    def _refuse_unstored(self, chats: list[PendingChat], files: list[PendingFile]) -> None:
+        """Tell senders these messages and uploads were not stored (nor
+        delivered), on the connection each came from (closed: nobody to tell)."""
+        for chat, _, origin in chats:
+            origin.queue(ChatRejected(chat.client_id, RejectReason.SERVER_ERROR, "not stored"))
+        for pending, _, origin in files:
+            origin.file_unstored(pending.upload_id)
 
     def _deliver(
-        self, entry: ChatMessage | FileAvailable, sender: str, recipient: str | None
+        self, entry: ChatMessage | FileAvailable, sender: str, recipient: str | None,
+        origin: Session,
     ) -> None:
+        transient = origin.transient
         for_others = None
         if isinstance(entry, FileAvailable) and entry.upload_id:
             # The upload id is the uploader's own: everyone else gets 0, so no
             # client can take it for one of its uploads (docs/protocol.md).
             for_others = attrs.evolve(entry, upload_id=0)
-            self._note_for_replay(entry, sender)
+            if not transient:
+                self._note_for_replay(entry, sender)
+        if transient:
+            # Its connection is not on the bus: the echo (with its upload id)
+            # goes to it alone, and the user's session, if any, gets what
+            # everyone gets, as from any other connection of another user.
+            self.bus.deliver(entry if for_others is None else for_others, sender, recipient)
+            origin.queue(entry)
+            return
         self.bus.deliver(entry, sender, recipient, for_others)
 
     def _note_for_replay(self, announcement: FileAvailable, sender: str) -> None:

@@ -5,6 +5,12 @@ on failures and on new accounts.
 ``Logins.check`` ends with an account to admit or with the connection told
 why not; admitting (presence, the participant list, the replay) is the hub's,
 with the token for the next login from ``Logins.next_resume_token``.
+
+A ``TransientLogin`` (docs/protocol.md 7.9) is checked the same way, with the
+same limits on failures and registrations, but it is not a presence: the
+user may be logged in elsewhere and the participant list may be full; it
+holds one of the user's ``MAX_TRANSIENT_LOGINS_PER_USER`` places instead,
+from before its password is checked until its connection ends.
 """
 
 from __future__ import annotations
@@ -14,11 +20,19 @@ from collections.abc import Container
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
-from chatproto import Login, LoginRejected, LoginRejectReason, username_problem, username_skeleton
+from chatproto import (
+    Login,
+    LoginRejected,
+    LoginRejectReason,
+    TransientLogin,
+    username_problem,
+    username_skeleton,
+)
 
 from .accounts import AccountNames, FailureLimiter, hash_password, verify_password
 from .config import ServerConfig
 from .log import log, peer_quoted
+from .per_user import TransientLogins
 from .ports import Account, Store, now_ms
 from .presence import Participants
 from .resume_tokens import ResumeTokens
@@ -50,6 +64,7 @@ class Logins:
         accounts: AccountNames,
         sessions: Container[str],
         participants: Participants,
+        transients: TransientLogins,
     ) -> None:
         self.config = config
         self.store = store
@@ -58,6 +73,9 @@ class Logins:
         #: user cannot log in twice, and a full list takes no one new.
         self._sessions = sessions
         self._participants = participants
+        self.transients = transients
+        #: Skeletons of the names whose ordinary login (or registration) is
+        #: being checked: one at a time, and never two creating one account.
         self._logging_in: set[str] = set()
         self._failed_by_user = FailureLimiter(
             config.max_failed_logins_per_user, config.failed_login_window
@@ -73,16 +91,33 @@ class Logins:
         #: scrypt runs (hashes and checks) so far: what a login by token saves.
         self.password_hashes = 0
 
-    async def check(self, client: Session, login: Login) -> Admission | None:
+    async def check(self, client: Session, login: Login | TransientLogin) -> Admission | None:
         """The account ``login`` opens (created if new), or None once
-        ``client`` was told why not (or closed meanwhile)."""
+        ``client`` was told why not (or closed meanwhile). An admitted
+        TransientLogin keeps its place in ``transients`` (the hub releases
+        it when the connection ends)."""
         name = login.username
-        reason = self._refusal(name, client.address)
+        transient = isinstance(login, TransientLogin)
+        reason = self._refusal(name, client.address, transient=transient)
         if reason is not None:
             self._reject(client, name, reason)
             return None
-        if login.resume_token:
+        if isinstance(login, Login) and login.resume_token:
             return self._check_token(client, name, login.resume_token)
+        if not transient:
+            return await self._check_password(client, name, login.password, transient=False)
+        self.transients.hold(username_skeleton(name), client)
+        admission = None
+        try:
+            admission = await self._check_password(client, name, login.password, transient=True)
+        finally:  # refused, failed or cancelled with its connection: the place is free
+            if admission is None:
+                self.transients.release(client)
+        return admission
+
+    async def _check_password(
+        self, client: Session, name: str, password: str, *, transient: bool
+    ) -> Admission | None:
         # The account this name means (``Bob`` for ``bob``), or the name to register.
         registered = self.accounts.registered(name)
         now = asyncio.get_running_loop().time()
@@ -92,11 +127,15 @@ class Logins:
             return None
         name = registered or name
         skeleton = username_skeleton(name)
-        self._logging_in.add(skeleton)
+        # Transient logins of a known user may overlap anything; a registration may not.
+        exclusive = not transient or registered is None
+        if exclusive:
+            self._logging_in.add(skeleton)
         try:
-            account, new_account = await self._authenticate(name, login.password)
+            account, new_account = await self._authenticate(name, password)
         finally:
-            self._logging_in.discard(skeleton)
+            if exclusive:
+                self._logging_in.discard(skeleton)
         if new_account:
             self._registrations.record(client.address, asyncio.get_running_loop().time())
         if account is None:
@@ -137,7 +176,7 @@ class Logins:
         self._failed_by_address.record(client.address, now)
         self._reject(client, name, reason)
 
-    def _refusal(self, name: str, address: str) -> LoginRejectReason | None:
+    def _refusal(self, name: str, address: str, *, transient: bool) -> LoginRejectReason | None:
         if username_problem(name) is not None:
             return LoginRejectReason.INVALID_NAME
         now = asyncio.get_running_loop().time()
@@ -146,7 +185,16 @@ class Logins:
         ) or self._failed_by_address.blocked(address, now):
             return LoginRejectReason.RATE_LIMITED
         registered = self.accounts.registered(name)
-        if registered in self._sessions or username_skeleton(name) in self._logging_in:
+        skeleton = username_skeleton(name)
+        if transient:
+            # Not a presence: being logged in elsewhere and a full list do not
+            # matter; only a registration of this very name under way does.
+            if registered is None and skeleton in self._logging_in:
+                return LoginRejectReason.ALREADY_ACTIVE
+            if self.transients.full(skeleton):
+                return LoginRejectReason.TOO_MANY_LOGINS
+            return None
+        if registered in self._sessions or skeleton in self._logging_in:
             return LoginRejectReason.ALREADY_ACTIVE
         if registered not in self._participants and self._participants.full:
             return LoginRejectReason.SERVER_FULL  # MAX_PARTICIPANTS users, all active
@@ -184,6 +232,9 @@ class Logins:
             LoginRejectReason.INVALID_NAME: "invalid user name",
             LoginRejectReason.RATE_LIMITED: "too many failed logins, try again later",
             LoginRejectReason.SERVER_FULL: "the server has too many participants",
+            LoginRejectReason.TOO_MANY_LOGINS: (
+                f"{name} has {self.transients.limit} transient logins open already"
+            ),
         }
         text = message or messages.get(reason, "")
         client.login_refused(LoginRejected(reason.value, text))

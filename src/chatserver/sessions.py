@@ -25,6 +25,12 @@ class Session(Protocol):
     def address(self) -> str: ...
 
     @property
+    def transient(self) -> bool:
+        """Logged in (or logging in) by a TransientLogin: no presence, and no
+        broadcast reaches it (docs/protocol.md 7.9)."""
+        ...
+
+    @property
     def closed(self) -> bool:
         """No more output: the connection is closing or closed."""
         ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 from pathlib import Path
@@ -47,8 +48,12 @@ def test_bad_password_and_already_active(server, home: Path) -> None:
     assert_one_line_error(result, ExitCode.BAD_PASSWORD, "bad-password")
     with Listener(server, "frog", home=home) as listener:
         listener.next_line()
-        result = run_cli(server, "frog", "send", "hi", home=home)
-        assert_one_line_error(result, ExitCode.ALREADY_ACTIVE, "already-active")
+        # A send is a transient login: it works while the same user listens...
+        assert run_cli(server, "frog", "send", "hi", home=home).returncode == 0
+        # ...but a second listener is a second presence of that user.
+        with Listener(server, "frog", home=home) as second:
+            assert second.proc.wait(20) == ExitCode.ALREADY_ACTIVE
+            assert any("already-active" in line for line in second.stderr_after_exit())
 
 
 def test_rate_limited(tmp_path: Path, home: Path) -> None:
@@ -82,7 +87,7 @@ def test_files_refused(tmp_path: Path, home: Path) -> None:
         result = run_cli(server, "frog", "send-file", str(home / "missing.txt"), home=home)
         assert_one_line_error(result, ExitCode.FILE_REFUSED, "missing.txt", "does not exist")
         result = run_cli(server, "frog", "send-file", str(home), home=home)
-        assert result.returncode in (ExitCode.USAGE, ExitCode.FILE_REFUSED)
+        assert_one_line_error(result, ExitCode.FILE_REFUSED, "is a directory")
         # The server is still fine for the next user.
         assert run_cli(server, "toad", "send", "still here", home=home).returncode == 0
 
@@ -93,13 +98,25 @@ def test_message_refused_for_unknown_recipient(server, home: Path) -> None:
 
 
 def test_connection_lost_when_the_server_dies(server_proc, home: Path) -> None:
-    with Listener(server_proc, "frog", home=home) as listener:
+    """``listen --once`` keeps the behaviour of before reconnecting (issue 14)."""
+    with Listener(server_proc, "frog", "--once", home=home) as listener:
         listener.next_line()
         server_proc.proc.kill()
         assert listener.proc.wait(20) == ExitCode.CONNECTION_LOST
         errors = listener.stderr_after_exit()
         assert len(errors) == 1, errors
         assert "connection" in errors[0]
+
+
+def test_once_exits_9_when_the_server_says_goodbye(server_proc, home: Path) -> None:
+    with Listener(server_proc, "frog", "--once", "--json", home=home) as listener:
+        listener.next_json()
+        server_proc.signal(signal.SIGTERM)
+        assert listener.proc.wait(20) == ExitCode.CONNECTION_LOST
+        assert listener.remaining_lines() == []  # no JSON notice: the old behaviour
+        assert listener.stderr_after_exit() == [
+            "chat-cli: the server said goodbye: the server is shutting down"
+        ]
 
 
 @pytest.mark.parametrize(

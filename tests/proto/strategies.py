@@ -110,6 +110,7 @@ def logins_accepted(draw: st.DrawFn) -> ev.LoginAccepted:
 EVENT_STRATEGIES: dict[type[ev.Event], st.SearchStrategy[Any]] = {
     ev.Hello: st.builds(ev.Hello, VERSIONS, FRAME_LIMITS, software),
     ev.Login: logins(),
+    ev.TransientLogin: st.builds(ev.TransientLogin, usernames, passwords),
     ev.LoginAccepted: logins_accepted(),
     ev.ParticipantList: st.builds(ev.ParticipantList, participants.filter(bool)),
     ev.LoginRejected: st.builds(ev.LoginRejected, tokens, messages),

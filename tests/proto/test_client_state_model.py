@@ -87,12 +87,16 @@ class ClientStateMachine(RuleBasedStateMachine):
         last_seen_seq=seqs,
         history_end=seqs,
         reset=st.booleans(),
+        transient=st.booleans(),
     )
     def log_in(self, others: dict[str, ParticipantState], first_page: int, page_size: int,
-               last_seen_seq: int, history_end: int, reset: bool) -> None:
+               last_seen_seq: int, history_end: int, reset: bool, transient: bool) -> None:
+        """After a TransientLogin we are not in the list (docs/protocol.md 7.9): our own
+        sends must be recognised all the same."""
         self.client = ClientState(last_seen_seq=last_seen_seq, first_client_id=FIRST_ID,
                                   first_upload_id=FIRST_ID)
-        everyone = (Participant(ME), *(Participant(n, s) for n, s in others.items()))
+        me = () if transient else (Participant(ME),)
+        everyone = (*me, *(Participant(n, s) for n, s in others.items()))
         accepted = LoginAccepted(ME, False, False, history_end, everyone[:first_page],
                                  history_reset=reset, participant_count=len(everyone))
         pages = [everyone[i:i + page_size] for i in range(first_page, len(everyone), page_size)]

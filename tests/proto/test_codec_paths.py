@@ -447,3 +447,26 @@ def test_the_generated_codec_reads_no_private_name_of_wire_or_fields() -> None:
         if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
                 and node.value.id in aliases | {"layout"}):
             assert not node.attr.startswith("_"), f"{node.value.id}.{node.attr}"
+
+
+# -- the transient login: a password always ---------------------------------------------------
+
+
+@given(name=st.text(max_size=40), password=st.text(max_size=40))
+@SETTINGS
+def test_a_transient_login_gets_one_verdict_on_both_paths(name: str, password: str) -> None:
+    """Any name and password, the empty password (the rule of rules.py) included, encoded
+    and forged on the wire: both paths agree, and only an empty password (or a name too
+    long for the field) is refused."""
+    event = ev.TransientLogin(name, password)
+    _check_same_verdict(event)
+    layout = LAYOUT_BY_CLASS[ev.TransientLogin]
+    name_bytes, password_bytes = name.encode(), password.encode()
+    payload = layout.struct.pack(len(name_bytes), len(password_bytes)) + name_bytes + (
+        password_bytes)
+    _check_same_decode_verdict(layout, payload)
+    verdict = _decode_verdict(reference.decode, layout, payload)
+    if len(name_bytes) > 128 or not password:
+        assert verdict == "invalid-field"
+    else:
+        assert verdict == event

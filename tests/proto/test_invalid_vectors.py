@@ -56,7 +56,7 @@ class Vector(NamedTuple):
 
 
 _ROW = re.compile(
-    r"^\| (\d+) \| (.+?) \| (client|server) \| `([a-z-]+)` \| `([0-9a-f ]+)`"
+    r"^\| (\d+) \| (.+?) \| (client|server) \| `([a-z0-9-]+)` \| `([0-9a-f ]+)`"
     r"( \+ end of stream)? \| `([a-z0-9-]+)` \|$",
     re.M,
 )

@@ -82,6 +82,9 @@ def test_connection_closed_is_not_a_wire_event() -> None:
         ev.SendChat("hi", client_id=2**64),
         ev.Login("bob", ""),
         ev.Login("a" * 129, "pw"),  # names are judged by the server, but only 128 bytes fit
+        ev.TransientLogin("bob", ""),  # never by resume token: a password, always
+        ev.TransientLogin("a" * 129, "pw"),
+        ev.TransientLogin("bob", "x" * 1025),
         ev.LoginRejected("Bad Password"),
         ev.LoginAccepted("bob", 1, False, 0),  # type: ignore[arg-type]
         ev.Presence("bob", "arrived", 1),  # type: ignore[arg-type]

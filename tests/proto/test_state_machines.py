@@ -43,6 +43,7 @@ from chatproto.limits import (
     MIN_FRAME_SIZE,
     OLDEST_PROTOCOL_VERSION,
     PROTOCOL_VERSION,
+    TRANSIENT_LOGIN_VERSION,
 )
 from chatproto.state import Role
 
@@ -65,6 +66,8 @@ class Model:
 
     state: dict[Role, State] = field(default_factory=lambda: {C: State.HELLO, S: State.HELLO})
     client_version: int = 0
+    version: int = 0  # the server's Hello's
+    transient: bool = False  # the login pending or accepted is a TransientLogin
     username: str | None = None
     uploads: dict[int, Upload] = field(default_factory=dict)
     fetches: dict[int, int] = field(default_factory=dict)  # file id -> next offset
@@ -77,6 +80,8 @@ class Model:
             return e.version < OLDEST_PROTOCOL_VERSION or e.max_frame_size < MIN_FRAME_SIZE
         if isinstance(e, ev.Login):
             return (e.password == "") == (e.resume_token == b"")  # one of them, exactly
+        if isinstance(e, ev.TransientLogin):
+            return e.password == ""
         if isinstance(e, ev.FileOffer | ev.FileAvailable):
             return e.size > MAX_FILE_SIZE
         if isinstance(e, ev.LoginAccepted):
@@ -100,8 +105,11 @@ class Model:
             if state is State.HELLO:
                 return isinstance(e, ev.Hello)
             if state is State.LOGIN:
-                return kind is ev.Login
-            if state is not State.ACTIVE:
+                # A TransientLogin only once the server's Hello said version 3 or more.
+                return kind is ev.Login or (
+                    kind is ev.TransientLogin and self.state[S] is not State.HELLO
+                    and self.version >= TRANSIENT_LOGIN_VERSION)
+            if state not in (State.ACTIVE, State.TRANSIENT):
                 return False
             if isinstance(e, ev.SendChat):
                 return True
@@ -115,17 +123,29 @@ class Model:
                 u = self.uploads.get(e.transfer_id)
                 return u is not None and u.accepted and not u.ended and u.sent == u.size
             if isinstance(e, ev.FetchFile):
-                return e.file_id not in self.fetches and len(self.fetches) < MAX_OPEN_FETCHES
+                return (state is State.ACTIVE and e.file_id not in self.fetches
+                        and len(self.fetches) < MAX_OPEN_FETCHES)
             return False
         if state is State.HELLO:
             return (isinstance(e, ev.Hello) and self.client_version >= OLDEST_PROTOCOL_VERSION
                     and e.version <= min(self.client_version, PROTOCOL_VERSION))
         if state is State.READY:
+            # No resume token for a transient login.
             return kind in (ev.LoginAccepted, ev.LoginRejected) and (
-                self.state[C] is State.AUTHENTICATING)
+                self.state[C] is State.AUTHENTICATING) and not (
+                isinstance(e, ev.LoginAccepted) and self.transient and e.resume_token)
         if state is State.LISTING:
             return isinstance(e, ev.ParticipantList) and len(e.participants) <= (
                 self.participants_due)
+        if state is State.TRANSIENT:
+            # Only the answers to the client's own requests: its own messages and uploads.
+            if isinstance(e, ev.ChatMessage):
+                return e.sender == self.username
+            if isinstance(e, ev.FileAvailable):
+                u = self.uploads.get(e.upload_id)
+                return u is not None and u.ended and e.sender == self.username
+            if kind not in (ev.ChatRejected, ev.FileAccepted, ev.FileRejected):
+                return False
         if kind in (ev.ChatMessage, ev.ChatRejected, ev.Presence, ev.FileAvailable):
             return True
         if isinstance(e, ev.FileAccepted):
@@ -150,18 +170,24 @@ class Model:
             self.state[role] = State.LOGIN if role is C else State.READY
             if role is C:
                 self.client_version = e.version
-        elif isinstance(e, ev.Login):
+            else:
+                self.version = e.version
+        elif isinstance(e, ev.Login | ev.TransientLogin):
             self.state[C] = State.AUTHENTICATING
+            self.transient = isinstance(e, ev.TransientLogin)
         elif isinstance(e, ev.LoginAccepted):
-            self.state[C] = State.ACTIVE
+            logged_in = State.TRANSIENT if self.transient else State.ACTIVE
+            self.state[C] = logged_in
             self.participants_due = e.participant_count - len(e.participants)
-            self.state[S] = State.LISTING if self.participants_due else State.ACTIVE
+            self.state[S] = State.LISTING if self.participants_due else logged_in
             self.username = e.username
         elif isinstance(e, ev.ParticipantList):
             self.participants_due -= len(e.participants)
-            self.state[S] = State.LISTING if self.participants_due else State.ACTIVE
+            logged_in = State.TRANSIENT if self.transient else State.ACTIVE
+            self.state[S] = State.LISTING if self.participants_due else logged_in
         elif isinstance(e, ev.LoginRejected):
             self.state[C] = State.LOGIN
+            self.transient = False
         elif isinstance(e, ev.FileOffer):
             self.uploads[e.upload_id] = Upload(e.size)
         elif isinstance(e, ev.FileAccepted):
@@ -192,14 +218,16 @@ def candidate_events(model: Model) -> st.SearchStrategy[ev.Event]:
     data = st.binary(max_size=12)
     names = st.sampled_from(["bob", "개구리", model.username or "alice"])
     return st.one_of(
-        st.builds(ev.Hello, st.sampled_from([0, 1, 2, 3]),
+        st.builds(ev.Hello, st.sampled_from([0, 1, 2, 3, 4]),
                   st.sampled_from([MIN_FRAME_SIZE - 1, MIN_FRAME_SIZE, DEFAULT_MAX_FRAME_SIZE])),
         st.builds(ev.Login, names, st.just("pw")),
         st.builds(ev.Login, names, st.sampled_from(["", "pw"]), st.just(0), st.just(0),
                   st.sampled_from([b"", bytes(32)])),
+        st.builds(ev.TransientLogin, names, st.sampled_from(["", "pw"])),
         st.builds(ev.LoginAccepted, names, st.booleans(), st.booleans(), st.integers(0, 9),
                   st.just((ev.Participant("bob"),)), st.just(0), st.booleans(),
-                  st.sampled_from([0, 1, 3, MAX_PARTICIPANTS, MAX_PARTICIPANTS + 1])),
+                  st.sampled_from([0, 1, 3, MAX_PARTICIPANTS, MAX_PARTICIPANTS + 1]),
+                  st.sampled_from([b"", bytes(32)])),
         st.builds(ev.ParticipantList, st.sampled_from(
             [(), (ev.Participant("x"),), (ev.Participant("x"), ev.Participant("y"))])),
         st.builds(ev.LoginRejected, st.sampled_from(list(ev.LoginRejectReason))),
@@ -231,6 +259,8 @@ INVALID_FIELDS = [
     ev.SendChat("\udc80"),
     ev.Login("b" * 129, "pw"),
     ev.Login("bob", ""),
+    ev.TransientLogin("bob", ""),
+    ev.TransientLogin("b" * 129, "pw"),
     ev.LoginRejected("Not A Token"),
     ev.Presence("a b", ev.PresenceState.JOINED, 1),
     ev.FileOffer(1, "", 1, SHA),
@@ -244,6 +274,7 @@ INVALID_FIELDS = [
 class ConversationMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
+        self.resets = 0
         self.fresh_pair()
 
     def fresh_pair(self) -> None:
@@ -251,20 +282,30 @@ class ConversationMachine(RuleBasedStateMachine):
         self.conns = {C: ClientConnection(Limits(MIN_FRAME_SIZE)), S: ServerConnection()}
         self.model = Model()
 
-    @initialize(logged_in=st.booleans())
-    def start(self, logged_in: bool) -> None:
-        """Half the runs start from nothing, half from a logged-in pair (the deep states)."""
-        self.reset(logged_in)
+    @initialize(start=st.sampled_from(["fresh", "active", "transient"]))
+    def start(self, start: str) -> None:
+        """A third of the runs start from nothing, the others from a pair logged in, by
+        Login or by TransientLogin (the deep states)."""
+        self.reset(start)
 
-    def reset(self, logged_in: bool = True) -> None:
-        """A new pair after the old one broke; logged in, so that runs reach transfers."""
+    def reset(self, start: str | None = None) -> None:
+        """A new pair after the old one broke; logged in, so that runs reach transfers,
+        by Login and by TransientLogin in turn."""
         self.fresh_pair()
-        if logged_in:
-            self.check_send(C, self.conns[C].hello())
-            self.check_send(C, ev.Login("개구리", "pw", 5))
-            self.check_send(S, self.conns[S].hello())
-            self.check_send(S, ev.LoginAccepted("개구리", True, False, 5))
-            assert self.model.state == {C: State.ACTIVE, S: State.ACTIVE}
+        self.resets += 1
+        start = start or ("transient" if self.resets % 2 else "active")
+        if start == "fresh":
+            return
+        transient = start == "transient"
+        self.check_send(C, self.conns[C].hello())
+        if not transient:
+            self.check_send(C, ev.Login("개구리", "pw", 5))  # may come before the server's Hello
+        self.check_send(S, self.conns[S].hello())
+        if transient:
+            self.check_send(C, ev.TransientLogin("개구리", "pw"))  # must come after it
+        self.check_send(S, ev.LoginAccepted("개구리", True, False, 5))
+        logged_in = State.TRANSIENT if transient else State.ACTIVE
+        assert self.model.state == {C: logged_in, S: logged_in}
 
     def other(self, role: Role) -> Role:
         return S if role is C else C
@@ -311,15 +352,34 @@ class ConversationMachine(RuleBasedStateMachine):
     def client_hello(self) -> None:
         self.check_send(C, self.conns[C].hello())
 
+    @precondition(lambda self: self.model.state[C] is State.HELLO)
+    @rule()
+    def client_hello_of_version_2(self) -> None:
+        """A peer of the oldest version spoken: no TransientLogin may follow."""
+        hello = self.conns[C].hello()  # its frame limit: the smallest (fresh_pair)
+        self.check_send(C, ev.Hello(OLDEST_PROTOCOL_VERSION, hello.max_frame_size, "v2"))
+
     @precondition(lambda self: self.model.state[S] is State.HELLO)
     @rule()
     def server_hello(self) -> None:
         self.check_send(S, self.conns[S].hello())
 
+    @precondition(lambda self: self.model.state[S] is State.HELLO)
+    @rule()
+    def server_hello_of_version_2(self) -> None:
+        self.check_send(S, ev.Hello(OLDEST_PROTOCOL_VERSION, DEFAULT_MAX_FRAME_SIZE, "v2"))
+
     @precondition(lambda self: self.model.state[C] is State.LOGIN)
     @rule(name=st.sampled_from(["개구리", "bob"]))
     def login(self, name: str) -> None:
         self.check_send(C, ev.Login(name, "비밀번호"))
+
+    @precondition(lambda self: self.model.state[C] is State.LOGIN)
+    @rule(name=st.sampled_from(["개구리", "bob"]))
+    def transient_login(self, name: str) -> None:
+        """Allowed only after a server Hello of version 3: before it, or at version 2, the
+        pair breaks."""
+        self.check_send(C, ev.TransientLogin(name, "비밀번호"))
 
     @precondition(lambda self: self.model.state[C] is State.AUTHENTICATING)
     @rule(name=st.sampled_from(["개구리", "bob"]), pages=st.lists(st.integers(1, 3), max_size=3),
@@ -339,20 +399,43 @@ class ConversationMachine(RuleBasedStateMachine):
         assert self.model.state[S] is State.ACTIVE
 
     @precondition(lambda self: self.model.state[C] is State.AUTHENTICATING)
-    @rule(accept=st.booleans(), name=st.sampled_from(["개구리", "bob"]))
-    def verdict(self, accept: bool, name: str) -> None:
+    @rule(accept=st.booleans(), name=st.sampled_from(["개구리", "bob"]),
+          token=st.sampled_from([b"", b"", bytes(32)]))
+    def verdict(self, accept: bool, name: str, token: bytes) -> None:
+        """A resume token is fine after a Login, forbidden after a TransientLogin."""
         if accept:
             self.check_send(S, ev.LoginAccepted(name, False, True, 3,
-                                                (ev.Participant(name), ev.Participant("x"))))
+                                                (ev.Participant(name), ev.Participant("x")),
+                                                resume_token=token))
         else:
             self.check_send(S, ev.LoginRejected("bad-password", "wrong"))
 
     # -- chat -------------------------------------------------------------------
 
-    @precondition(lambda self: self.model.state[C] is State.ACTIVE)
+    @precondition(lambda self: self.model.state[C] in (State.ACTIVE, State.TRANSIENT))
     @rule(text=st.text(max_size=30), to=st.none() | st.just("bob"))
     def chat(self, text: str, to: str | None) -> None:
         self.check_send(C, ev.SendChat(text, to, 1))
+
+    @precondition(lambda self: self.model.state[S] in (State.ACTIVE, State.TRANSIENT))
+    @rule(text=st.text(max_size=30), to=st.none() | st.just("bob"), prepared=st.booleans())
+    def deliver_own(self, text: str, to: str | None, prepared: bool) -> None:
+        """The delivery of the client's own message: what a transient connection gets."""
+        self.check_send(S, ev.ChatMessage(1, 2, 1, self.model.username or "bob", to, text),
+                        prepared)
+
+    @precondition(lambda self: self.model.state[S] is State.TRANSIENT)
+    @rule(kind=st.sampled_from(["chat", "presence", "file"]))
+    def broadcast_to_transient(self, kind: str) -> None:
+        """Someone else's message, a presence, someone else's file: forbidden, the pair
+        breaks (unless the user is the other one too)."""
+        other = "bob" if self.model.username != "bob" else "개구리"
+        event: ev.Event = {
+            "chat": ev.ChatMessage(1, 2, 0, other, None, "hi"),
+            "presence": ev.Presence(other, ev.PresenceState.JOINED, 2),
+            "file": ev.FileAvailable(3, 0, 7, other, None, "a.txt", 1, SHA, 0),
+        }[kind]
+        self.check_send(S, event)
 
     @precondition(lambda self: self.model.state[S] is State.ACTIVE)
     @rule(text=st.text(max_size=30), prepared=st.booleans())
@@ -362,7 +445,7 @@ class ConversationMachine(RuleBasedStateMachine):
 
     # -- uploads ------------------------------------------------------------------
 
-    @precondition(lambda self: self.model.state[C] is State.ACTIVE)
+    @precondition(lambda self: self.model.state[C] in (State.ACTIVE, State.TRANSIENT))
     @rule(upload_id=IDS, size=st.integers(0, 40))
     def offer(self, upload_id: int, size: int) -> None:
         self.check_send(C, ev.FileOffer(upload_id, "사진, 1.png", size, SHA, None))
@@ -400,7 +483,7 @@ class ConversationMachine(RuleBasedStateMachine):
         else:
             self.check_send(S, ev.FileRejected(upload_id, "checksum-mismatch"))
 
-    @precondition(lambda self: self.model.state[C] is State.ACTIVE)
+    @precondition(lambda self: self.model.state[C] in (State.ACTIVE, State.TRANSIENT))
     @rule(upload_id=IDS, pieces=st.lists(st.binary(min_size=1, max_size=9), max_size=4))
     def upload_whole_file(self, upload_id: int, pieces: list[bytes]) -> None:
         """The happy path in one go: offer, accept, chunks in order, end, available."""
@@ -415,7 +498,7 @@ class ConversationMachine(RuleBasedStateMachine):
         self.check_send(S, ev.FileAvailable(1, 0, 7, self.model.username or "bob", "bob", "a.txt",
                                             size, SHA, upload_id))
 
-    @precondition(lambda self: self.model.state[C] is State.ACTIVE)
+    @precondition(lambda self: self.model.state[C] in (State.ACTIVE, State.TRANSIENT))
     @rule(file_id=IDS, offset=st.integers(0, 5),
           pieces=st.lists(st.binary(min_size=1, max_size=9), max_size=4))
     def fetch_whole_file(self, file_id: int, offset: int, pieces: list[bytes]) -> None:
@@ -428,7 +511,7 @@ class ConversationMachine(RuleBasedStateMachine):
 
     # -- downloads -----------------------------------------------------------------
 
-    @precondition(lambda self: self.model.state[C] is State.ACTIVE)
+    @precondition(lambda self: self.model.state[C] in (State.ACTIVE, State.TRANSIENT))
     @rule(file_id=IDS, offset=st.integers(0, 5))
     def fetch(self, file_id: int, offset: int) -> None:
         self.check_send(C, ev.FetchFile(file_id, offset))
@@ -499,6 +582,9 @@ class ConversationMachine(RuleBasedStateMachine):
             assert conn.open_uploads == len(self.model.uploads)
             assert conn.open_fetches == len(self.model.fetches)
             assert conn.username == self.model.username
+            assert conn.transient == self.model.transient
+            assert conn.version == self.model.version
+        assert server.accepts_broadcasts == (self.model.state[S] is State.ACTIVE)
 
 
 ConversationMachine.TestCase.settings = settings(
@@ -515,6 +601,33 @@ def test_state_neutral_broadcasts_really_change_nothing() -> None:
     for event_type in STATE_NEUTRAL_BROADCASTS:
         assert TRANSITIONS[Role.SERVER, State.ACTIVE][event_type] is State.ACTIVE
         assert event_type not in _CHECKS
+
+
+def test_a_transient_connection_takes_no_broadcast() -> None:
+    """Broadcast bytes go only where ``accepts_broadcasts`` holds, which is ACTIVE alone: in
+    TRANSIENT a presence is not allowed at all, and a ChatMessage is checked (its sender must
+    be the connection's user), so it must go through ``send``."""
+    from chatproto.state import _TRANSIENT_CHECKS, TRANSITIONS, Role, State
+
+    allowed = TRANSITIONS[Role.SERVER, State.TRANSIENT]
+    for event_type in STATE_NEUTRAL_BROADCASTS:
+        assert event_type not in allowed or event_type in _TRANSIENT_CHECKS
+    assert ev.Presence not in allowed
+    client, server = ClientConnection(), ServerConnection()
+    server.receive_data(client.send(client.hello()))
+    server.next_event()
+    client.receive_data(server.send(server.hello()))
+    client.next_event()
+    server.receive_data(client.send(ev.TransientLogin("개구리", "pw")))
+    server.next_event()
+    client.receive_data(server.send(ev.LoginAccepted("개구리", False, False, 0)))
+    client.next_event()
+    assert (server.our_state, client.our_state) == (State.TRANSIENT, State.TRANSIENT)
+    assert not server.accepts_broadcasts
+    prepared = prepare(ev.ChatMessage(1, 0, 0, "bob", None, "not for you"))
+    assert prepared.broadcast is not None  # fit for every ACTIVE connection, not this one
+    with pytest.raises(LocalProtocolError):
+        server.send(prepared)
 
 
 def test_the_shared_empty_transfer_tables_cannot_be_written() -> None:

@@ -136,6 +136,9 @@ CASES: list[tuple[ev.Event, str, _Maker, bytes, _Maker]] = [
      _raw(ev.Login, 0, 0, 1, 2, 32, tail=b"apw" + TOKEN), _ready_server),
     (ev.Login("a", ""), ErrorCode.INVALID_FIELD, _login_client,
      _raw(ev.Login, 0, 0, 1, 0, 0, tail=b"a"), _ready_server),
+    # A TransientLogin goes by password only.
+    (ev.TransientLogin("a", ""), ErrorCode.INVALID_FIELD, _login_client,
+     _raw(ev.TransientLogin, 1, 0, tail=b"a"), _ready_server),
 ]
 
 
@@ -205,6 +208,8 @@ def test_an_out_of_range_value_is_refused_everywhere_alike(
     ev.LoginAccepted("a", True, True, 0, ONE, 0, True, 1, b"\xff" * 32),
     ev.Login("a", "", 2**64 - 1, 2**64 - 1, b"\x00" * 32),
     ev.Login("a", "p" * MAX_PASSWORD_BYTES),
+    ev.TransientLogin("a", "p" * MAX_PASSWORD_BYTES),
+    ev.TransientLogin("가" * MAX_USERNAME_CHARS, "x"),
 ])
 def test_the_edges_of_each_range_are_valid(event: ev.Event) -> None:
     frame = encode_event(event)

@@ -48,13 +48,14 @@ def test_a_new_data_dir_is_private(tmp_path: Path) -> None:
 
 def test_environment_variables_configure_it(tmp_path: Path) -> None:
     data_dir = tmp_path / "from-env"
-    env = {"CHAT_DATA_DIR": str(data_dir), "CHAT_LOG_LEVEL": "DEBUG", "CHAT_LOGIN_TIMEOUT": "7"}
+    env = {"CHAT_SERVER_DATA_DIR": str(data_dir), "CHAT_SERVER_LOG_LEVEL": "DEBUG",
+           "CHAT_SERVER_LOGIN_TIMEOUT": "7"}
     with server_process(tmp_path / "ignored", env=env) as server:
         # command-line options win over the environment; the data dir came from --data-dir
         RawClient.login_as(server, "frog").goodbye()
     assert (tmp_path / "ignored" / "chat.sqlite3").exists()
-    env = {"CHAT_HOST": "127.0.0.1", "CHAT_PORT": "0", "CHAT_DATA_DIR": str(data_dir),
-           "CHAT_NO_TLS": "1"}
+    env = {"CHAT_SERVER_HOST": "127.0.0.1", "CHAT_SERVER_PORT": "0",
+           "CHAT_SERVER_DATA_DIR": str(data_dir), "CHAT_SERVER_NO_TLS": "1"}
     proc = subprocess.Popen(server_command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=dict(os.environ, PYTHONUNBUFFERED="1", **env))
     server = ServerProcess(proc)

@@ -106,7 +106,7 @@ def test_an_expired_or_forged_token_is_refused_and_the_password_still_works(
         client.goodbye()
         assert refused(server, "alice", secrets.token_bytes(32)).reason == "bad-resume-token"
     # Restarted with a lifetime the token has outlived (set by the environment).
-    with server_process(data, env={"CHAT_RESUME_TOKEN_LIFETIME": "0.001"}) as server:
+    with server_process(data, env={"CHAT_SERVER_RESUME_TOKEN_LIFETIME": "0.001"}) as server:
         assert refused(server, "alice", accepted.resume_token).reason == "bad-resume-token"
         client, by_password = login(server, "alice")
         assert by_password.resume_token  # still issued, good for a millisecond

@@ -19,6 +19,7 @@ from .errors import (
 )
 from .localfiles import partial_path
 from .notices import Disconnected, Progress
+from .reconnect import RETRYABLE_LOGIN_CODES, Backoff, RetryPlan, reconnect, retryable
 from .seqstore import HistoryMark, SeqStore, default_state_file
 from .tls import (
     NO_TLS,
@@ -35,8 +36,10 @@ from .transfers import ProgressCallback
 
 __all__ = [
     "NO_TLS",
+    "RETRYABLE_LOGIN_CODES",
     "SKIP_REPLAY",
     "AsyncSession",
+    "Backoff",
     "CertificateRefused",
     "ChatError",
     "ClientTLS",
@@ -53,6 +56,7 @@ __all__ = [
     "PinStore",
     "Progress",
     "ProgressCallback",
+    "RetryPlan",
     "SeqStore",
     "ServerUnreachable",
     "Session",
@@ -60,4 +64,6 @@ __all__ = [
     "TrustMode",
     "default_state_file",
     "partial_path",
+    "reconnect",
+    "retryable",
 ]

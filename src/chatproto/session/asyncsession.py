@@ -37,8 +37,9 @@ class AsyncSession(SessionCore):
     ``trust`` (how the server was trusted: ``PeerTrust``, whose ``mode`` is
     ``TrustMode.NEW_PIN`` on the first contact that pinned its certificate),
     ``resume_token`` (the server's token for the next login of this user, or
-    None: pass it to the next ``connect``) and ``by_resume_token`` (this login
-    used one, and no password was sent).
+    None: pass it to the next ``connect``), ``by_resume_token`` (this login
+    used one, and no password was sent) and ``transient`` (logged in by a
+    transient login: see ``connect``).
     """
 
     trust: PeerTrust
@@ -61,6 +62,7 @@ class AsyncSession(SessionCore):
         max_queued_events: int = DEFAULT_MAX_QUEUED_EVENTS,
         tls: ClientTLS | None = None,
         resume_token: bytes | None = None,
+        transient: bool = False,
     ) -> AsyncSession:
         """Connect, greet and log in; raises ``ServerUnreachable``,
         ``CertificateRefused`` (``FingerprintMismatch`` for a changed
@@ -84,10 +86,22 @@ class AsyncSession(SessionCore):
         state (for programs that never read ``events()``); otherwise up to
         ``max_queued_events`` wait to be read, then the socket stops being
         read until the program catches up.
+
+        ``transient=True`` logs in for one errand (docs/protocol.md 7.9), as a
+        script that sends and leaves should: the user is not a participant
+        (``participants`` lists the others, and the user only if logged in
+        elsewhere), nobody sees it join or leave, nothing is replayed, and
+        the user may be logged in elsewhere at the same time. The session may
+        ``send_chat`` and ``send_file``, and its events are only the
+        deliveries of its own messages and files; ``download`` is refused.
+        It takes the password (``resume_token`` is not used; the server
+        issues none) and waits for the server's Hello; a version 2 server
+        gets the ordinary login instead, with ``last_seen_seq`` and
+        ``epoch``, and then ``session.transient`` is False.
         """
         opened = await open_and_login(
             host, port, username, password, last_seen_seq, epoch, timeout,
-            ClientTLS() if tls is None else tls, resume_token or b"",
+            ClientTLS() if tls is None else tls, resume_token or b"", transient=transient,
         )
         session = cls(
             opened.reader,
@@ -204,6 +218,9 @@ class AsyncSession(SessionCore):
         saved: a sanitised name no existing file has. The bytes go to a
         ``.part`` file first, resumed from its size if it exists, and are
         checked against the announced SHA-256 before the rename."""
+        if self.transient:
+            # The protocol forbids it: sending it would break the connection.
+            raise FileRefused("a transient session downloads nothing", "transient")
         folder = Path(folder)
         try:
             folder.mkdir(parents=True, exist_ok=True)

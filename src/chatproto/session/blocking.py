@@ -95,10 +95,12 @@ class Session:
         max_queued_events: int = DEFAULT_MAX_QUEUED_EVENTS,
         tls: ClientTLS | None = None,
         resume_token: bytes | None = None,
+        transient: bool = False,
     ) -> Session:
         """Connect and log in, blocking; raises the typed ``ChatError``s.
 
-        ``last_seen_seq``, ``epoch``, ``tls`` and ``resume_token`` as for
+        ``last_seen_seq``, ``epoch``, ``tls``, ``resume_token`` and
+        ``transient`` (log in for one errand, not as a participant) as for
         ``AsyncSession.connect`` (``tls=None``: TLS with trust on first use)."""
         runner = _LoopThread()
         try:
@@ -116,6 +118,7 @@ class Session:
                     max_queued_events=max_queued_events,
                     tls=tls,
                     resume_token=resume_token,
+                    transient=transient,
                 )
             ).result()
         except BaseException:
@@ -181,6 +184,11 @@ class Session:
     @property
     def connected(self) -> bool:
         return self._inner.connected
+
+    @property
+    def transient(self) -> bool:
+        """Logged in by a transient login (see ``AsyncSession.transient``)."""
+        return self._inner.transient
 
     # -- operations ------------------------------------------------------------
 

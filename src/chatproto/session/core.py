@@ -41,6 +41,8 @@ from .transfers import FetchSink, UploadWaiter
 
 READ_SIZE = 65_536
 DEFAULT_MAX_QUEUED_EVENTS = 10_000
+#: Logged in: ordinarily, or transiently (docs/protocol.md 7.9).
+_LOGGED_IN = frozenset({State.ACTIVE, State.TRANSIENT})
 
 
 class SessionCore:
@@ -122,6 +124,13 @@ class SessionCore:
         return self._final is None
 
     @property
+    def transient(self) -> bool:
+        """Logged in by a transient login: not a participant, no presence, no
+        replay, no one else's messages; False also when ``connect(...,
+        transient=True)`` met a version 2 server and logged in the ordinary way."""
+        return self._conn.transient
+
+    @property
     def chunk_size(self) -> int:
         return self._conn.chunk_size
 
@@ -187,7 +196,7 @@ class SessionCore:
 
     async def _dispatch(self, event: ev.Event) -> None:
         if isinstance(event, ev.Ping):
-            if self._conn.state is State.ACTIVE:  # not after our own Goodbye
+            if self._conn.state in _LOGGED_IN:  # not after our own Goodbye
                 with contextlib.suppress(ChatError):
                     self._send(ev.Pong(event.nonce))
         elif isinstance(event, ev.Goodbye):

@@ -5,6 +5,11 @@ the password; if the server refuses it (``bad-resume-token``) the password,
 when there is one, goes in a second Login on the same connection, so a
 stale token costs one round trip, not a reconnect.
 
+A transient login (docs/protocol.md 7.9) waits for the server's Hello, which
+must say version 3: then a ``TransientLogin`` goes, with the password; a
+version 2 server gets the ordinary password Login instead (``conn.transient``
+tells the caller which it was).
+
 Every failure becomes a typed ``ChatError``: the network ones
 ``ServerUnreachable``, a certificate that is not trusted ``CertificateRefused``
 (``FingerprintMismatch`` for a changed one), another TLS failure ``TLSFailed``,
@@ -25,7 +30,7 @@ from .. import events as ev
 from ..client_state import ClientState, LoginComplete
 from ..connection import NEED_DATA, ClientConnection, PreparedEvent, prepare
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..limits import username_problem
+from ..limits import TRANSIENT_LOGIN_VERSION, username_problem
 from .errors import ConnectionLost, LoginRefused, ServerUnreachable
 from .tls import ClientTLS, PeerTrust, open_connection
 
@@ -66,6 +71,21 @@ def _logins(
     return (by_password, None) if by_token is None else (by_token, by_password)
 
 
+def _transient_logins(
+    username: str, password: str, last_seen_seq: int, epoch: int
+) -> tuple[PreparedEvent, PreparedEvent]:
+    """The TransientLogin, and the password Login for a version 2 server."""
+    if not password:
+        raise LoginRefused("cannot log in: a transient login needs the password "
+                           "(it never goes by resume token)", "invalid-login")
+    try:
+        transient = prepare(ev.TransientLogin(username, password))
+        ordinary = prepare(ev.Login(username, password, max(0, last_seen_seq), epoch))
+    except LocalProtocolError as exc:
+        raise LoginRefused(f"cannot log in: {exc}", "invalid-login") from None
+    return transient, ordinary
+
+
 async def open_and_login(
     host: str,
     port: int,
@@ -76,16 +96,26 @@ async def open_and_login(
     timeout: float,
     tls: ClientTLS,
     resume_token: bytes = b"",
+    *,
+    transient: bool = False,
 ) -> Opened:
     problem = username_problem(username)
     if problem is not None:
         raise LoginRefused(
             f"invalid user name {username!r}: {problem}", ev.LoginRejectReason.INVALID_NAME
         )
-    first, fallback = _logins(username, password, last_seen_seq, epoch, resume_token)
-    sent_token = isinstance(first.event, ev.Login) and bool(first.event.resume_token)
     conn = ClientConnection()
-    greeting = conn.send(conn.hello(SOFTWARE)) + conn.send(first)
+    greeting = conn.send(conn.hello(SOFTWARE))
+    after_hello: tuple[PreparedEvent, PreparedEvent] | None = None
+    fallback: PreparedEvent | None = None
+    sent_token = False
+    if transient:
+        # Which Login goes depends on the server's version: it waits for its Hello.
+        after_hello = _transient_logins(username, password, last_seen_seq, epoch)
+    else:
+        first, fallback = _logins(username, password, last_seen_seq, epoch, resume_token)
+        sent_token = isinstance(first.event, ev.Login) and bool(first.event.resume_token)
+        greeting += conn.send(first)
     try:
         # No wait_for around it: ``timeout`` bounds each connection attempt,
         # not a person answering the first-contact confirmation.
@@ -106,7 +136,7 @@ async def open_and_login(
         writer.write(greeting)
         client = ClientState(last_seen_seq=last_seen_seq)
         by_token = await asyncio.wait_for(
-            _await_verdict(reader, writer, conn, client, sent_token, fallback),
+            _await_verdict(reader, writer, conn, client, sent_token, fallback, after_hello),
             timeout,
         )
     except TimeoutError:
@@ -130,11 +160,14 @@ async def _await_verdict(
     client: ClientState,
     by_token: bool,
     fallback: PreparedEvent | None,
+    after_hello: tuple[PreparedEvent, PreparedEvent] | None = None,
 ) -> bool:
     """Until ``client`` has the server's LoginAccepted and every page of its
     participant list; what follows stays in ``conn`` for the session.
     ``by_token``: the Login sent carries a resume token; the result says
-    whether the login went through by it (``fallback`` was not needed)."""
+    whether the login went through by it (``fallback`` was not needed).
+    ``after_hello``: nothing was sent but the Hello; the server's Hello picks
+    the first of the pair (a TransientLogin) at version 3 on, else the second."""
     while True:
         try:
             event = conn.next_event()
@@ -156,6 +189,11 @@ async def _await_verdict(
             detail = f": {event.message}" if event.message else ""
             raise LoginRefused(f"the server refused the connection ({event.code}){detail}",
                                event.code)
+        elif isinstance(event, ev.Hello) and after_hello is not None:
+            transient, ordinary = after_hello
+            login = transient if conn.version >= TRANSIENT_LOGIN_VERSION else ordinary
+            writer.write(conn.send(login))
+            after_hello = None
         elif isinstance(event, ev.Ping):
             writer.write(conn.send(ev.Pong(event.nonce)))
         elif isinstance(event, ev.ConnectionClosed | ev.Goodbye):

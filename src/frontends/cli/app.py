@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
+from .checks import check_file, check_login, check_message, check_recipient, read_message
 from .commands import list_users, send_file, send_text
-from .exitcodes import HELP_TEXT
+from .exitcodes import HELP_TEXT, ExitCode
 from .listen import listen
 from .options import PROG, Target, client_tls, resolve_target, run
 
@@ -44,7 +45,9 @@ def cli(ctx: click.Context, host: str, port: int, user: str | None, password: st
 
 def _target(ctx: click.Context) -> Target:
     host, port, user, password, tls = ctx.obj
-    return resolve_target(host, port, user, password, tls)
+    target = resolve_target(host, port, user, password, tls)
+    check_login(target.user, target.password)
+    return target
 
 
 @cli.command(help="Send TEXT to everyone (or --to one user); exits once the server delivered it. "
@@ -53,21 +56,34 @@ def _target(ctx: click.Context) -> Target:
 @click.option("--to", "recipient", metavar="USER", help="Send to this user only.")
 @click.pass_context
 def send(ctx: click.Context, text: str, recipient: str | None) -> None:
+    # Everything that can be judged here is, before a password is asked for
+    # and before connecting.
+    if text != "-":
+        check_message(text)
+    check_recipient(recipient, ExitCode.MESSAGE_REFUSED)
     target = _target(ctx)
     if text == "-":
-        text = sys.stdin.read().removesuffix("\n")
+        text = read_message()
+        check_message(text)
     run(send_text(target, text, recipient))
 
 
 @cli.command("send-file", help="Upload PATH; exits once the server has verified the file.")
-@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+# No click.Path checks (its readability check is on unless turned off): a
+# missing, unreadable or special file is one kind of mistake (exit 7), told
+# the same way, by check_file.
+@click.argument("path", type=click.Path(path_type=Path, readable=False))
 @click.option("--to", "recipient", metavar="USER", help="Send to this user only.")
 @click.pass_context
 def send_file_command(ctx: click.Context, path: Path, recipient: str | None) -> None:
+    check_file(path)
+    check_recipient(recipient, ExitCode.FILE_REFUSED)
     run(send_file(_target(ctx), path, recipient))
 
 
-@cli.command("listen", help="Stay logged in, print one line per event, download every file.")
+@cli.command("listen", help="Stay logged in, print one line per event, download every file. "
+                             "A lost connection is reported, then logged in again (with "
+                             "growing waits) and what was missed is replayed.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option("--download-dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("."), show_default=True, help="Where announced files are saved.")
@@ -76,12 +92,14 @@ def send_file_command(ctx: click.Context, path: Path, recipient: str | None) -> 
               envvar="CHAT_STATE_FILE",
               help="Where the last seen message number is kept (env CHAT_STATE_FILE; "
                    "default: the user's state folder).")
+@click.option("--once", is_flag=True,
+              help="Exit (code 9) when the connection is lost instead of reconnecting.")
 @click.pass_context
 def listen_command(
     ctx: click.Context, as_json: bool, download_dir: Path, no_download: bool,
-    state_file: Path | None,
+    state_file: Path | None, once: bool,
 ) -> None:
-    run(listen(_target(ctx), as_json, None if no_download else download_dir, state_file))
+    run(listen(_target(ctx), as_json, None if no_download else download_dir, state_file, once))
 
 
 @cli.command(help="Print the participants (active and deactivated) and exit.")

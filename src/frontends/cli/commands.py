@@ -9,16 +9,20 @@ from typing import Any
 
 import click
 
-from chatproto.session import SKIP_REPLAY, AsyncSession
+from chatproto.session import SKIP_REPLAY, AsyncSession, ChatError
 
 from .exitcodes import ExitCode
+from .explain import login_failure
 from .options import Target, report_trust
 from .render import escape, participant_count
 
 
 async def _open(target: Target) -> AsyncSession:
-    # These commands never read events: keep none, and skip the replay of
-    # history (that is the listener's job).
+    # These commands never read events: keep none. A transient login is not a
+    # presence: nobody sees the caller join and leave, ``users`` does not count
+    # it, and it works while the same user listens elsewhere. A version 2
+    # server gets an ordinary login instead, without the replay of history
+    # (that is the listener's job).
     session = await AsyncSession.connect(
         target.host,
         target.port,
@@ -27,13 +31,21 @@ async def _open(target: Target) -> AsyncSession:
         last_seen_seq=SKIP_REPLAY,
         keep_events=False,
         tls=target.tls,
+        transient=True,
     )
     report_trust(session.trust)
     return session
 
 
+async def _login(target: Target) -> AsyncSession:
+    try:
+        return await _open(target)
+    except ChatError as exc:
+        raise login_failure(exc, target.tls) from None
+
+
 async def send_text(target: Target, text: str, to: str | None) -> ExitCode:
-    async with await _open(target) as session:
+    async with await _login(target) as session:
         await session.send_chat(text, to)
     return ExitCode.OK
 
@@ -52,7 +64,7 @@ async def send_file(target: Target, path: Path, to: str | None) -> ExitCode:
 
     show_bar = sys.stderr.isatty()
     try:
-        async with await _open(target) as session:
+        async with await _login(target) as session:
             await session.send_file(path, to, progress if show_bar else None)
     finally:
         if bar is not None:
@@ -61,7 +73,7 @@ async def send_file(target: Target, path: Path, to: str | None) -> ExitCode:
 
 
 async def list_users(target: Target, as_json: bool) -> ExitCode:
-    async with await _open(target) as session:
+    async with await _login(target) as session:
         participants = dict(session.participants)
     if as_json:
         rows = [{"user": name, "state": str(state)} for name, state in participants.items()]

@@ -36,18 +36,25 @@ _LOGIN_CODES: dict[str, ExitCode] = {
     LoginRejectReason.RATE_LIMITED: ExitCode.RATE_LIMITED,
 }
 
+#: One code per kind of mistake, whether it is found before connecting
+#: (``checks.py``) or by the server: a file that cannot be sent is 7 whether
+#: it is missing, a directory or too large for the server; a message is 10.
 HELP_TEXT = """\b
-Exit codes:
+Exit codes (what needs no server is checked before connecting):
   0  success
-  2  usage error
+  2  usage error (missing user or password, bad option, blank message,
+     empty password)
   3  server unreachable (also a failed TLS handshake, e.g. with a --no-tls server)
   4  bad password
   5  ID already active
   6  rate-limited
-  7  file refused (too large, unreadable, checksum mismatch)
-  8  other login refusal (invalid name, server full)
-  9  connection lost or protocol error
-  10 message refused (e.g. unknown recipient)
+  7  file refused (missing, a directory or not a regular file, unreadable,
+     too large, checksum mismatch)
+  8  other login refusal (invalid user name or password, server full)
+  9  connection lost or protocol error (listen reconnects instead, unless
+     --once; also a --no-tls client meeting a TLS server)
+  10 message refused (too long, not UTF-8 text, invalid or unknown
+     recipient)
   11 certificate refused (changed since it was pinned, not the --fingerprint
      given, not signed by the --ca given, or the pin file is unusable);
      nothing was sent to the server"""

@@ -2,28 +2,47 @@
 
 The last sequence number printed is saved after each line, so a listener
 that is killed and started again asks the server for exactly what it has
-not printed yet. Ctrl-C and SIGTERM are a normal leave (goodbye, exit 0).
+not printed yet. A lost connection (a server restart, the network) is one
+notice, then logins again after growing waits (``chatproto.session.reconnect``)
+with the lost session's resume token and the last seq printed, so the replay
+brings exactly what was missed, then one notice when it is back. ``--once``
+exits instead (9). A refusal another attempt would only repeat (a wrong
+password, a changed certificate) ends it with its own exit code. Ctrl-C and
+SIGTERM are a normal leave (goodbye, exit 0).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import sys
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 import click
 
 from chatproto import ChatMessage, Event, FileAvailable, Presence
-from chatproto.session import AsyncSession, Disconnected, FileRefused, SeqStore, partial_path
+from chatproto.session import (
+    AsyncSession,
+    ChatError,
+    ConnectionLost,
+    Disconnected,
+    FileRefused,
+    SeqStore,
+    partial_path,
+)
+from chatproto.session.reconnect import Backoff, RetryPlan, reconnect
 
 from .exitcodes import ExitCode
+from .explain import login_failure
 from .options import PROG, Target, report_trust
 from .render import (
+    connection_record,
     escape,
     event_time,
     human_chat,
@@ -35,9 +54,17 @@ from .render import (
 
 T = TypeVar("T")
 
+#: A session that lasted this long was not "lost again at once": the next
+#: loss starts with short waits again.
+STABLE_SECONDS = 30.0
+
 
 class _Stopped(Exception):
     """Ctrl-C or SIGTERM arrived."""
+
+
+class _Interrupted(Exception):
+    """The connection was lost in the middle of an event (its download)."""
 
 
 class Listener:
@@ -47,11 +74,15 @@ class Listener:
         as_json: bool,
         download_dir: Path | None,
         store: SeqStore,
+        once: bool = False,
+        backoff: Backoff | None = None,
     ) -> None:
         self.target = target
         self.as_json = as_json
         self.download_dir = download_dir
         self.store = store
+        self.once = once
+        self.backoff = backoff
         self.printed_seq = 0
         #: The server history ``printed_seq`` belongs to (0: not known yet).
         self.epoch = 0
@@ -61,27 +92,68 @@ class Listener:
         self._install_signal_handlers()
         t = self.target
         self.printed_seq, self.epoch = self.store.load_mark(t.host, t.port, t.user)
+        session: AsyncSession | None = None
+        plan: RetryPlan | None = None
+        loop = asyncio.get_running_loop()
         try:
-            session = await self._until_stopped(
-                AsyncSession.connect(
-                    t.host, t.port, t.user, t.password, last_seen_seq=self.printed_seq,
-                    epoch=self.epoch, tls=t.tls,
-                )
-            )
-        except _Stopped:
-            return ExitCode.OK  # stopped before the login completed
-        report_trust(session.trust)
-        self._follow_history(session)
-        try:
+            session = await self._until_stopped(self._login(None))
+            self._follow_history(session)
             while True:
-                event = await self._until_stopped(session.next_event())
-                if isinstance(event, Disconnected):
-                    click.echo(f"{PROG}: {escape(event.message)}", err=True)
+                since, seen = loop.time(), self.printed_seq
+                lost = await self._follow(session)
+                if self.once:
+                    self._note(escape(lost.message))
                     return ExitCode.CONNECTION_LOST
-                await self._until_stopped(self._handle(session, event))
+                self._emit_lost(lost)
+                if (plan is None or self.printed_seq > seen
+                        or loop.time() - since >= STABLE_SECONDS):
+                    plan = RetryPlan(self.backoff)
+                else:
+                    # Lost again at once, nothing new printed: a server that
+                    # breaks every session (a bad frame in the replay) must
+                    # meet growing waits, not a login twice a second.
+                    plan.failed(ConnectionLost(lost.message))
+                token, session, failed_before = session.resume_token, None, plan.failures
+                session = await self._until_stopped(
+                    reconnect(functools.partial(self._login, token), plan)
+                )
+                self._emit_restored(plan.failures - failed_before + 1)
+                self._follow_history(session)
         except _Stopped:
-            await session.close()
+            if session is not None:
+                await session.close()
             return ExitCode.OK
+
+    async def _login(self, resume_token: bytes | None) -> AsyncSession:
+        """Log in, asking for what came after the last line printed. A token
+        (from the session that was lost) spares the server the password check;
+        a stale one costs a round trip, then the password goes instead."""
+        t = self.target
+        try:
+            session = await AsyncSession.connect(
+                t.host, t.port, t.user, t.password, last_seen_seq=self.printed_seq,
+                epoch=self.epoch, tls=t.tls, resume_token=resume_token,
+            )
+        except ChatError as exc:
+            raise login_failure(exc, t.tls) from None
+        report_trust(session.trust)
+        return session
+
+    async def _follow(self, session: AsyncSession) -> Disconnected:
+        """Print ``session``'s events until it ends; its ``Disconnected``."""
+        interrupted = False
+        while True:
+            event = await self._until_stopped(session.next_event())
+            if isinstance(event, Disconnected):
+                return event
+            if interrupted:
+                # Not printed, so not remembered: the replay after the next
+                # login brings them again, from the interrupted one on.
+                continue
+            try:
+                await self._until_stopped(self._handle(session, event))
+            except _Interrupted:
+                interrupted = True
 
     async def _until_stopped(self, work: Awaitable[T]) -> T:
         task = asyncio.ensure_future(work)
@@ -100,7 +172,9 @@ class Listener:
     async def _handle(self, session: AsyncSession, event: Event) -> None:
         seq = getattr(event, "seq", None)
         if isinstance(seq, int) and seq <= self.printed_seq:
-            return  # already printed by an earlier run
+            return  # already printed, by an earlier run or before a reconnect
+        # The server's stamp for chat and files: a replayed line keeps the
+        # time it was said, not the time it reached us.
         when = event_time(event)
         if isinstance(event, ChatMessage):
             line = json_line(json_record(event, when)) if self.as_json else human_chat(event, when)
@@ -116,6 +190,11 @@ class Listener:
                 line = human_file(event, when, path, note)
         else:
             return
+        self._emit(line)
+        if isinstance(seq, int):
+            self._remember(seq)
+
+    def _emit(self, line: str) -> None:
         try:
             click.echo(line)
         except BrokenPipeError:
@@ -123,8 +202,26 @@ class Listener:
             # complaint from the interpreter when it flushes stdout at exit.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise _Stopped from None
-        if isinstance(seq, int):
-            self._remember(seq)
+
+    def _note(self, message: str) -> None:
+        """A notice on stderr; ``message`` is escaped already."""
+        click.echo(f"{PROG}: {message}", err=True)
+
+    def _emit_lost(self, lost: Disconnected) -> None:
+        if self.as_json:
+            record = connection_record("lost", datetime.now(tz=UTC), code=lost.code,
+                                       reason=lost.message)
+            self._emit(json_line(record))
+        else:
+            self._note(f"connection lost ({escape(lost.message)}); reconnecting")
+
+    def _emit_restored(self, attempts: int) -> None:
+        if self.as_json:
+            record = connection_record("restored", datetime.now(tz=UTC), attempts=attempts)
+            self._emit(json_line(record))
+        else:
+            tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+            self._note(f"connection restored (after {tries})")
 
     async def _download(
         self, session: AsyncSession, event: FileAvailable
@@ -133,21 +230,21 @@ class Listener:
             return None, ""
         part = partial_path(self.download_dir, event.name, event.sha256)
         if part.exists() and 0 < part.stat().st_size < event.size:
-            click.echo(
-                f"{PROG}: resuming {escape(event.name)} from byte {part.stat().st_size}", err=True
-            )
+            self._note(f"resuming {escape(event.name)} from byte {part.stat().st_size}")
         try:
             return await session.download(event, self.download_dir), ""
         except FileRefused as exc:
-            click.echo(f"{PROG}: download of {escape(event.name)} failed: {escape(str(exc))}",
-                       err=True)
+            self._note(f"download of {escape(event.name)} failed: {escape(str(exc))}")
             return None, f" (download failed: {exc.code})"
+        except ConnectionLost:
+            # Resumed from its .part file when the replay brings it again.
+            raise _Interrupted from None
 
     def _follow_history(self, session: AsyncSession) -> None:
         """Take the server's history epoch; after a reset, print it all again."""
         if session.history_reset:
-            click.echo(f"{PROG}: the server's history is not the one seen before (its data "
-                       "was reset or replaced): replaying it from the start", err=True)
+            self._note("the server's history is not the one seen before (its data was reset "
+                       "or replaced): replaying it from the start")
             self.printed_seq = 0
         if session.epoch != self.epoch:
             self.epoch = session.epoch
@@ -159,7 +256,7 @@ class Listener:
         try:
             self.store.save(t.host, t.port, t.user, seq, self.epoch)
         except OSError as exc:
-            click.echo(f"{PROG}: cannot save the last seen message: {exc}", err=True)
+            self._note(f"cannot save the last seen message: {escape(str(exc))}")
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
@@ -170,7 +267,8 @@ class Listener:
 
 
 async def listen(
-    target: Target, as_json: bool, download_dir: Path | None, state_file: Path | None
+    target: Target, as_json: bool, download_dir: Path | None, state_file: Path | None,
+    once: bool = False,
 ) -> ExitCode:
-    listener = Listener(target, as_json, download_dir, SeqStore(state_file))
+    listener = Listener(target, as_json, download_dir, SeqStore(state_file), once)
     return await listener.run()

@@ -124,6 +124,12 @@ def json_record(event: Event, when: datetime, path: Path | None = None) -> dict[
     raise TypeError(f"no JSON form for {type(event).__name__}")
 
 
+def connection_record(state: str, when: datetime, **details: Any) -> dict[str, Any]:
+    """The listener's own notice that its connection was ``lost`` or ``restored``."""
+    ts = when.astimezone().isoformat(timespec="milliseconds")
+    return {"type": "connection", "seq": None, "ts": ts, "state": state, **details}
+
+
 _JSON_UNSAFE = re.compile(r"[\u0080-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 
 
@@ -135,6 +141,7 @@ def json_line(record: dict[str, Any]) -> str:
 
 
 __all__ = [
+    "connection_record",
     "escape",
     "event_time",
     "human_chat",
