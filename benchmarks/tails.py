@@ -49,7 +49,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--no-ngircd", action="store_true", help="skip the reference rows")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each row")
-    return parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    args = parser.parse_args()
+    if args.quick:
+        args.clients, args.deliveries, args.paced_seconds, args.rate = [10], 20_000, 1.0, 10_000
+        args.variants = ["default", "no-autocheckpoint"]
+    return args
 
 
 def runs(n: int, args: argparse.Namespace, fanout: int) -> tuple[dict[str, Any], dict[str, Any]]:
