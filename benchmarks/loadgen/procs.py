@@ -96,6 +96,36 @@ class ProcStats:
         return self._status_kib(b"VmRSS:")
 
 
+class RssSampler:
+    """The highest RSS of a process while a block runs, sampled every ``period``.
+
+    ``VmHWM`` keeps a process's peak since it started, which for chat-server
+    is the logins' password hashes (scrypt, 16 MiB each); this is the peak of
+    the part being measured."""
+
+    def __init__(self, stats: ProcStats, period: float = 0.02) -> None:
+        self.stats = stats
+        self.period = period
+        self.peak_kib = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            with contextlib.suppress(OSError, ValueError):
+                self.peak_kib = max(self.peak_kib, self.stats.rss_kib())
+            if self._done.wait(self.period):
+                return
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+
 class ServerProcess:
     """A running server subprocess with its address; stop it with ``stop``."""
 
@@ -149,6 +179,7 @@ def chat_server(
     timeout: float = 20.0,
     config: dict[str, object] | None = None,
     tls: bool = False,
+    runner: Sequence[str] = (),
 ) -> Iterator[ServerProcess]:
     """A ``chat-server`` on 127.0.0.1, a free port and a temporary data dir.
 
@@ -157,7 +188,9 @@ def chat_server(
     With ``tls`` it serves TLS as by default, with the self-signed
     certificate a first start makes, made here beforehand: every start but
     the first loads it, without importing ``cryptography`` (10 MiB of RSS).
-    Otherwise plain TCP (``--no-tls``).
+    Otherwise plain TCP (``--no-tls``). ``runner`` is another script taking
+    the settings as ``serve.py`` does, then its own arguments (``config``
+    must be given with it).
     """
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as data_dir:
         if tls:
@@ -177,8 +210,8 @@ def chat_server(
                 **config, "host": "127.0.0.1", "port": 0, "data_dir": data_dir, "tls": tls,
                 "flood_rate": 0.0,
             }
-            runner = str(Path(__file__).with_name("serve.py"))
-            command = [sys.executable, runner, json.dumps(settings)]
+            script, *script_args = runner or (str(Path(__file__).with_name("serve.py")),)
+            command = [sys.executable, script, json.dumps(settings), *script_args]
         popen = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )

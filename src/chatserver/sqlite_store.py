@@ -3,7 +3,9 @@
 
 One connection, used only from the event loop's thread. WAL with
 ``synchronous=NORMAL``: a commit survives the process being killed (the WAL
-is in the OS cache), and a batch of messages costs one commit.
+is in the OS cache), and a batch of messages costs one commit. The WAL goes
+back into the database on a thread of its own (``checkpoints.py``), so no
+commit waits for the disk.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from chatproto import ChatMessage, FileAvailable, username_skeleton
 
+from .checkpoints import BACKSTOP_PAGES, Checkpointer
 from .ports import Account, ChatRow, StoredFile, StoredResumeToken
 
 SCHEMA_VERSION = 3
@@ -118,9 +121,11 @@ class SqliteStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
             self._migrate()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {path}: {exc}") from None
+        self._checkpointer = Checkpointer(path)
         self.last_seq: int = self._scalar("SELECT coalesce(max(seq), 0) FROM history")
         self.last_file_id: int = self._scalar("SELECT coalesce(max(id), 0) FROM files")
         #: This history's identity, made with the database: a client whose
@@ -169,6 +174,7 @@ class SqliteStore:
                    (secrets.randbelow(2**63 - 1) + 1,))
 
     def close(self) -> None:
+        self._checkpointer.close()
         self._db.close()
 
     # -- accounts ------------------------------------------------------------
@@ -191,6 +197,7 @@ class SqliteStore:
             (account.name, account.password_hash, account.created_seq, created_ms,
              username_skeleton(account.name)),
         )
+        self._checkpointer.wrote()
 
     # -- resume tokens ---------------------------------------------------------
 
@@ -222,6 +229,7 @@ class SqliteStore:
                 (account, account, keep),
             )
             db.execute("COMMIT")
+            self._checkpointer.wrote()
         except BaseException:
             if db.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
@@ -230,11 +238,13 @@ class SqliteStore:
 
     def revoke_resume_tokens(self, account: str) -> None:
         self._db.execute("DELETE FROM resume_tokens WHERE account = ?", (account,))
+        self._checkpointer.wrote()
 
     def drop_resume_tokens(self, issued_before_ms: int) -> int:
         cursor = self._db.execute(
             "DELETE FROM resume_tokens WHERE issued_ms < ?", (issued_before_ms,)
         )
+        self._checkpointer.wrote()
         return cursor.rowcount
 
     # -- history ---------------------------------------------------------------
@@ -262,6 +272,7 @@ class SqliteStore:
             for announcement, stored_name in files:
                 self._insert_file(announcement, stored_name)
             db.execute("COMMIT")
+            self._checkpointer.wrote()
         except BaseException:
             # SQLite may have rolled back already (a full disk); the error
             # that brought us here is the one to raise.

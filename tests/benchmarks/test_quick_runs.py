@@ -15,11 +15,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = ["fanout.py", "durability.py", "connections.py", "files.py", "reconnect.py"]
+SCRIPTS = [
+    "fanout.py", "durability.py", "connections.py", "files.py", "reconnect.py", "tails.py",
+    "commits.py",
+]
 #: Our server only: these smoke runs check the scripts and chat-server end to
 #: end; the IRC reference, where installed, is measured by the real runs (its
 #: TLS rows have delivered late enough to count as lost on a loaded machine).
-OURS_ONLY = {"fanout.py": ["--servers", "chat"], "connections.py": ["--servers", "chat"]}
+OURS_ONLY = {
+    "fanout.py": ["--servers", "chat"], "connections.py": ["--servers", "chat"],
+    "tails.py": ["--no-ngircd", "--tls", "on"],
+}
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
