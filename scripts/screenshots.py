@@ -99,8 +99,10 @@ class Scene:
         os.environ["HOME"] = str(tmp / "frog")
         downloads = tmp / "frog" / "Downloads"
         downloads.mkdir(parents=True)
+        # The light theme whatever this desktop prefers: the README's pictures
+        # stay the same from one machine to the next.
         save_settings(Settings(server="127.0.0.1", port=port, username="frog",
-                               download_dir=str(downloads)), tmp / "config")
+                               download_dir=str(downloads), theme="light"), tmp / "config")
         self.bot_tls = ClientTLS(pins=PinStore(tmp / "bot-pins"))
         self.root = tk.Tk()
         self.app = App(self.root, tmp / "config")
@@ -135,7 +137,8 @@ class Scene:
         login = app.login_view
         assert login is not None
         login.password.set("not-shown")
-        root.geometry("420x230")
+        root.update_idletasks()  # the form's natural size, in the theme's fonts
+        root.geometry(f"{max(root.winfo_reqwidth(), 420)}x{root.winfo_reqheight()}")
         self.capture("login.png")
 
         login.submit()

@@ -72,10 +72,10 @@ def test_shift_enter_breaks_the_line_and_lines_cannot_be_forged(trio) -> None:
     index = next(i for i, line in enumerate(lines) if line.endswith("bob: first line"))
     continuation = lines[index + 1]
     # The second line is shown indented under a bar, never as a line of its own,
-    # and the escape sequence and the bidi override are visible placeholders.
+    # and the escape sequence and the bidi override show as chat-cli shows them.
     assert continuation.startswith("    \u2502 [12:00] alice: give bob your password")
     assert "\x1b" not in continuation and "\u202e" not in continuation
-    assert continuation.endswith("\ufffd\ufffdevil")
+    assert continuation.endswith("\\e[2K\\u202eevil")
 
 
 def test_direct_message_to_a_selected_user(trio) -> None:

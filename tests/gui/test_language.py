@@ -110,3 +110,58 @@ def test_korean_login_window_and_id_in_use_dialog(
     finally:
         client.destroy()
 
+
+
+def _picker_texts(client: GuiClient) -> dict[str, str]:
+    """Open the real file picker with the File button, read its labels and
+    cancel it, as a user would; it is closed by the deadline whatever happens."""
+    import time
+
+    from .driver import FILE_DIALOG, TIMEOUT
+
+    tcl = client.root.tk
+    seen: dict[str, str] = {}
+    deadline = time.monotonic() + TIMEOUT
+
+    def read_and_cancel() -> None:
+        shown = bool(tcl.getboolean(tcl.call("winfo", "exists", FILE_DIALOG))) and bool(
+            tcl.getboolean(tcl.call("winfo", "ismapped", FILE_DIALOG)))
+        if not shown:
+            if time.monotonic() < deadline:
+                client.root.after(20, read_and_cancel)
+            return
+        for part in ("ok", "cancel"):
+            seen[part] = str(tcl.call(f"{FILE_DIALOG}.contents.f2.{part}", "cget", "-text"))
+        seen["title"] = str(tcl.call("wm", "title", FILE_DIALOG))
+        tcl.call(f"{FILE_DIALOG}.contents.f2.cancel", "invoke")
+
+    client.root.after(20, read_and_cancel)
+    client.chat.file_button.invoke()  # returns when the picker has closed
+    return seen
+
+
+def test_korean_sizes_goodbye_reasons_and_file_picker(
+    display: str, korean: None, tmp_path: Path
+) -> None:
+    from support import running_server, upload
+
+    client = GuiClient(tmp_path / "cfg", tmp_path / "dl")
+    try:
+        with running_server(tmp_path / "data", scrypt_n=2**10) as server:
+            client.login(server.host, server.port, "개구리")
+            with RawClient.login_as(server, "두꺼비", "pw") as toad:
+                upload(toad, b"x" * 17, name="memo.txt")
+                client.wait_for_text("memo.txt")
+            line = next(x for x in client.transcript().splitlines() if "memo.txt" in x)
+            assert "(17바이트)" in line and "bytes" not in line
+
+            # Tk ships no Korean messages: its picker gets ours.
+            texts = _picker_texts(client)
+            assert texts == {"ok": "열기(O)", "cancel": "취소(C)", "title": "파일 보내기"}
+        # The server stopped: its goodbye is told in Korean, not quoted in English.
+        client.wait_for_text(
+            "서버와의 연결이 끊어졌습니다: 서버가 종료되거나 다시 시작되는 중입니다")
+        assert "said goodbye" not in client.transcript()
+        assert "shutting down" not in client.transcript()
+    finally:
+        client.destroy()

@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from chatproto import ChatMessage, FileAvailable, Presence, PresenceState
 from frontends.gui import settings as settings_module
-from frontends.gui.lines import CONTINUATION, chat_line, file_line, presence_line, shown_path
+from frontends.gui.lines import (
+    CONTINUATION,
+    chat_line,
+    file_line,
+    presence_line,
+    shown_path,
+    size_text,
+)
 from frontends.gui.safetext import clean
 from frontends.gui.settings import (
     CONFIG_DIR_ENV,
@@ -22,6 +29,7 @@ from frontends.gui.settings import (
     load_settings,
     save_settings,
 )
+from frontends.text import escape
 
 FORBIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 UNSAFE = {"\x1b", "\r", "\x00", "\x07", "\x08", "\u202e", "\u202d", "\u2066", "\u2067",
@@ -33,18 +41,33 @@ def _text(segments: list[tuple[str, tuple[str, ...]]]) -> str:
 
 
 @pytest.mark.parametrize(("raw", "shown"), [
+    # The marks chat-cli prints (frontends.text.escape): nothing is dropped.
     ("plain 한국어 text", "plain 한국어 text"),
-    ("\x1b[31mred\x1b[0m", "\ufffdred\ufffd"),
-    ("title\x1b]0;pwned\x07!", "title\ufffd!"),
-    ("abc\u202edcba", "abc\ufffddcba"),
-    ("bell\x07 nul\x00", "bell\u2407 nul\u2400"),
+    ("\x1b[31mred\x1b[0m", "\\e[31mred\\e[0m"),
+    ("\x1b[2J", "\\e[2J"),
+    ("title\x1b]0;pwned\x07!", "title\\e]0;pwned\\x07!"),
+    ("abc\u202edcba", "abc\\u202edcba"),
+    ("bell\x07 nul\x00", "bell\\x07 nul\\x00"),
     ("a\r\nb", "a\nb"),
-    ("over\rwrite", "over\u240dwrite"),
-    ("tab\there", "tab    here"),
+    ("over\rwrite", "over\\rwrite"),
+    ("tab\there", "tab\\there"),
+    ("line\u2028sep", "line\\u2028sep"),
+    ("unassigned \U000e0080", "unassigned \\U000e0080"),
     ("emoji \U0001f600 zwj \u200d", "emoji \U0001f600 zwj \u200d"),
 ])
 def test_clean(raw: str, shown: str) -> None:
     assert clean(raw) == shown
+
+
+@given(st.text())
+def test_clean_matches_the_cli_line_by_line(text: str) -> None:
+    """Apart from the joiners the GUI can draw and unassigned code points it
+    escapes too, every line shows exactly as chat-cli shows it."""
+    text = text.replace("\r\n", "\n")
+    if set(text) & {"\u200c", "\u200d"} or any(unicodedata.category(c) == "Cn" for c in text):
+        return
+    assert clean(text).split("\n") == [escape(line) for line in text.split("\n")]
+    assert clean(text, single_line=True) == escape(text)
 
 
 @given(st.text())
@@ -72,7 +95,7 @@ def test_lines_for_files_presence_and_direct_messages() -> None:
     assert all("own" in tags for _c, tags in chat_line(direct, "bob"))
     evil = FileAvailable(8, 0, 1, "bob", None, "../../x\u202egpj.exe", 2048, b"\0" * 32)
     assert _text(file_line(evil, "alice")).endswith(
-        "bob: sent the file ../../x\ufffdgpj.exe (2.0 KiB)")
+        "bob: sent the file ../../x\\u202egpj.exe (2.0 KiB)")
     gone = Presence("carol", PresenceState.DEACTIVATED, 3)
     line = presence_line(gone)
     assert _text(line).endswith("*** carol was deactivated (3 participants)")
@@ -135,3 +158,9 @@ def test_paths_under_home_are_shown_with_a_tilde(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert shown_path(tmp_path / "home" / "Downloads" / "a.txt") == "~/Downloads/a.txt"
     assert shown_path(tmp_path / "elsewhere") == str(tmp_path / "elsewhere")
+
+
+def test_sizes_are_words_of_the_window(english: None) -> None:
+    assert size_text(1) == "1 byte"
+    assert size_text(17) == "17 bytes"
+    assert size_text(2048) == "2.0 KiB"

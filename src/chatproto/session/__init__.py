@@ -23,6 +23,7 @@ from .reconnect import RETRYABLE_LOGIN_CODES, Backoff, RetryPlan, reconnect, ret
 from .seqstore import HistoryMark, SeqStore, default_state_file
 from .tls import (
     NO_TLS,
+    AliasMismatch,
     CertificateRefused,
     ClientTLS,
     FingerprintMismatch,
@@ -38,6 +39,7 @@ __all__ = [
     "NO_TLS",
     "RETRYABLE_LOGIN_CODES",
     "SKIP_REPLAY",
+    "AliasMismatch",
     "AsyncSession",
     "Backoff",
     "CertificateRefused",

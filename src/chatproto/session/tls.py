@@ -11,7 +11,11 @@ The decision, in order (``docs/security.md`` explains why):
    is refused with both fingerprints named.
 5. First contact: the certificate is verified against the system store; if it
    chains, it is accepted and nothing is pinned. If it does not, a second
-   connection is made without chain checks, and the fingerprint is offered to
+   connection is made without chain checks, and then, one server having one
+   pin however it is named: a fingerprint pinned under another name is
+   accepted (and pinned for this one too) without asking; one that differs
+   from a pin made at the same address under another name is refused as a
+   changed certificate (``AliasMismatch``); otherwise it is offered to
    ``confirm`` (the GUI asks; ``None`` accepts, for ``chat-cli``) and pinned.
 
 Pin checks need ``CERT_NONE`` at the TLS layer (a self-signed certificate
@@ -40,7 +44,9 @@ from .pins import (
     CONFIG_DIR_ENV,
     FINGERPRINT_PREFIX,
     PIN_FILE_NAME,
+    Pin,
     PinStore,
+    address_port,
     config_dir,
     fingerprint,
     host_port,
@@ -61,6 +67,29 @@ class FingerprintMismatch(CertificateRefused):
             f"({source}), got {actual}; refusing to connect (someone may be intercepting "
             f"the connection; if the server really got a new certificate, remove its line "
             f"from the pin file or pass --fingerprint)"
+        )
+
+
+class AliasMismatch(FingerprintMismatch):
+    """First use of a name whose address already has a pin, under another
+    name, for another certificate: as much a changed certificate as a pin
+    of the same name would make it. ``pinned_as`` is that other pin's
+    ``host:port``."""
+
+    def __init__(self, host: str, port: int, other: Pin, actual: str, address: str,
+                 pin_file: Path) -> None:
+        self.host, self.port = host, port
+        self.expected, self.actual = other.fingerprint, actual
+        self.pinned_as = other.server
+        where = other.server if other.server == address else f"{other.server} at {address}"
+        CertificateRefused.__init__(
+            self,
+            f"the certificate of {host_port(host, port)} ({actual}) is not the one pinned "
+            f"for the same server as {where}: expected "
+            f"{other.fingerprint} (pinned in {pin_file}); refusing to connect (the "
+            f"certificate has changed or someone may be intercepting the connection; if the "
+            f"server really got a new certificate, remove the line of {other.server} from "
+            f"the pin file or pass --fingerprint)",
         )
 
 
@@ -166,9 +195,12 @@ class ClientTLS:
             return [self.verified_context()]
         return [self.verified_context(), self.pinning_context()]
 
-    def _decide(self, der: bytes, host: str, port: int) -> tuple[PeerTrust | None, str]:
-        """Check a certificate met with ``pinning_context``: a verdict, or
-        ``None`` when a first-contact confirmation is needed."""
+    def _decide(
+        self, der: bytes, host: str, port: int, address: str | None
+    ) -> tuple[PeerTrust | None, str]:
+        """Check a certificate met with ``pinning_context`` at ``address``
+        (an ``address_port``, ``None`` when unknown): a verdict, or ``None``
+        when a first-contact confirmation is needed."""
         actual = fingerprint(der)
         if self.fingerprint is not None:
             if actual != self.fingerprint:
@@ -178,37 +210,65 @@ class ClientTLS:
             # The given fingerprint is the anchor: a pin file that cannot be
             # updated (read-only home) must not stop the connection.
             with contextlib.suppress(PinFileError):
-                if self.pins.get(host, port) != actual:
-                    self.pins.add(host, port, actual)
+                pin = self.pins.find(host, port)
+                if pin is None or not pin.says(actual, address):
+                    self.pins.add(host, port, actual, address)
             return PeerTrust(TrustMode.FINGERPRINT, host, port, actual), actual
-        pinned = self.pins.get(host, port)
+        pinned = self.pins.find(host, port)
         if pinned is not None:
-            if actual != pinned:
+            if actual != pinned.fingerprint:
                 raise FingerprintMismatch(
-                    host, port, pinned, actual, f"pinned in {self.pins.path}"
+                    host, port, pinned.fingerprint, actual, f"pinned in {self.pins.path}"
                 )
+            if not pinned.says(actual, address):
+                # The name leads elsewhere now (a new DHCP lease): keep the
+                # address current, or a new server at the old one would be
+                # taken for this one. Only a convenience: never fail for it.
+                with contextlib.suppress(PinFileError):
+                    self.pins.add(host, port, actual, address)
             return PeerTrust(TrustMode.PINNED, host, port, actual), actual
-        return None, actual
+        return self._first_use(host, port, actual, address), actual
 
-    def _pin(self, host: str, port: int, actual: str, accepted: bool) -> PeerTrust:
+    def _first_use(
+        self, host: str, port: int, actual: str, address: str | None
+    ) -> PeerTrust | None:
+        """A name met for the first time, checked against the pins of the
+        others: ``None`` when nothing is known of its certificate."""
+        known, clash = self.pins.others(host, port, actual, address)
+        if known:
+            # A certificate already trusted (its key proves the server):
+            # another name for it, nothing to ask.
+            self.pins.add(host, port, actual, address)
+            return PeerTrust(TrustMode.PINNED, host, port, actual)
+        if clash is not None and address is not None:
+            raise AliasMismatch(host, port, clash, actual, address, self.pins.path)
+        return None
+
+    def _pin(
+        self, host: str, port: int, actual: str, accepted: bool, address: str | None = None
+    ) -> PeerTrust:
         if not accepted:
             raise CertificateRefused(
                 f"the certificate of {host_port(host, port)} ({actual}) was not accepted",
                 "pin-declined",
             )
-        self.pins.add(host, port, actual)
+        self.pins.add(host, port, actual, address)
         return PeerTrust(TrustMode.NEW_PIN, host, port, actual)
 
-    async def check_peer_async(self, der: bytes, host: str, port: int) -> PeerTrust:
-        """Accept or refuse a certificate met with ``pinning_context``;
-        ``confirm`` may return a bool or be a coroutine function."""
-        verdict, actual = self._decide(der, host, port)
+    async def check_peer_async(
+        self, der: bytes, host: str, port: int, address: str | None = None
+    ) -> PeerTrust:
+        """Accept or refuse a certificate met with ``pinning_context`` at
+        ``address`` (an ``address_port`` of the peer; without it, pins of other
+        names are matched by fingerprint only); ``confirm`` may return a bool
+        or be a coroutine function."""
+        verdict, actual = self._decide(der, host, port, address)
         if verdict is not None:
             return verdict
         answer = True if self.confirm is None else self.confirm(PinRequest(host, port, actual))
         if inspect.isawaitable(answer):
             answer = await answer
-        return self._pin(host, port, actual, bool(answer))
+        return self._pin(host, port, actual, bool(answer), address)
 
 
 #: Plain TCP, for ``--no-tls`` servers (tests, trusted loopback).
@@ -231,6 +291,14 @@ def peer_certificate(
     if not der:
         raise TLSFailed("the server presented no certificate")
     return der
+
+
+def peer_address(writer: asyncio.StreamWriter) -> str | None:
+    """The address and port actually connected to, as pins record them."""
+    peer = writer.get_extra_info("peername")
+    if isinstance(peer, tuple) and len(peer) >= 2 and isinstance(peer[0], str):
+        return address_port(peer[0], int(peer[1]))
+    return None
 
 
 def _server_name(host: str) -> str | None:
@@ -284,7 +352,9 @@ async def open_connection(
             der = peer_certificate(writer)
             return reader, writer, PeerTrust(TrustMode.CA, host, port, fingerprint(der))
         try:
-            trust = await tls.check_peer_async(peer_certificate(writer), host, port)
+            trust = await tls.check_peer_async(
+                peer_certificate(writer), host, port, peer_address(writer)
+            )
         except BaseException:
             writer.close()
             raise
@@ -302,6 +372,7 @@ __all__ = [
     "FINGERPRINT_PREFIX",
     "NO_TLS",
     "PIN_FILE_NAME",
+    "AliasMismatch",
     "CertificateRefused",
     "ClientTLS",
     "ConfirmPin",
@@ -316,5 +387,6 @@ __all__ = [
     "fingerprint",
     "open_connection",
     "parse_fingerprint",
+    "peer_address",
     "peer_certificate",
 ]

@@ -9,39 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from chatproto import ChatMessage, Event, FileAvailable, Presence, participant_count_text
 
+from ..text import escape  # shared with chat-tui; re-exported here
 from ..units import human_size
 
 TIME_PREFIX_WIDTH = len("[00:00:00] ")
 _CONTINUATION = " " * TIME_PREFIX_WIDTH
-_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co"})
-_NAMED = {"\t": "\\t", "\r": "\\r", "\n": "\\n", "\x1b": "\\e"}
-
-
-def _escape_char(ch: str) -> str:
-    if ch in _NAMED:
-        return _NAMED[ch]
-    code = ord(ch)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
-
-
-def escape(text: str) -> str:
-    """``text`` with every control, format and line-separator character
-    (newlines included) replaced by a visible escape such as ``\\e``."""
-    return "".join(
-        _escape_char(ch) if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch
-        for ch in text
-    )
 
 
 def _clock(moment: datetime) -> str:

@@ -31,13 +31,15 @@ from chatproto.session import (
 )
 from chatproto.session.tls import PIN_FILE_NAME
 
-from . import errors_text, opener
+from . import errors_text, i18n, opener, theme
+from .attention import Notifier
 from .chat_view import ChatActions, ChatView
 from .dialogs import MessageDialog, open_dialogs
 from .i18n import _
 from .lines import chat_line, file_line, notice_line, presence_line, shown_path
 from .link import Link
 from .login_view import LoginView, login_problem
+from .mentions import mentions
 from .safetext import clean
 from .settings import Settings, config_dir, load_settings, save_settings
 from .trust import CONFIRM_TOKEN, ask_pin, client_tls
@@ -76,6 +78,9 @@ class App:
         self.pin_answers: list[Future[bool]] = []
         #: A login under way: its link and the future of its connection.
         self.pending: tuple[Link, Future[None]] | None = None
+        self.notifier = Notifier(root, lambda: self.settings.attention)
+        theme.apply(root, self.settings.theme)
+        i18n.localize_tk(root)
         root.protocol("WM_DELETE_WINDOW", self.quit)
         root.minsize(320, 200)
         self.show_login()
@@ -193,11 +198,12 @@ class App:
     def _open_chat(self, link: Link) -> None:
         self.link = link
         self.shown_seq = max(self.shown_seq, link.last_seen_seq)
-        self.root.title(link.username)
+        self.notifier.set_name(link.username)
         reset = self._follow_history(link)
         actions = ChatActions(self.send_chat, self.send_file, self.open_folder,
-                              self.choose_folder, self.reconnect)
-        view = self.chat_view = ChatView(self.root, actions, self.settings.download_folder())
+                              self.choose_folder, self.reconnect, self.set_attention)
+        view = self.chat_view = ChatView(self.root, actions, self.settings.download_folder(),
+                                         attention=self.settings.attention)
         view.pack(fill="both", expand=True)
         view.participants.reset(link.username, link.participants())
         view.refresh_recipients()
@@ -216,11 +222,17 @@ class App:
             return
         if isinstance(event, ChatMessage):
             if self._is_new(event.seq):
-                view.transcript.append(chat_line(event, link.username))
+                line = chat_line(event, link.username)
+                if event.sender != link.username:
+                    if mentions(event.text, link.username):
+                        line = [(chunk, (*tags, "mention")) for chunk, tags in line]
+                    self.notifier.arrived()
+                view.transcript.append(line)
         elif isinstance(event, FileAvailable):
             if self._is_new(event.seq):
                 view.transcript.append(file_line(event, link.username))
                 if event.sender != link.username:
+                    self.notifier.arrived()
                     self._download(link, event)
         elif isinstance(event, Presence):
             view.participants.apply(event)
@@ -314,6 +326,12 @@ class App:
             self.chat_view.transcript.append(notice_line(_("{name} not saved: {reason}").format(
                 name=name, reason=errors_text.describe(error))))
 
+    def set_attention(self, on: bool) -> None:
+        self.settings.attention = on
+        save_settings(self.settings, self.config_folder)
+        if not on:
+            self.notifier.quiet()
+
     # -- download folder ----------------------------------------------------------
 
     def open_folder(self) -> None:
@@ -341,9 +359,11 @@ class App:
         self.link = None
         link.close()  # gone already: this only stops the session's thread
         message = _("Connection to the server lost: {reason}").format(
-            reason=clean(event.message, single_line=True))
+            reason=errors_text.disconnect_reason(event))
         self.chat_view.transcript.append(notice_line(message))
         self.chat_view.show_disconnected(message)
+        # Nobody's presence is known until the server tells us again.
+        self.chat_view.participants.mark_unknown()
         self.lost_link = link
         self.dialog(_("Disconnected"), message + "\n" + _("Reconnect now?"), kind="question",
                     buttons=[(_("Reconnect"), self.reconnect), (_("Not now"), None)])

@@ -10,6 +10,7 @@ from tkinter import ttk
 from .i18n import _
 from .lines import shown_path
 from .participants import ParticipantList
+from .theme import wrap_beside
 from .transcript import Transcript
 from .transfers import TransferPanel
 
@@ -24,32 +25,43 @@ class ChatActions:
         open_folder: Callable[[], None],
         choose_folder: Callable[[], None],
         reconnect: Callable[[], None],
+        set_attention: Callable[[bool], None] = lambda _on: None,
     ) -> None:
         self.send = send
         self.send_file = send_file
         self.open_folder = open_folder
         self.choose_folder = choose_folder
         self.reconnect = reconnect
+        #: The "alert on new messages" box was ticked (True) or unticked.
+        self.set_attention = set_attention
 
 
 class ChatView(ttk.Frame):
-    def __init__(self, parent: tk.Misc, actions: ChatActions, folder: Path) -> None:
+    def __init__(self, parent: tk.Misc, actions: ChatActions, folder: Path, *,
+                 attention: bool = True) -> None:
         super().__init__(parent, padding=6)
         self.actions = actions
         self.everyone = _("Everyone")
 
         self.banner = ttk.Frame(self, padding=(0, 0, 0, 6))
         self.banner_label = ttk.Label(self.banner, text="", foreground="#b00020")
-        self.banner_label.pack(side="left")
         self.reconnect_button = ttk.Button(
             self.banner, text=_("Reconnect"), command=actions.reconnect
         )
-        self.reconnect_button.pack(side="right")
+        self.reconnect_button.pack(side="right", anchor="n")
+        # Packed after the button, wrapped beside it: a long message (a changed
+        # certificate) shows whole instead of pushing the button off.
+        self.banner_label.pack(side="left", fill="x", expand=True)
+        wrap_beside(self.banner_label, self.banner, self.reconnect_button)
 
         panes = ttk.PanedWindow(self, orient="horizontal")
         self.transcript = Transcript(panes)
         self.participants = ParticipantList(panes, on_pick=self.address_to)
         panes.add(self.transcript, weight=4)
+        self._style_mentions()
+        # A theme switch restyles the transcript: the highlight follows it.
+        self.transcript.text.bind("<<ThemeChanged>>", lambda _e: self._style_mentions(),
+                                  add="+")
         panes.add(self.participants, weight=1)
         panes.grid(row=1, column=0, sticky="nsew")
 
@@ -69,6 +81,12 @@ class ChatView(ttk.Frame):
         )
         self.choose_folder_button.pack(side="right")
         self.open_folder_button.pack(side="right", padx=4)
+        self.attention = tk.BooleanVar(self, value=attention)
+        self.attention_box = ttk.Checkbutton(
+            folder_row, text=_("Alert on new messages"), variable=self.attention,
+            command=lambda: actions.set_attention(self.attention.get()),
+        )
+        self.attention_box.pack(side="right", padx=(4, 8))
 
         compose = ttk.Frame(self)
         compose.grid(row=4, column=0, sticky="ew", pady=(6, 0))
@@ -93,6 +111,17 @@ class ChatView(ttk.Frame):
 
         self.rowconfigure(1, weight=1)
         self.columnconfigure(0, weight=1)
+
+    def _style_mentions(self) -> None:
+        """A message naming the user (app.py tags it ``mention``) is shaded
+        in a warm tone, light or dark after the transcript's own background."""
+        text = self.transcript.text
+        red, green, blue = text.winfo_rgb(str(text.cget("background")))
+        dark = (0.299 * red + 0.587 * green + 0.114 * blue) / 65535 < 0.5
+        shade = "#4d4318" if dark else "#fff1b8"
+        text.tag_configure("mention", background=shade, lmargincolor=shade,
+                           rmargincolor=shade)
+        text.tag_raise("mention")
 
     # -- composing ------------------------------------------------------------
 

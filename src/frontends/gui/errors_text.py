@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chatproto import LoginRejectReason
+from chatproto import ErrorCode, LoginRejectReason
 from chatproto.session import (
+    AliasMismatch,
     CertificateRefused,
     ChatError,
+    Disconnected,
     FingerprintMismatch,
     LoginRefused,
     PeerTrust,
@@ -27,6 +29,13 @@ def history_reset_text() -> str:
 
 
 def login_error(error: BaseException, server: str, port: int, pin_file: Path) -> str:
+    if isinstance(error, AliasMismatch):
+        return _("The certificate of {server}:{port} is not the one you trusted for the same "
+                 "server as {other} (expected {expected}, got {actual}). Someone may be "
+                 "intercepting the connection; nothing was sent. If the server really has a "
+                 "new certificate, remove the line of {other} from {pin_file}.").format(
+            server=server, port=port, other=clean(error.pinned_as), expected=error.expected,
+            actual=error.actual, pin_file=pin_file)
     if isinstance(error, FingerprintMismatch):
         return _("The certificate of {server}:{port} has changed since you first trusted "
                  "it (expected {expected}, got {actual}). Someone may be intercepting the "
@@ -79,3 +88,40 @@ def trust_text(trust: PeerTrust | None) -> str:
                  ).format(server=trust.host, port=trust.port, fingerprint=trust.fingerprint)
     return _("Encrypted connection (TLS), certificate {fingerprint}").format(
         fingerprint=trust.fingerprint)
+
+
+#: What the server says in its Goodbye when it stops (chatserver.app).
+_SHUTDOWN_GOODBYE = "the server is shutting down"
+
+
+def disconnect_reason(event: Disconnected) -> str:
+    """Why the connection ended, in the window's language.
+
+    The session's message is English and names protocol codes; the codes
+    are turned into sentences here. A Goodbye's text is the server's own
+    words: the one our server sends is translated, any other is quoted."""
+    code = event.code
+    if code == "goodbye":
+        text = event.message.removeprefix("the server said goodbye: ")
+        if text in (_SHUTDOWN_GOODBYE, "goodbye"):
+            return _("the server is shutting down or restarting")
+        return _("the server ended the session (\u201c{text}\u201d)").format(
+            text=clean(text, single_line=True))
+    if code == ErrorCode.SHUTDOWN:
+        return _("the server is shutting down or restarting")
+    if code in ("connection-lost", "closed"):
+        return _("the connection was lost")
+    if code == ErrorCode.TIMEOUT:
+        return _("the connection timed out")
+    if code == ErrorCode.TOO_SLOW:
+        return _("this client fell too far behind the server")
+    if code == ErrorCode.SERVER_ERROR:
+        return _("an error on the server")
+    if code == ErrorCode.TOO_MANY_CONNECTIONS:
+        return _("the server has too many connections")
+    if code == "internal-error":
+        return _("an error in this program")
+    if code == "protocol-error" or code in {member.value for member in ErrorCode}:
+        return _("the server and this program did not understand each other ({code})"
+                 ).format(code=clean(code, single_line=True))
+    return clean(event.message, single_line=True)

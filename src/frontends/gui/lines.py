@@ -62,6 +62,13 @@ def chat_line(message: ChatMessage, me: str) -> list[Segment]:
     ]
 
 
+def size_text(size: int) -> str:
+    """``17 bytes`` in the window's language; KiB, MiB, GiB are the same in all."""
+    if size < 1024:
+        return ngettext("{count} byte", "{count} bytes", size).format(count=size)
+    return human_size(size)
+
+
 def shown_path(path: Path) -> str:
     """``path`` as the user thinks of it: ``~/Downloads/x`` under their home."""
     try:
@@ -73,7 +80,7 @@ def shown_path(path: Path) -> str:
 def file_line(file: FileAvailable, me: str) -> list[Segment]:
     tags = (*_line_tags(file.sender, file.recipient, me), "file")
     text = _("sent the file {name} ({size})").format(
-        name=clean(file.name, single_line=True), size=human_size(file.size)
+        name=clean(file.name, single_line=True), size=size_text(file.size)
     )
     return [
         (f"[{clock(file.timestamp_ms)}] ", (*tags, "time")),

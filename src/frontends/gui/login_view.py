@@ -12,6 +12,8 @@ from .i18n import _
 from .settings import Settings
 
 LoginHandler = Callable[[str, str, str, str, bool], None]
+#: Pixels between a label and its entry.
+LABEL_GAP = 10
 
 
 class LoginView(ttk.Frame):
@@ -37,7 +39,10 @@ class LoginView(ttk.Frame):
             ("password", _("Password"), self.password, "\u2022"),
         )
         for row, (key, label, variable, mask) in enumerate(fields):
-            ttk.Label(self, text=label).grid(row=row, column=0, sticky="w", pady=3)
+            # A gap between each label and its field, whatever the language's
+            # longest label ("Password", "비밀번호") and the theme's padding.
+            ttk.Label(self, text=label).grid(row=row, column=0, sticky="w", pady=3,
+                                             padx=(0, LABEL_GAP))
             entry = ttk.Entry(self, textvariable=variable, width=28, show=mask)
             entry.grid(row=row, column=1, sticky="ew", pady=3)
             entry.bind("<Return>", lambda _e: self.submit())

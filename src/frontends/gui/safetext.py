@@ -2,53 +2,52 @@
 
 Peers choose every character of their messages and file names. Terminal
 escapes, control characters and bidi overrides could make a line lie about
-itself (hide text, reorder it, fake a sender); they are shown as visible
-placeholders instead. Line breaks are kept so that the transcript can indent
+itself (hide text, reorder it, fake a sender); they are shown as the same
+visible escapes chat-cli prints (``\\e[2J``, ``\\u202e``, ``\\x07``), from the
+one shared function, so a message reads alike in every client and a user can
+tell what was sent. Line breaks are kept so that the transcript can indent
 continuation lines, which keeps a message from forging a line of its own.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
-# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), and two-byte ESC x.
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
-#: Shown in place of every escape sequence and of unsafe format characters.
-PLACEHOLDER = "\ufffd"
+from ..text import escape
+
 # Joiners shape emoji and some scripts; they cannot reorder or hide text.
 _ALLOWED_FORMAT = frozenset("\u200c\u200d")
 _MAX_DISPLAY_CHARS = 20_000
 
 
-def _visible(ch: str) -> str:
-    if ch == "\n":
-        return ch
-    if ch == "\t":
-        return "    "
+def _unassigned(ch: str) -> str:
+    # A code point unassigned in our Unicode may be a control in the sender's:
+    # shown escaped, in the shared escape's notation.
     code = ord(ch)
-    category = unicodedata.category(ch)
-    if category == "Cc":
-        # C0 controls have printable pictures (U+2400...); C1 controls do not.
-        if code < 0x20:
-            return chr(0x2400 + code)
-        return "\u2421" if code == 0x7F else PLACEHOLDER
-    if category == "Cf" and ch not in _ALLOWED_FORMAT:
-        return PLACEHOLDER
-    if category in ("Cs", "Co", "Cn", "Zl", "Zp"):
-        return PLACEHOLDER
-    return ch
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _line(text: str) -> str:
+    if text.isprintable():  # the common case; printable excludes every C* and Z[lp]
+        return text
+    shown: list[str] = []
+    for ch in text:
+        if ch in _ALLOWED_FORMAT:
+            shown.append(ch)
+        elif unicodedata.category(ch) == "Cn":
+            shown.append(_unassigned(ch))
+        else:
+            shown.append(escape(ch))
+    return "".join(shown)
 
 
 def clean(text: str, *, single_line: bool = False) -> str:
-    """``text`` with every unsafe character replaced by a visible one.
+    """``text`` with every unsafe character replaced by a visible escape.
 
-    ``single_line`` also turns line breaks into a visible mark, for names.
+    Line breaks stay line breaks, except with ``single_line`` (names), where
+    they show as ``\\n`` like every other control character.
     """
-    text = text[:_MAX_DISPLAY_CHARS]
-    text = text.replace("\r\n", "\n")
-    text = _ANSI.sub(PLACEHOLDER, text)
-    shown = "".join(_visible(ch) for ch in text)
+    text = text[:_MAX_DISPLAY_CHARS].replace("\r\n", "\n")
     if single_line:
-        shown = shown.replace("\n", "\u21b5")
-    return shown
+        return _line(text)
+    return "\n".join(_line(line) for line in text.split("\n"))

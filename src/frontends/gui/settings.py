@@ -1,4 +1,5 @@
-"""The desktop client's small settings file: last server, port, ID, download folder.
+"""The desktop client's small settings file: last server, port, ID, download
+folder, whether new messages ask for attention.
 
 It lives in the user's config folder, the one the session keeps its pins in
 (``chatproto.session.pins.config_dir``: ``$CHAT_CONFIG_DIR`` when set, tests
@@ -36,6 +37,11 @@ class Settings:
     download_dir: str = ""
     #: Off only for servers started with --no-tls.
     tls: bool = True
+    #: Ring the bell and set the window's urgency when a message arrives
+    #: unseen (the unread count in the title is always shown).
+    attention: bool = True
+    #: system (follows the desktop), light, dark or classic (Tk's own): theme.py.
+    theme: str = "system"
 
     def download_folder(self) -> Path:
         if self.download_dir:
@@ -62,12 +68,13 @@ def load_settings(folder: Path | None = None) -> Settings:
 
 def _from_mapping(raw: dict[str, object]) -> Settings:
     settings = Settings()
-    for field in ("server", "username", "download_dir"):
+    for field in ("server", "username", "download_dir", "theme"):
         value = raw.get(field)
         if isinstance(value, str) and len(value) <= _MAX_FIELD_CHARS:
             setattr(settings, field, value)
-    if isinstance(raw.get("tls"), bool):
-        settings.tls = bool(raw["tls"])
+    for flag in ("tls", "attention"):
+        if isinstance(raw.get(flag), bool):
+            setattr(settings, flag, bool(raw[flag]))
     port = raw.get("port")
     if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
         settings.port = port

@@ -5,8 +5,8 @@ from __future__ import annotations
 import tkinter as tk
 from tkinter import ttk
 
-from ..units import human_size
 from .i18n import _
+from .lines import size_text
 from .safetext import clean
 
 #: A finished row stays this long so that short transfers are seen at all.
@@ -39,7 +39,7 @@ class TransferRow:
         self.done = done
         self.bar.configure(value=done)
         if total > 0:
-            self.status.configure(text=f"{done * 100 // total}% {human_size(total)}")
+            self.status.configure(text=f"{done * 100 // total}% {size_text(total)}")
         if len(self.shown) < 1000 and (not self.shown or self.shown[-1] != done):
             self.shown.append(done)
 

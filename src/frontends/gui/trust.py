@@ -44,7 +44,8 @@ def client_tls(config_folder: Any, inbox: Inbox) -> ClientTLS:
 
 
 def ask_pin(parent: tk.Misc, request: PinRequest, answer: Future[bool]) -> MessageDialog:
-    """The question, on the Tk thread; closing the dialog answers no."""
+    """The question, on the Tk thread; closing the dialog answers no, and so
+    does Enter (the safe choice is the default)."""
 
     def reply(trusted: bool) -> Callable[[], None]:
         return lambda: None if answer.done() else answer.set_result(trusted)
@@ -54,6 +55,10 @@ def ask_pin(parent: tk.Misc, request: PinRequest, answer: Future[bool]) -> Messa
         "fingerprint is:\n\n{fingerprint}\n\nCompare it with the fingerprint in "
         "the server's start-up log. Trust this server and remember its certificate?"
     ).format(server=request.host, port=request.port, fingerprint=request.fingerprint)
-    return MessageDialog(parent, _("New server certificate"), message, kind="trust",
-                         buttons=[(_("Trust"), reply(True)), (_("Cancel"), reply(False))],
-                         on_dismiss=reply(False), wraplength=480)
+    # Cancel first: the dialog's first button has the focus and Enter, and an
+    # unknown certificate must take a deliberate choice, never a reflex Enter.
+    dialog = MessageDialog(parent, _("New server certificate"), message, kind="trust",
+                           buttons=[(_("Cancel"), reply(False)), (_("Trust"), reply(True))],
+                           on_dismiss=reply(False), wraplength=480)
+    dialog.buttons[_("Cancel")].configure(default="active")
+    return dialog
