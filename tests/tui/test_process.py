@@ -23,18 +23,27 @@ def _start(server: ServerProcess, home: Path, user: str) -> Terminal:
     return Terminal(args, env, home)
 
 
+def _sees(frog: Listener, tui: Terminal, text: str) -> None:
+    """Wait until the other user's listener prints ``text``; a failure shows
+    what the terminal showed meanwhile."""
+    try:
+        frog.wait_line(lambda line: text in line)
+    except (TimeoutError, EOFError) as exc:
+        raise AssertionError(f"{exc}\nchat-tui showed:\n{tui.text()[-3000:]}") from None
+
+
 def test_log_in_receive_send_and_quit(server_proc: ServerProcess, home: Path) -> None:
     with Listener(server_proc, "frog", home=home) as frog, _start(server_proc, home, "toad") as tui:
-        frog.wait_line(lambda line: "* frog joined" in line)
-        frog.wait_line(lambda line: "* toad joined (2 participants)" in line)
+        _sees(frog, tui, "* frog joined")
+        _sees(frog, tui, "* toad joined (2 participants)")
         tui.wait_for("2 participants")
         sent = run_cli(server_proc, "frog", "send", "ping-from-frog", home=home)
         assert sent.returncode == 0, sent.stderr
         tui.wait_for("ping-from-frog")
         tui.type("pong-from-the-terminal\r")
-        frog.wait_line(lambda line: "<toad> pong-from-the-terminal" in line)
+        _sees(frog, tui, "<toad> pong-from-the-terminal")
         tui.type("/quit\r")
-        frog.wait_line(lambda line: "* toad left (1 participant)" in line)
+        _sees(frog, tui, "* toad left (1 participant)")
         assert tui.wait_exit() == 0
 
 
@@ -43,12 +52,12 @@ def test_log_in_receive_send_and_quit(server_proc: ServerProcess, home: Path) ->
 ])
 def test_each_way_out(server_proc: ServerProcess, home: Path, how: str, seen: str) -> None:
     with Listener(server_proc, "frog", home=home) as frog, _start(server_proc, home, "toad") as tui:
-        frog.wait_line(lambda line: "* toad joined" in line)
+        _sees(frog, tui, "* toad joined")
         tui.wait_for("2 participants")
         if how == "ctrl-c":
             tui.type("\x03")
         else:
             tui.child.kill(signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
-        frog.wait_line(lambda line: f"* toad {seen}" in line)
+        _sees(frog, tui, f"* toad {seen}")
         status = tui.wait_exit()
         assert status == (None if how == "sigkill" else 0)

@@ -76,8 +76,9 @@ async def logged_in(pilot: Pilot[Any], app: ChatApp) -> ChatScreen:
     Select's parts fails inside Textual)."""
     def ready() -> bool:
         screen = app.chat
-        return (screen is not None and app.screen is screen and app.link is not None
-                and app.link.connected and bool(screen.participants.rows())
+        return (screen is not None and app.screen is screen and screen.ready.is_set()
+                and app.link is not None and app.link.connected
+                and bool(screen.participants.rows())
                 and bool(screen.query("#to #label")))
 
     await until(pilot, ready, "the login")

@@ -183,6 +183,7 @@ class ChatApp(App[int]):
                                    self._uploaded)
         self.chat = ChatScreen(session.username, f"{form.host}:{form.port}")
         await self.switch_screen(self.chat)
+        await self.chat.ready.wait()
         self._opened(session)
         self.run_worker(link.follow(), group="link", exit_on_error=False)
 

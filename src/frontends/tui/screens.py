@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import ClassVar
 
@@ -167,6 +168,9 @@ class ChatScreen(Screen[None]):
         self.me = me
         self.where = where
         self.status = ""
+        #: Set once every part is composed and mounted: until then nothing
+        #: may be shown in it (Textual composes a screen's parts in turns).
+        self.ready = asyncio.Event()
         self._recipient = EVERYONE
         self._states: dict[str, ParticipantState] = {}
 
@@ -186,6 +190,7 @@ class ChatScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(Composer).focus()
+        self.ready.set()
 
     def on_resize(self) -> None:
         # Below 60 columns the transcript needs the room more than the list.
