@@ -33,31 +33,44 @@ def _sees(frog: Listener, tui: Terminal, text: str) -> None:
 
 
 def test_log_in_receive_send_and_quit(server_proc: ServerProcess, home: Path) -> None:
-    with Listener(server_proc, "frog", home=home) as frog, _start(server_proc, home, "toad") as tui:
-        _sees(frog, tui, "* frog joined")
-        _sees(frog, tui, "* toad joined (2 participants)")
-        tui.wait_for("2 participants")
-        sent = run_cli(server_proc, "frog", "send", "ping-from-frog", home=home)
-        assert sent.returncode == 0, sent.stderr
-        tui.wait_for("ping-from-frog")
-        tui.type("pong-from-the-terminal\r")
-        _sees(frog, tui, "<toad> pong-from-the-terminal")
-        tui.type("/quit\r")
-        _sees(frog, tui, "* toad left (1 participant)")
-        assert tui.wait_exit() == 0
+    with Listener(server_proc, "frog", home=home) as frog:
+        frog.wait_line(lambda line: "* frog joined" in line)  # before toad: it sees toad join
+        with _start(server_proc, home, "toad") as tui:
+            _converse(frog, tui, server_proc, home)
+
+
+def _converse(frog: Listener, tui: Terminal, server_proc: ServerProcess, home: Path) -> None:
+    """Receive, send, /quit; the other user sees each step."""
+    _sees(frog, tui, "* toad joined (2 participants)")
+    tui.wait_for("2 participants")
+    sent = run_cli(server_proc, "frog", "send", "ping-from-frog", home=home)
+    assert sent.returncode == 0, sent.stderr
+    tui.wait_for("ping-from-frog")
+    tui.type("pong-from-the-terminal\r")
+    _sees(frog, tui, "<toad> pong-from-the-terminal")
+    tui.type("/quit\r")
+    _sees(frog, tui, "* toad left (1 participant)")
+    assert tui.wait_exit() == 0
 
 
 @pytest.mark.parametrize(("how", "seen"), [
     ("ctrl-c", "left"), ("sigterm", "left"), ("sigkill", "deactivated"),
 ])
 def test_each_way_out(server_proc: ServerProcess, home: Path, how: str, seen: str) -> None:
-    with Listener(server_proc, "frog", home=home) as frog, _start(server_proc, home, "toad") as tui:
-        _sees(frog, tui, "* toad joined")
-        tui.wait_for("2 participants")
-        if how == "ctrl-c":
-            tui.type("\x03")
-        else:
-            tui.child.kill(signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
-        _sees(frog, tui, f"* toad {seen}")
-        status = tui.wait_exit()
-        assert status == (None if how == "sigkill" else 0)
+    with Listener(server_proc, "frog", home=home) as frog:
+        frog.wait_line(lambda line: "* frog joined" in line)
+        with _start(server_proc, home, "toad") as tui:
+            _leave(frog, tui, how, seen)
+
+
+def _leave(frog: Listener, tui: Terminal, how: str, seen: str) -> None:
+    """Leave ``how``; the other user sees ``seen``."""
+    _sees(frog, tui, "* toad joined")
+    tui.wait_for("2 participants")
+    if how == "ctrl-c":
+        tui.type("\x03")
+    else:
+        tui.child.kill(signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
+    _sees(frog, tui, f"* toad {seen}")
+    status = tui.wait_exit()
+    assert status == (None if how == "sigkill" else 0)

@@ -35,6 +35,7 @@ def _message(seq: int, sender: str, text: str, to: str | None = None) -> ChatMes
 async def _chat(app: ChatApp, me: str, states: dict[str, ParticipantState]) -> ChatScreen:
     app.chat = ChatScreen(me, f"{SERVER}:9000")
     await app.switch_screen(app.chat)
+    await app.chat.ready.wait()
     app.states = dict(states)
     app.chat.show_participants(states, len(states))
     return app.chat
