@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from chatproto import ChatMessage, FileAvailable, username_skeleton
@@ -211,11 +211,7 @@ class SqliteStore:
         self, account: str, digest: bytes, issued_ms: int, *, replacing: bytes | None,
         keep: int,
     ) -> None:
-        db = self._db
-        if db.in_transaction:  # an earlier failure's, left open: never join it
-            db.execute("ROLLBACK")
-        db.execute("BEGIN")
-        try:
+        with self._transaction() as db:
             if replacing is not None:
                 db.execute("DELETE FROM resume_tokens WHERE digest = ?", (replacing,))
             db.execute(
@@ -228,13 +224,6 @@ class SqliteStore:
                 " SELECT id FROM resume_tokens WHERE account = ? ORDER BY id DESC LIMIT ?)",
                 (account, account, keep),
             )
-            db.execute("COMMIT")
-            self._checkpointer.wrote()
-        except BaseException:
-            if db.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    db.execute("ROLLBACK")
-            raise
 
     def revoke_resume_tokens(self, account: str) -> None:
         self._db.execute("DELETE FROM resume_tokens WHERE account = ?", (account,))
@@ -259,10 +248,7 @@ class SqliteStore:
         db = self._db
         if any(row[4] > _SQL_MAX for row in chat_rows):  # client ids: u64
             chat_rows = [(*row[:4], sql_u64(row[4]), row[5]) for row in chat_rows]
-        if db.in_transaction:  # an earlier failure's, left open: never join it
-            db.execute("ROLLBACK")
-        db.execute("BEGIN")
-        try:
+        with self._transaction():
             if chat_rows:
                 db.executemany(
                     "INSERT INTO history (seq, timestamp_ms, sender, recipient, client_id, text)"
@@ -271,8 +257,18 @@ class SqliteStore:
                 )
             for announcement, stored_name in files:
                 self._insert_file(announcement, stored_name)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction: committed (and the WAL's checkpointer told) when
+        the block ends, rolled back (raising whatever went wrong) when it fails."""
+        db = self._db
+        if db.in_transaction:  # an earlier failure's, left open: never join it
+            db.execute("ROLLBACK")
+        db.execute("BEGIN")
+        try:
+            yield db
             db.execute("COMMIT")
-            self._checkpointer.wrote()
         except BaseException:
             # SQLite may have rolled back already (a full disk); the error
             # that brought us here is the one to raise.
@@ -280,6 +276,7 @@ class SqliteStore:
                 with contextlib.suppress(sqlite3.Error):
                     db.execute("ROLLBACK")
             raise
+        self._checkpointer.wrote()
 
     def _insert_file(self, f: FileAvailable, stored_name: str) -> None:
         self._db.execute(
