@@ -66,6 +66,21 @@ from .events import (
     RejectReason,
     SendChat,
     TransientLogin,
+    CreateRoom,
+    InviteToRoom,
+    JoinRoom,
+    LeaveRoom,
+    ListRooms,
+    Membership,
+    MembershipState,
+    RequestDone,
+    RequestRejectReason,
+    RequestRejected,
+    RoomInfo,
+    RoomList,
+    SearchDone,
+    SearchHistory,
+    SearchHit,
 )
 from .files import (
     Chunk,
@@ -77,7 +92,7 @@ from .files import (
     unique_name,
 )
 from .heartbeat import Heartbeat, HeartbeatAction
-from .limits import PROTOCOL_VERSION, Limits
+from .limits import GENERAL_ROOM, PROTOCOL_VERSION, ROOMS_VERSION, Limits
 from .names import is_valid_username, username_problem, username_skeleton
 from .participants import (
     PARTICIPANT_STATE_OF,
@@ -86,11 +101,14 @@ from .participants import (
     participant_pages,
 )
 from .state import STATE_NEUTRAL_BROADCASTS, Role, State
+from .targets import is_general, is_room_target, room_of, room_target
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "GENERAL_ROOM",
     "PARTICIPANT_STATE_OF",
+    "ROOMS_VERSION",
     "NEED_DATA",
     "PROTOCOL_VERSION",
     "STATE_NEUTRAL_BROADCASTS",
@@ -151,7 +169,26 @@ __all__ = [
     "UploadAccepted",
     "UploadCompleted",
     "UploadRefused",
+    "CreateRoom",
+    "InviteToRoom",
+    "JoinRoom",
+    "LeaveRoom",
+    "ListRooms",
+    "Membership",
+    "MembershipState",
+    "RequestDone",
+    "RequestRejectReason",
+    "RequestRejected",
+    "RoomInfo",
+    "RoomList",
+    "SearchDone",
+    "SearchHistory",
+    "SearchHit",
     "encode_event",
+    "is_general",
+    "is_room_target",
+    "room_of",
+    "room_target",
     "is_valid_username",
     "iter_chunks",
     "apply_presence",

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from . import fields as f
-from .events import Event, PresenceState
+from .events import Event
 from .wire import LAYOUTS, Layout
 
 Encoder = Callable[[Event], bytes]
@@ -85,16 +85,15 @@ def compile_layout(layout: Layout) -> GeneratedCodec:
     """Generate, compile and keep the source of the encoder and decoder of ``layout``."""
     namespace: dict[str, Any] = {
         "FastPathFailed": FastPathFailed,
-        "PresenceState": PresenceState,
         "name_from_bytes": f.name_from_bytes,
         "name_to_bytes": f.name_to_bytes,
+        "target_from_bytes": f.target_from_bytes,
+        "target_to_bytes": f.target_to_bytes,
         "strict_bool": _strict_bool,
         "sha256": _sha256,
         "data_bytes": _data,
         "cls": layout.event_class,
         "rule": layout.rule,
-        "presence_code": f.PRESENCE_CODES,
-        "presence_by_code": f.PRESENCE_BY_CODE,
         "unpack_from": layout.struct.unpack_from,
         "pack": struct.Struct("!BI" + layout.struct.format[1:]).pack,
         "struct_error": struct.error,
@@ -124,10 +123,12 @@ def _encoder_source(layout: Layout, ns: dict[str, Any]) -> str:
     for i, (name, kind) in enumerate(layout.fixed):
         if kind is f.BOOL:
             fixed_args.append(f"strict_bool(event.{name})")
-        elif kind is f.PRESENCE:
+        elif kind in f.ENUM_KINDS:
+            enum_type, codes, _ = f.ENUM_KINDS[kind]
+            ns[f"enum{i}"], ns[f"code{i}"] = enum_type, codes
             lines.append(f"    f{i} = event.{name}")
-            lines.append(f"    if type(f{i}) is not PresenceState: raise FastPathFailed")
-            fixed_args.append(f"presence_code[f{i}]")
+            lines.append(f"    if type(f{i}) is not enum{i}: raise FastPathFailed")
+            fixed_args.append(f"code{i}[f{i}]")
         elif kind is f.SHA256:
             fixed_args.append(f"sha256(event.{name})")
         else:
@@ -142,6 +143,9 @@ def _encoder_source(layout: Layout, ns: dict[str, Any]) -> str:
         elif kind is f.OPTIONAL_NAME:
             lines.append(f"    v{i} = event.{name}")
             lines.append(f"    b{i} = b'' if v{i} is None else name_to_bytes(v{i})")
+        elif kind is f.TARGET:
+            lines.append(f"    v{i} = event.{name}")
+            lines.append(f"    b{i} = b'' if v{i} is None else target_to_bytes(v{i})")
         elif kind in _PLAIN_TEXT:
             lines += [
                 f"    v{i} = event.{name}",
@@ -193,8 +197,9 @@ def _decoder_source(layout: Layout, ns: dict[str, Any]) -> str:
         if kind is f.BOOL:
             lines.append(f"    if f{i} > 1: raise FastPathFailed")
             lines.append(f"    f{i} = f{i} == 1")
-        elif kind is f.PRESENCE:
-            lines.append(f"    f{i} = presence_by_code.get(f{i})")
+        elif kind in f.ENUM_KINDS:
+            ns[f"by_code{i}"] = f.ENUM_KINDS[kind][2]
+            lines.append(f"    f{i} = by_code{i}.get(f{i})")
             lines.append(f"    if f{i} is None: raise FastPathFailed")
     position = str(layout.fixed_size)
     values = [f"f{i}" for i in range(n_fixed)]
@@ -206,6 +211,8 @@ def _decoder_source(layout: Layout, ns: dict[str, Any]) -> str:
             lines.append(f"    v{i} = name_from_bytes({raw})")
         elif kind is f.OPTIONAL_NAME:
             lines.append(f"    v{i} = name_from_bytes({raw}) if n{i} else None")
+        elif kind is f.TARGET:
+            lines.append(f"    v{i} = target_from_bytes({raw}) if n{i} else None")
         elif kind in _PLAIN_TEXT:
             lines += [
                 "    try:",

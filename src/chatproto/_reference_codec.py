@@ -19,9 +19,7 @@ from .fields import (
     BOOL,
     DATA,
     MAX_UNSIGNED,
-    PRESENCE,
-    PRESENCE_BY_CODE,
-    PRESENCE_CODES,
+    ENUM_KINDS,
     SHA256,
     FieldError,
 )
@@ -64,10 +62,11 @@ def _encode(layout: Layout, event: ev.Event) -> bytes:
             if not isinstance(value, bool):
                 raise FieldError(f"{name} must be a bool")
             value = int(value)
-        elif kind is PRESENCE:
-            if value not in PRESENCE_CODES:
-                raise FieldError(f"invalid presence state {value!r}")
-            value = PRESENCE_CODES[value]
+        elif kind in ENUM_KINDS:
+            codes = ENUM_KINDS[kind][1]
+            if value not in codes:
+                raise FieldError(f"invalid {kind.name} state {value!r}")
+            value = codes[value]
         elif kind is SHA256:
             if not isinstance(value, bytes) or len(value) != 32:
                 raise FieldError(f"{name} must be 32 bytes")
@@ -102,10 +101,10 @@ def _decode(layout: Layout, payload: bytes) -> ev.Event:
             if values[i] > 1:
                 raise FieldError("a boolean field is neither 0 nor 1")
             values[i] = values[i] == 1
-        elif kind is PRESENCE:
-            state = PRESENCE_BY_CODE.get(values[i])
+        elif kind in ENUM_KINDS:
+            state = ENUM_KINDS[kind][2].get(values[i])
             if state is None:
-                raise FieldError(f"invalid presence state {values[i]}")
+                raise FieldError(f"invalid {kind.name} state {values[i]}")
             values[i] = state
     pos = layout.fixed_size
     for index, (name, kind) in enumerate(layout.variable, start=layout.n_fixed):

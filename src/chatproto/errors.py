@@ -27,6 +27,10 @@ class ErrorCode(StrEnum):
     SHUTDOWN = "shutdown"
     SERVER_ERROR = "server-error"
     TOO_MANY_CONNECTIONS = "too-many-connections"
+    #: The account was disabled by an administrator while logged in (version 4).
+    ACCOUNT_DISABLED = "account-disabled"
+    #: The account was deleted by an administrator while logged in (version 4).
+    ACCOUNT_DELETED = "account-deleted"
 
 
 class ProtocolError(Exception):

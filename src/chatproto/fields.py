@@ -15,17 +15,22 @@ from typing import Any, Final
 import attrs
 
 from . import events as ev
+from .targets import is_general
 from .errors import ErrorCode
 from .limits import (
     MAX_FILENAME_BYTES,
     MAX_MESSAGE_BYTES,
     MAX_PARTICIPANTS,
     MAX_PASSWORD_BYTES,
+    MAX_QUERY_BYTES,
+    MAX_RECIPIENT_BYTES,
+    MAX_ROOMS_PER_PAGE,
     MAX_SOFTWARE_BYTES,
     MAX_TEXT_BYTES,
     MAX_TOKEN_BYTES,
     MAX_USERNAME_BYTES,
     RESUME_TOKEN_BYTES,
+    ROOM_PREFIX,
     is_valid_token,
     username_problem,
 )
@@ -106,6 +111,77 @@ def name_to_bytes(name: Any) -> bytes:
             _bytes_by_name.clear()
         _bytes_by_name[name] = raw
     return raw
+
+
+#: Validated recipients (``targets.py``), both ways; bounded as the names are.
+_targets_by_bytes: dict[bytes, str] = {}
+_bytes_by_target: dict[str, bytes] = {}
+
+
+def _check_room_name(room: str) -> None:
+    if is_general(room):
+        # One spelling for general: no recipient at all (targets.py).
+        raise FieldError(f"the room {room!r} is general, which is written as no recipient")
+
+
+def target_from_bytes(raw: bytes) -> str:
+    """The valid non-empty recipient ``raw`` encodes: a user name or ``#room``."""
+    target = _targets_by_bytes.get(raw)
+    if target is None:
+        if raw[:1] == b"#":
+            room = name_from_bytes(raw[1:])
+            _check_room_name(room)
+            target = ROOM_PREFIX + room
+        else:
+            target = name_from_bytes(raw)
+        if len(_targets_by_bytes) >= _NAME_CACHE_SIZE:
+            _targets_by_bytes.clear()
+        _targets_by_bytes[raw] = target
+    return target
+
+
+def target_to_bytes(target: Any) -> bytes:
+    """The UTF-8 of the valid non-empty recipient ``target``; raises ``FieldError``."""
+    raw = _bytes_by_target.get(target) if type(target) is str else None
+    if raw is None:
+        if type(target) is str and target.startswith(ROOM_PREFIX):
+            room = target[1:]
+            raw = b"#" + name_to_bytes(room)
+            _check_room_name(room)
+        else:
+            raw = name_to_bytes(target)
+        if len(_bytes_by_target) >= _NAME_CACHE_SIZE:
+            _bytes_by_target.clear()
+        _bytes_by_target[target] = raw
+    return raw
+
+
+def _check_target(value: Any) -> None:
+    if value is not None:
+        target_to_bytes(value)
+
+
+def _decode_target(raw: bytes) -> str | None:
+    return target_from_bytes(raw) if raw else None
+
+
+def _encode_target(value: Any) -> bytes:
+    return b"" if value is None else target_to_bytes(value)
+
+
+def _check_room(value: Any) -> None:
+    _check_name(value)
+    _check_room_name(value)
+
+
+def _check_optional_room(value: Any) -> None:
+    if value is not None:
+        _check_name(value)
+
+
+def _check_query(value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise FieldError("a search query must be a non-empty str")
 
 
 def _check_optional_name(value: Any) -> None:
@@ -220,6 +296,63 @@ def _decode_participants(raw: bytes) -> tuple[ev.Participant, ...]:
     return tuple(participants)
 
 
+#: Bytes of one room entry besides its name: flags, member count, name length.
+ROOM_ENTRY_OVERHEAD: Final = 6
+_ROOM_PRIVATE, _ROOM_MEMBER = 1, 2
+
+
+def room_entry_size(room: ev.RoomInfo) -> int:
+    """Bytes that ``room`` takes in a room list (docs/protocol.md 3.5)."""
+    return ROOM_ENTRY_OVERHEAD + len(room.name.encode("utf-8"))
+
+
+def _encode_rooms(value: Any) -> bytes:
+    try:
+        if len(value) > MAX_ROOMS_PER_PAGE:
+            raise FieldError(f"{len(value)} rooms, over the limit of {MAX_ROOMS_PER_PAGE}")
+        out = bytearray()
+        for room in value:
+            if type(room.private) is not bool or type(room.member) is not bool:
+                raise FieldError("a room's private and member flags must be bools")
+            count = room.member_count
+            if type(count) is not int or not 0 <= count <= 0xFFFF_FFFF:
+                raise FieldError(f"member count {count!r} is not a u32")
+            name = name_to_bytes(room.name)
+            flags = (_ROOM_PRIVATE if room.private else 0) | (_ROOM_MEMBER if room.member else 0)
+            out += bytes((flags,)) + count.to_bytes(4, "big") + bytes((len(name),)) + name
+    except (AttributeError, TypeError) as exc:
+        raise FieldError(str(exc), ErrorCode.MALFORMED) from None
+    return bytes(out)
+
+
+def _decode_rooms(raw: bytes) -> tuple[ev.RoomInfo, ...]:
+    rooms = []
+    pos = 0
+    while pos < len(raw):
+        if pos + ROOM_ENTRY_OVERHEAD > len(raw):
+            raise FieldError("room entry is truncated", ErrorCode.MALFORMED)
+        flags = raw[pos]
+        count = int.from_bytes(raw[pos + 1 : pos + 5], "big")
+        length = raw[pos + 5]
+        name_bytes = raw[pos + 6 : pos + 6 + length]
+        if len(name_bytes) != length:
+            raise FieldError("room entry is truncated", ErrorCode.MALFORMED)
+        if flags & ~(_ROOM_PRIVATE | _ROOM_MEMBER):
+            raise FieldError(f"unknown room flags {flags:#04x}")
+        name = name_from_bytes(name_bytes)
+        rooms.append(
+            ev.RoomInfo(name, count, bool(flags & _ROOM_PRIVATE), bool(flags & _ROOM_MEMBER))
+        )
+        pos += ROOM_ENTRY_OVERHEAD + length
+    if len(rooms) > MAX_ROOMS_PER_PAGE:
+        raise FieldError(f"{len(rooms)} rooms, over the limit of {MAX_ROOMS_PER_PAGE}")
+    return tuple(rooms)
+
+
+MEMBERSHIP_CODES = {ev.MembershipState.JOINED: 1, ev.MembershipState.LEFT: 2}
+MEMBERSHIP_BY_CODE = {code: state for state, code in MEMBERSHIP_CODES.items()}
+
+
 U8 = Kind("u8", "B")
 U16 = Kind("u16", "H")
 U32 = Kind("u32", "I")
@@ -250,6 +383,30 @@ PARTICIPANTS = Kind(
 #: password Login and a LoginAccepted without a token pay one byte for it.
 RESUME_TOKEN = Kind(
     "resume-token", "B", True, RESUME_TOKEN_BYTES, _encode_bytes, bytes, _check_resume_token
+)
+#: Where a message goes (``targets.py``): none for ``general``, a user name,
+#: or ``#`` and a room name.
+TARGET = Kind(
+    "recipient", "B", True, MAX_RECIPIENT_BYTES, _encode_target, _decode_target, _check_target
+)
+#: A room name: a user name by every rule (3.2), and never ``general``'s
+#: skeleton where a room other than general is meant.
+ROOM = Kind("room", "B", True, MAX_USERNAME_BYTES, _encode_str, _utf8, _check_room)
+#: A room name that may be ``general``, or none (a search over every room).
+OPTIONAL_ROOM = Kind(
+    "optional-room", "B", True, MAX_USERNAME_BYTES, _encode_optional, _decode_optional,
+    _check_optional_room,
+)
+MEMBERSHIP = Kind("membership", "B")
+#: The one-byte state codes: kind -> (the enum, code by member, member by code).
+ENUM_KINDS: dict[Kind, tuple[type, dict[Any, int], dict[int, Any]]] = {
+    PRESENCE: (ev.PresenceState, PRESENCE_CODES, PRESENCE_BY_CODE),
+    MEMBERSHIP: (ev.MembershipState, MEMBERSHIP_CODES, MEMBERSHIP_BY_CODE),
+}
+QUERY = Kind("query", "H", True, MAX_QUERY_BYTES, _encode_str, _utf8, _check_query)
+ROOMS = Kind(
+    "rooms", "I", True, MAX_ROOMS_PER_PAGE * (ROOM_ENTRY_OVERHEAD + MAX_USERNAME_BYTES),
+    _encode_rooms, _decode_rooms,
 )
 #: Raw bytes filling the rest of the payload; bounded by the frame size.
 DATA = Kind("data", "", True, 0, _encode_bytes, bytes)

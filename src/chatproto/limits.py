@@ -15,7 +15,7 @@ from . import names as _names
 from .names import is_valid_username as is_valid_username
 from .names import username_problem as username_problem
 
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 4
 #: The oldest version spoken. Version 1 had no resume tokens: its Login and
 #: LoginAccepted have other layouts, so its peers cannot be understood.
 #: Version 2 is version 3 without ``TransientLogin``: the same layouts, so a
@@ -24,6 +24,16 @@ OLDEST_PROTOCOL_VERSION = 2
 #: The first version with ``TransientLogin``: a client sends one only once the
 #: server's Hello has answered at least this (docs/protocol.md 7.9).
 TRANSIENT_LOGIN_VERSION = 3
+#: The first version with rooms, room requests and search (docs/protocol.md
+#: 7.10, 7.11): a ``#room`` recipient and the messages 0x30-0x3F are spoken
+#: only on a connection whose agreed version is at least this.
+ROOMS_VERSION = 4
+
+#: The room every account is in, for good: a message to no room and no user
+#: (an empty ``recipient``) is a message to it, as in the original program.
+GENERAL_ROOM = "general"
+#: ``#`` before a room name in a ``recipient`` field (a user name never has it).
+ROOM_PREFIX = "#"
 
 #: Frame header: one byte of type, four bytes of payload length.
 HEADER_SIZE = 5
@@ -49,6 +59,17 @@ MAX_PARTICIPANTS = 65_535
 MAX_FILE_SIZE = 2**62
 MAX_OPEN_UPLOADS = 4
 MAX_OPEN_FETCHES = 8
+#: A recipient: empty, a user name, or ``#`` and a room name.
+MAX_RECIPIENT_BYTES = 1 + _names.MAX_USERNAME_BYTES
+#: Room requests (create, join, leave, invite, list, search) awaiting their
+#: answer on one connection.
+MAX_OPEN_REQUESTS = 16
+#: Results one search page may ask for (``SearchHistory.limit``).
+MAX_SEARCH_LIMIT = 100
+#: A search query, in UTF-8 bytes.
+MAX_QUERY_BYTES = 256
+#: Entries in one ``RoomList`` page.
+MAX_ROOMS_PER_PAGE = 1000
 #: ``Login.last_seen_seq`` that asks for no replay at all: for short-lived
 #: programs (send one message and leave) that never show history.
 SKIP_REPLAY = 2**64 - 1

@@ -18,7 +18,13 @@ from typing import Any
 
 from .errors import ErrorCode
 from .fields import FieldError
-from .limits import MAX_FILE_SIZE, MAX_PARTICIPANTS, MIN_FRAME_SIZE, OLDEST_PROTOCOL_VERSION
+from .limits import (
+    MAX_FILE_SIZE,
+    MAX_PARTICIPANTS,
+    MAX_SEARCH_LIMIT,
+    MIN_FRAME_SIZE,
+    OLDEST_PROTOCOL_VERSION,
+)
 
 #: A rule takes the event (of its layout's class) and raises ``FieldError``.
 Rule = Callable[[Any], None]
@@ -66,3 +72,8 @@ def participant_list(event: Any) -> None:
 def file_size(event: Any) -> None:
     if type(event.size) is int and event.size > MAX_FILE_SIZE:
         raise FieldError(f"file size {event.size} is over {MAX_FILE_SIZE}")
+
+
+def search_limit(event: Any) -> None:
+    if type(event.limit) is int and not 1 <= event.limit <= MAX_SEARCH_LIMIT:
+        raise FieldError(f"search limit {event.limit} is not within 1..{MAX_SEARCH_LIMIT}")

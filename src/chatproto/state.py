@@ -41,6 +41,7 @@ from enum import Enum
 
 from . import events as ev
 from .limits import MAX_FILE_SIZE, PROTOCOL_VERSION, TRANSIENT_LOGIN_VERSION
+from .request_state import _NO_REQUESTS, RequestChecks
 from .transfer_state import _NO_FETCHES, _NO_UPLOADS, TransferChecks, _Upload
 from .transfer_state import Violation as Violation
 
@@ -70,6 +71,12 @@ class State(Enum):
 
 C, S = Role.CLIENT, Role.SERVER
 _KEEPALIVE = (ev.Ping, ev.Pong)
+#: Room requests and searches (version 4: request_state.py).
+_REQUESTS = (
+    ev.CreateRoom, ev.JoinRoom, ev.LeaveRoom, ev.InviteToRoom, ev.ListRooms, ev.SearchHistory,
+)
+#: Their answers, which a transient connection gets too (they answer it).
+_ANSWERS = (ev.RequestDone, ev.RequestRejected, ev.RoomList, ev.SearchHit, ev.SearchDone)
 
 #: (role, state) -> {event class the role may send: the role's next state}
 TRANSITIONS: dict[tuple[Role, State], dict[type[ev.Event], State]] = {
@@ -81,12 +88,16 @@ TRANSITIONS: dict[tuple[Role, State], dict[type[ev.Event], State]] = {
     },
     (C, State.AUTHENTICATING): dict.fromkeys(_KEEPALIVE, State.AUTHENTICATING),
     (C, State.ACTIVE): dict.fromkeys(
-        (ev.SendChat, ev.FileOffer, ev.FileChunk, ev.FileEnd, ev.FetchFile, *_KEEPALIVE),
+        (
+            ev.SendChat, ev.FileOffer, ev.FileChunk, ev.FileEnd, ev.FetchFile, *_REQUESTS,
+            *_KEEPALIVE,
+        ),
         State.ACTIVE,
     ),
     # A transient connection sends; it fetches nothing (it is told of no file).
     (C, State.TRANSIENT): dict.fromkeys(
-        (ev.SendChat, ev.FileOffer, ev.FileChunk, ev.FileEnd, *_KEEPALIVE), State.TRANSIENT
+        (ev.SendChat, ev.FileOffer, ev.FileChunk, ev.FileEnd, *_REQUESTS, *_KEEPALIVE),
+        State.TRANSIENT,
     ),
     (S, State.HELLO): {ev.Hello: State.READY},
     (S, State.READY): {
@@ -108,6 +119,8 @@ TRANSITIONS: dict[tuple[Role, State], dict[type[ev.Event], State]] = {
             ev.FileEnd,
             ev.FileAvailable,
             ev.FetchRejected,
+            *_ANSWERS,
+            ev.Membership,
             *_KEEPALIVE,
         ),
         State.ACTIVE,
@@ -120,6 +133,7 @@ TRANSITIONS: dict[tuple[Role, State], dict[type[ev.Event], State]] = {
             ev.FileAccepted,
             ev.FileRejected,
             ev.FileAvailable,
+            *_ANSWERS,
             *_KEEPALIVE,
         ),
         State.TRANSIENT,
@@ -130,7 +144,11 @@ TRANSITIONS: dict[tuple[Role, State], dict[type[ev.Event], State]] = {
 #: fit every peer) for writing to any connection whose ``accepts_broadcasts``
 #: is true without calling ``send``: a fan-out to thousands then costs one
 #: append per recipient. ``tests/proto`` checks this claim against the table.
-STATE_NEUTRAL_BROADCASTS: frozenset[type[ev.Event]] = frozenset({ev.ChatMessage, ev.Presence})
+#: (A ``Membership``, and a ChatMessage to a ``#room``, only on version 4
+#: connections: the server sends them only to members, whose clients speak it.)
+STATE_NEUTRAL_BROADCASTS: frozenset[type[ev.Event]] = frozenset(
+    {ev.ChatMessage, ev.Presence, ev.Membership}
+)
 
 #: Goodbye ends the sender's side from any state but CLOSED and ERROR;
 #: Error from any state but CLOSED (it is how a broken connection says why).
@@ -154,7 +172,7 @@ class _Side:
 _Check = Callable[["ConversationState", Role, ev.Event], "State | None"]
 
 
-class ConversationState(TransferChecks):
+class ConversationState(TransferChecks, RequestChecks):
     """Both roles' states plus the open transfers, as both peers track them."""
 
     # Slotted objects rather than per-role dicts: a server holds one of these
@@ -162,6 +180,7 @@ class ConversationState(TransferChecks):
     # (``_uploads``, ``_fetches`` and ``username`` are TransferChecks' slots.)
     __slots__ = (
         "_client",
+        "_requests",
         "_server",
         "client_version",
         "participants_due",
@@ -183,6 +202,7 @@ class ConversationState(TransferChecks):
         # empty dict until their first transfer (insertions below replace it).
         self._uploads: dict[int, _Upload] = _NO_UPLOADS
         self._fetches: dict[int, int] = _NO_FETCHES  # file id -> next offset
+        self._requests: dict[int, int] = _NO_REQUESTS
 
     def _side(self, role: Role) -> _Side:
         return self._client if role is C else self._server
@@ -318,6 +338,17 @@ class ConversationState(TransferChecks):
             )
         upload.ended = True
 
+def _with_room_recipient(check: _Check) -> _Check:
+    """``check``, after the version rule of a ``#room`` recipient (request_state.py)."""
+
+    def checked(conv: ConversationState, role: Role, event: ev.Event) -> State | None:
+        conv._room_recipient(role, event)
+        return check(conv, role, event)
+
+    checked.__name__ = check.__name__
+    return checked
+
+
 def _allowed(role: Role, state: State) -> dict[type[ev.Event], State]:
     allowed = dict(TRANSITIONS.get((role, state), {}))
     if state in _GOODBYE_FROM:
@@ -336,20 +367,29 @@ _CHECKS: dict[type[ev.Event], _Check] = {
     ev.LoginAccepted: ConversationState._verdict,
     ev.LoginRejected: ConversationState._verdict,
     ev.ParticipantList: ConversationState._participant_page,
-    ev.FileOffer: ConversationState._file_offer,
+    ev.FileOffer: _with_room_recipient(ConversationState._file_offer),
     ev.FileAccepted: ConversationState._file_accepted,
     ev.FileRejected: ConversationState._file_rejected,
     ev.FileChunk: ConversationState._file_chunk,
     ev.FileEnd: ConversationState._file_end,
-    ev.FileAvailable: ConversationState._file_available,
+    ev.FileAvailable: _with_room_recipient(ConversationState._file_available),
     ev.FetchFile: ConversationState._fetch,
     ev.FetchRejected: ConversationState._fetch_rejected,
+    ev.SendChat: ConversationState._room_recipient,
+    ev.ChatMessage: ConversationState._room_recipient,
+    **dict.fromkeys(_REQUESTS, ConversationState._request),
+    ev.RequestDone: ConversationState._request_done,
+    ev.RequestRejected: ConversationState._request_rejected,
+    ev.RoomList: ConversationState._room_list,
+    ev.SearchHit: ConversationState._search_hit,
+    ev.SearchDone: ConversationState._search_done,
+    ev.Membership: ConversationState._membership,
 }
 
 #: The checks of a role in TRANSIENT: the server may send only what answers
 #: the client (a transient connection gets no broadcast, presence or replay).
 _TRANSIENT_CHECKS: dict[type[ev.Event], _Check] = {
     **_CHECKS,
-    ev.ChatMessage: ConversationState._own_chat,
-    ev.FileAvailable: ConversationState._own_file,
+    ev.ChatMessage: _with_room_recipient(ConversationState._own_chat),
+    ev.FileAvailable: _with_room_recipient(ConversationState._own_file),
 }

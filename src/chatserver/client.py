@@ -377,6 +377,15 @@ class ClientProtocol(asyncio.Protocol):
         self._end_session(left=False, reason=reason or message)
         self._close()
 
+    def end_by_admin(self, code: str, message: str) -> None:
+        """An administrator ended this user's session (account disabled or
+        deleted): an Error with ``code`` and the reason, and the user has left."""
+        if self.closed:
+            return
+        self.queue(Error(code, _short(message)))
+        self._end_session(left=True, reason=message)
+        self._close()
+
     def shutdown(self, message: str) -> None:
         """The server stops: Goodbye, flush, close (the user is not 'left')."""
         if self.closed:

@@ -19,9 +19,45 @@ from pathlib import Path
 from chatproto import ChatMessage, FileAvailable, username_skeleton
 
 from .checkpoints import BACKSTOP_PAGES, Checkpointer
+from .search_text import index_text
 from .ports import Account, ChatRow, StoredFile, StoredResumeToken
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+
+#: What version 4 adds: rooms other than ``general`` (which every account is
+#: in and which has no row), their members since the ``joined_seq`` from
+#: which they see the room's history, accounts an administrator disabled,
+#: names held back after an account was deleted (``until_ms`` NULL: for
+#: good), and the full-text index of the chat text (``search_text.py`` says
+#: what it holds; contentless, keyed by seq: the text itself stays in
+#: ``history`` alone).
+_VERSION_4 = """
+CREATE TABLE rooms (
+    name TEXT PRIMARY KEY,
+    skeleton TEXT NOT NULL UNIQUE,
+    private INTEGER NOT NULL DEFAULT 0,
+    creator TEXT,
+    created_seq INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE room_members (
+    room TEXT NOT NULL REFERENCES rooms (name) ON DELETE CASCADE,
+    account TEXT NOT NULL REFERENCES accounts (name) ON DELETE CASCADE,
+    joined_seq INTEGER NOT NULL,
+    PRIMARY KEY (room, account)
+) WITHOUT ROWID;
+CREATE INDEX room_members_by_account ON room_members (account, room);
+ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE reserved_names (
+    skeleton TEXT PRIMARY KEY,
+    until_ms INTEGER
+);
+CREATE VIRTUAL TABLE history_fts USING fts5(
+    body, content='', tokenize='unicode61 remove_diacritics 2'
+);
+INSERT INTO history_fts (rowid, body)
+    SELECT seq, index_text(text) FROM history WHERE text IS NOT NULL
+"""
 
 #: What version 3 adds: resume tokens (docs/protocol.md 7.8), by the SHA-256 of
 #: the token, never the token itself. ``id`` orders them for eviction (many are
@@ -142,7 +178,7 @@ class SqliteStore:
         version = self._scalar("PRAGMA user_version")
         if version == SCHEMA_VERSION:
             return
-        if version not in (0, 1, 2):
+        if version not in (0, 1, 2, 3):
             raise StoreError(f"unknown database schema version {version}")
         db = self._db
         db.execute("BEGIN")
@@ -151,7 +187,10 @@ class SqliteStore:
                 self._run(_VERSION_1)
             if version <= 1:
                 self._to_version_2()
-            self._run(_VERSION_3)
+            if version <= 2:
+                self._run(_VERSION_3)
+            db.create_function("index_text", 1, index_text, deterministic=True)
+            self._run(_VERSION_4)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
@@ -254,6 +293,11 @@ class SqliteStore:
                     "INSERT INTO history (seq, timestamp_ms, sender, recipient, client_id, text)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     chat_rows,
+                )
+                # The index moves with the history, in the same transaction.
+                db.executemany(
+                    "INSERT INTO history_fts (rowid, body) VALUES (?, ?)",
+                    [(row[0], index_text(row[5])) for row in chat_rows],
                 )
             for announcement, stored_name in files:
                 self._insert_file(announcement, stored_name)

@@ -166,6 +166,8 @@ STEPS: dict[str, Callable[[Pair], None]] = {
 STATE_NEUTRAL_EXAMPLES = (
     ev.ChatMessage(9, 0, 0, "bob", None, "x"),
     ev.Presence("bob", ev.PresenceState.LEFT, 1),
+    ev.ChatMessage(10, 0, 0, "bob", "#dev", "to a room"),
+    ev.Membership("dev", "bob", ev.MembershipState.JOINED, 2),
 )
 
 

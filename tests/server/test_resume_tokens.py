@@ -219,7 +219,7 @@ def test_a_version_2_database_gets_resume_tokens_and_keeps_the_rest(tmp_path: Pa
     assert db.execute("SELECT count(*) FROM resume_tokens").fetchone() == (1,)
 
 
-@pytest.mark.parametrize("version", [4, 99])
+@pytest.mark.parametrize("version", [5, 99])
 def test_a_database_from_a_newer_schema_is_refused(tmp_path: Path, version: int) -> None:
     path = tmp_path / DATABASE_NAME
     db = sqlite3.connect(path)
