@@ -116,6 +116,15 @@ async def _run(config: ServerConfig) -> None:
          show_default=True,
          help="Seconds a resume token (a reconnect without the password) stays valid; "
          "0 issues none.")
+@_option("--max-rooms-per-user", type=click.IntRange(1), default=100, show_default=True,
+         help="Rooms besides general that one user may be a member of.")
+@_option("--max-members-per-room", type=click.IntRange(1), default=10_000, show_default=True,
+         help="Members one room may have.")
+@_option("--max-private-rooms-per-creator", type=click.IntRange(1), default=20,
+         show_default=True, help="Private rooms one user may create.")
+@_option("--deleted-name-hold", type=click.FloatRange(min=0), default=30 * DAY,
+         show_default=True,
+         help="Seconds before a deleted user's name may be registered again.")
 @_option("--no-tls", "no_tls", is_flag=True, default=False,
          help="Serve plain TCP (tests, trusted loopback): passwords cross in clear.")
 @_option("--tls-cert", type=click.Path(path_type=Path), default=None,
@@ -141,6 +150,10 @@ def main(
     flood_rate: float,
     flood_burst: int,
     resume_token_lifetime: float,
+    max_rooms_per_user: int,
+    max_members_per_room: int,
+    max_private_rooms_per_creator: int,
+    deleted_name_hold: float,
     no_tls: bool,
     tls_cert: Path | None,
     tls_key: Path | None,
@@ -166,6 +179,10 @@ def main(
             flood_rate=flood_rate,
             flood_burst=flood_burst,
             resume_token_lifetime=resume_token_lifetime,
+            max_rooms_per_user=max_rooms_per_user,
+            max_members_per_room=max_members_per_room,
+            max_private_rooms_per_creator=max_private_rooms_per_creator,
+            deleted_name_hold=deleted_name_hold,
             tls=not no_tls,
             tls_cert=tls_cert,
             tls_key=tls_key,

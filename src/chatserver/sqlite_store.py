@@ -19,6 +19,7 @@ from pathlib import Path
 from chatproto import ChatMessage, FileAvailable, username_skeleton
 
 from .checkpoints import BACKSTOP_PAGES, Checkpointer
+from .search import Searcher, SearchRow
 from .search_text import index_text
 from .ports import Account, ChatRow, StoredFile, StoredResumeToken
 
@@ -162,6 +163,7 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {path}: {exc}") from None
         self._checkpointer = Checkpointer(path)
+        self._searcher = Searcher(path)
         self.last_seq: int = self._scalar("SELECT coalesce(max(seq), 0) FROM history")
         self.last_file_id: int = self._scalar("SELECT coalesce(max(id), 0) FROM files")
         #: This history's identity, made with the database: a client whose
@@ -213,6 +215,7 @@ class SqliteStore:
                    (secrets.randbelow(2**63 - 1) + 1,))
 
     def close(self) -> None:
+        self._searcher.close()
         self._checkpointer.close()
         self._db.close()
 
@@ -361,6 +364,19 @@ class SqliteStore:
                     FileAvailable(seq, ts, fid, sender, recipient, name, size, bytes(digest))
                 )
         return entries
+
+    # -- search (search.py) -------------------------------------------------------
+
+    def search(
+        self, user: str, query: str, *, room: str | None, sender: str | None,
+        before_seq: int, limit: int,
+    ) -> tuple[list[SearchRow], bool]:
+        """The newest chat messages ``user`` may see that match ``query``
+        (``search.Searcher``), and whether older ones match too. Safe to call
+        from a worker thread: it reads on a connection of its own."""
+        return self._searcher.search(
+            user, query, room=room, sender=sender, before_seq=before_seq, limit=limit
+        )
 
     # -- files -------------------------------------------------------------------
 
