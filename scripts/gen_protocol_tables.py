@@ -43,8 +43,10 @@ from chatproto.limits import (
     HEADER_SIZE,
     MAX_FILE_SIZE,
     MAX_OPEN_FETCHES,
+    MAX_OPEN_REQUESTS,
     MAX_OPEN_UPLOADS,
     MAX_PARTICIPANTS,
+    MAX_SEARCH_LIMIT,
     MAX_TOKEN_BYTES,
     MAX_USERNAME_BYTES,
     MAX_USERNAME_CHARS,
@@ -68,6 +70,7 @@ _FIXED_TEXT = {
     "bool": "one byte: 0 = false, 1 = true (anything else is invalid)",
     "sha256": "32 raw bytes (the SHA-256 digest, not hex)",
     "presence": "one byte: presence code (see *Presence codes*)",
+    "membership": "one byte: membership code (see *Membership codes*)",
 }
 _VARIABLE_TEXT = {
     "name": "UTF-8 user name (see *User names*), 1..{max} bytes",
@@ -81,6 +84,13 @@ _VARIABLE_TEXT = {
     "filename": "UTF-8 text without NUL, 1..{max} bytes",
     "text": "UTF-8 text, 0..{max} bytes",
     "participants": "participant entries (see *Participant list*), 0..{max} bytes",
+    "recipient": "empty (the room `general`), a user name, or `#` and a room name "
+    "(see *Recipients*), 0..{max} bytes",
+    "room": "UTF-8 room name (a user name by every rule, not `general`), 1..{max} bytes",
+    "optional-room": "UTF-8 room name (`general` allowed), 0..{max} bytes; length 0 "
+    "means none (every room)",
+    "query": "UTF-8 text, 1..{max} bytes",
+    "rooms": "room entries (see *Room list*), 0..{max} bytes",
 }
 _PREFIX_NAME = {"B": "u8", "H": "u16", "I": "u32"}
 
@@ -199,6 +209,13 @@ _LIMIT_TEXT = {
     "MAX_OPEN_UPLOADS": "uploads open at once on one connection",
     "MAX_OPEN_FETCHES": "downloads (fetches) open at once on one connection",
     "SKIP_REPLAY": "`Login.last_seen_seq` that asks for no replay at all (2^64 - 1)",
+    "ROOMS_VERSION": "the first version with rooms, room requests and search (7.10, 7.11): "
+    "a `#room` recipient and the messages `0x30`-`0x3d` need an agreed version of at least this",
+    "MAX_RECIPIENT_BYTES": "a `recipient` field (3.5): `#` and a room name, in UTF-8 bytes",
+    "MAX_OPEN_REQUESTS": "room requests and searches awaiting their answer on one connection",
+    "MAX_SEARCH_LIMIT": "results one `SearchHistory` may ask for (`limit`, at least 1)",
+    "MAX_QUERY_BYTES": "a search query, in UTF-8 bytes",
+    "MAX_ROOMS_PER_PAGE": "entries in one `RoomList` page",
 }
 
 
@@ -309,6 +326,34 @@ VECTORS: tuple[tuple[str, ev.Event], ...] = (
      ev.FileAvailable(45, _TS + 2, 5, "개구리", None, _NAME, 11, _SHA, 0)),
     ("fetch from offset 6 (resume)", ev.FetchFile(5, 6)),
     ("fetch rejected", ev.FetchRejected(5, "not-found", "")),
+    ("chat to a room (version 4)", ev.SendChat("standup in 5", "#dev", 3)),
+    ("chat delivered in a room with a Korean name",
+     ev.ChatMessage(46, _TS + 3, 3, "개구리", "#개발", "회의 시작")),
+    ("file shared in a room", ev.FileAvailable(47, _TS + 4, 6, "bob", "#dev", "plan.txt",
+                                                11, _SHA, 0)),
+    ("create a private room", ev.CreateRoom(1, "개발", True)),
+    ("join a public room", ev.JoinRoom(2, "dev")),
+    ("leave a room", ev.LeaveRoom(3, "dev")),
+    ("invite a user into a room", ev.InviteToRoom(4, "개발", "bob")),
+    ("list the rooms", ev.ListRooms(5)),
+    ("search the rooms and direct messages for a Korean word, newest 20",
+     ev.SearchHistory(6, "안녕", 20)),
+    ("search one room for what one user said, before seq 1000",
+     ev.SearchHistory(7, "deploy", 50, 1000, "dev", "bob")),
+    ("request done", ev.RequestDone(2)),
+    ("request rejected", ev.RequestRejected(3, "cannot-leave-general",
+                                            "every account stays in general")),
+    ("a room list page, more to come",
+     ev.RoomList(5, (ev.RoomInfo("general", 3, False, True), ev.RoomInfo("dev", 2, False,
+                                                                          False)), True)),
+    ("the last room list page", ev.RoomList(5, (ev.RoomInfo("개발", 2, True, True),), False)),
+    ("an empty last room list page", ev.RoomList(5, (), False)),
+    ("a search hit in a room", ev.SearchHit(6, 46, _TS + 3, "개구리", "#개발", "안녕하세요")),
+    ("a search hit in general", ev.SearchHit(6, 42, _TS, "개구리", None, "안녕\n[bob] 하세요")),
+    ("a search hit in a direct message", ev.SearchHit(6, 44, _TS + 1, "alice", "bob", "psst")),
+    ("search done, older results exist", ev.SearchDone(6, True)),
+    ("membership: joined a room", ev.Membership("dev", "carol", ev.MembershipState.JOINED, 3)),
+    ("membership: left a room", ev.Membership("dev", "carol", ev.MembershipState.LEFT, 2)),
 )
 
 
@@ -316,9 +361,11 @@ def to_json_value(value: Any) -> Any:
     """How a field value is written in a vector (language-neutral JSON)."""
     if isinstance(value, bytes):
         return value.hex()
+    if isinstance(value, tuple) and value and isinstance(value[0], ev.RoomInfo):
+        return [[r.name, r.member_count, r.private, r.member] for r in value]
     if isinstance(value, tuple):
         return [[p.name, p.state.value] for p in value]
-    if isinstance(value, ev.PresenceState | ev.ParticipantState):
+    if isinstance(value, ev.PresenceState | ev.ParticipantState | ev.MembershipState):
         return value.value
     return value
 
@@ -426,6 +473,10 @@ _WELCOME = ev.LoginAccepted("alice", True, False, 0, (_ALICE,), _EPOCH, False, 1
 _FIRST_PAGE = ev.LoginAccepted("alice", True, False, 0, (_ALICE,), _EPOCH, False, 3)
 _OFFER = ev.FileOffer(1, "a.txt", 11, _SHA)
 
+#: A peer of version 3, the one before rooms.
+_HELLO_V3 = ev.Hello(3, DEFAULT_MAX_FRAME_SIZE, "")
+_LOGIN = ev.Login("alice", "pw", 0, 0)
+
 SETUPS: dict[str, Setup] = {
     "server-fresh": Setup(Role.SERVER, None, ()),
     "server-hello-received": Setup(Role.SERVER, "server-fresh", (("received", _CLIENT_HELLO),)),
@@ -445,6 +496,13 @@ SETUPS: dict[str, Setup] = {
         Role.SERVER, "server-greeted",
         (("received", _TRANSIENT), ("sent", _TRANSIENT_ACCEPTED)),
     ),
+    "server-active-v3": Setup(
+        Role.SERVER, "server-fresh",
+        (("received", _HELLO_V3), ("sent", _HELLO_V3), ("received", _LOGIN), ("sent", _WELCOME)),
+    ),
+    "server-requesting": Setup(
+        Role.SERVER, "server-active", (("received", ev.JoinRoom(2, "dev")),)
+    ),
     "client-fresh": Setup(Role.CLIENT, None, ()),
     "client-hello-sent": Setup(Role.CLIENT, "client-fresh", (("sent", _CLIENT_HELLO),)),
     "client-greeted": Setup(Role.CLIENT, "client-hello-sent", (("received", _SERVER_HELLO),)),
@@ -454,6 +512,15 @@ SETUPS: dict[str, Setup] = {
     "client-listing": Setup(Role.CLIENT, "client-login-sent", (("received", _FIRST_PAGE),)),
     "client-active": Setup(Role.CLIENT, "client-login-sent", (("received", _WELCOME),)),
     "client-fetching": Setup(Role.CLIENT, "client-active", (("sent", ev.FetchFile(5, 6)),)),
+    "client-active-v3": Setup(
+        Role.CLIENT, "client-hello-sent",
+        (("received", _HELLO_V3), ("sent", _LOGIN), ("received", _WELCOME)),
+    ),
+    "client-searching": Setup(
+        Role.CLIENT, "client-active", (("sent", ev.SearchHistory(6, "hi", 1)),)
+    ),
+    "client-listing-rooms": Setup(Role.CLIENT, "client-active", (("sent", ev.ListRooms(5)),)),
+    "client-joining": Setup(Role.CLIENT, "client-active", (("sent", ev.JoinRoom(2, "dev")),)),
     "client-transient-login-sent": Setup(
         Role.CLIENT, "client-greeted", (("sent", _TRANSIENT),)
     ),
@@ -780,6 +847,54 @@ INVALID: tuple[tuple[str, str, bytes, bool, str], ...] = (
      encode_event(ev.FileChunk(5, 0, b"hello")), False, _M.INVALID_FIELD),
     ("FetchRejected of a file the client is not fetching", "client-active",
      encode_event(ev.FetchRejected(5, "not-found")), False, _M.UNEXPECTED_MESSAGE),
+    # -- rooms and search (version 4) -----------------------------------------------------
+    ("a SendChat to #general (general is written as no recipient)", "server-active",
+     patched(_CHAT, recipient=b"#general"), False, _M.INVALID_FIELD),
+    ("a SendChat to # and an invalid room name", "server-active",
+     patched(_CHAT, recipient=b"#a b"), False, _M.INVALID_FIELD),
+    ("a SendChat to a room when version 3 was agreed", "server-active-v3",
+     encode_event(ev.SendChat("hi", "#dev")), False, _M.UNEXPECTED_MESSAGE),
+    ("a ChatMessage in a room to a client that agreed version 3", "client-active-v3",
+     encode_event(ev.ChatMessage(1, _TS, 0, "bob", "#dev", "hi")), False,
+     _M.UNEXPECTED_MESSAGE),
+    ("a JoinRoom when version 3 was agreed", "server-active-v3",
+     encode_event(ev.JoinRoom(1, "dev")), False, _M.UNEXPECTED_MESSAGE),
+    ("a JoinRoom with a request id that is open", "server-requesting",
+     encode_event(ev.JoinRoom(2, "ops")), False, _M.UNEXPECTED_MESSAGE),
+    (f"request number {MAX_OPEN_REQUESTS + 1} while {MAX_OPEN_REQUESTS} are open",
+     "server-active", _frames(*(ev.ListRooms(i) for i in range(1, MAX_OPEN_REQUESTS + 2))),
+     False, _M.UNEXPECTED_MESSAGE),
+    ("a SearchHistory with limit 0", "server-active",
+     patched(ev.SearchHistory(1, "hi", 1), limit=0), False, _M.INVALID_FIELD),
+    (f"a SearchHistory with limit {MAX_SEARCH_LIMIT + 1}", "server-active",
+     patched(ev.SearchHistory(1, "hi", 1), limit=MAX_SEARCH_LIMIT + 1), False,
+     _M.INVALID_FIELD),
+    ("a SearchHistory with an empty query", "server-active",
+     patched(ev.SearchHistory(1, "hi", 1), query=b""), False, _M.INVALID_FIELD),
+    ("a RequestDone of a request the client did not make", "client-active",
+     encode_event(ev.RequestDone(2)), False, _M.UNEXPECTED_MESSAGE),
+    ("a RequestDone answering a ListRooms", "client-listing-rooms",
+     encode_event(ev.RequestDone(5)), False, _M.UNEXPECTED_MESSAGE),
+    ("a SearchDone answering a JoinRoom", "client-joining",
+     encode_event(ev.SearchDone(2, False)), False, _M.UNEXPECTED_MESSAGE),
+    ("a second SearchHit for a search with limit 1", "client-searching",
+     _frames(ev.SearchHit(6, 2, _TS, "bob", None, "hi"),
+             ev.SearchHit(6, 1, _TS, "bob", None, "hi")), False, _M.INVALID_FIELD),
+    ("a room entry with an unknown flag (4)", "client-listing-rooms",
+     patched(ev.RoomList(5, ()), rooms=b"\x04" + bytes(4) + b"\x03dev"), False,
+     _M.INVALID_FIELD),
+    ("a room entry cut by the end of its field (name length 5, 3 bytes left)",
+     "client-listing-rooms", patched(ev.RoomList(5, ()), rooms=bytes(5) + b"\x05dev"), False,
+     _M.MALFORMED),
+    ("membership code 3", "client-active",
+     patched(ev.Membership("dev", "bob", ev.MembershipState.JOINED, 2), state=3), False,
+     _M.INVALID_FIELD),
+    ("a Membership of the room general", "client-active",
+     patched(ev.Membership("dev", "bob", ev.MembershipState.JOINED, 2), room=b"general"),
+     False, _M.INVALID_FIELD),
+    ("a Membership to a transient connection", "client-transient",
+     encode_event(ev.Membership("dev", "bob", ev.MembershipState.JOINED, 2)), False,
+     _M.UNEXPECTED_MESSAGE),
 )
 
 

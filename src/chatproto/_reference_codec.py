@@ -18,8 +18,8 @@ from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from .fields import (
     BOOL,
     DATA,
-    MAX_UNSIGNED,
     ENUM_KINDS,
+    MAX_UNSIGNED,
     SHA256,
     FieldError,
 )

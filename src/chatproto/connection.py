@@ -44,6 +44,7 @@ from .limits import (
     HEADER_SIZE,
     MIN_FRAME_SIZE,
     PROTOCOL_VERSION,
+    ROOMS_VERSION,
     Limits,
 )
 from .state import (
@@ -54,6 +55,7 @@ from .state import (
     State,
     Violation,
 )
+from .targets import is_room_target
 
 #: Room for one read of this size on top of a whole frame; adapters feed at
 #: most this much per ``receive_data`` call once they have drained events.
@@ -104,6 +106,14 @@ class PreparedEvent(NamedTuple):
             return data
         return None
 
+    @property
+    def for_rooms(self) -> bool:
+        """Whether the event exists only from version 4 on (a ``Membership``,
+        or a message or file whose recipient is a ``#room``): its
+        ``broadcast`` bytes may go only where ``speaks_rooms`` holds too."""
+        event = self.event
+        return type(event) is ev.Membership or is_room_target(getattr(event, "recipient", None))
+
 
 def prepare(event: ev.Event) -> PreparedEvent:
     """Encode ``event`` once; pass the result to ``send`` of many connections."""
@@ -145,6 +155,13 @@ class Connection:
         self._received_at = 0.0
 
     # -- state ---------------------------------------------------------------
+
+    @property
+    def speaks_rooms(self) -> bool:
+        """Whether the agreed version has rooms (``ROOMS_VERSION``): only
+        then may a room message, a ``Membership`` or a room request cross
+        this connection (``PreparedEvent.for_rooms``)."""
+        return self._conversation.version >= ROOMS_VERSION
 
     @property
     def our_state(self) -> State:

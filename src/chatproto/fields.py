@@ -15,7 +15,6 @@ from typing import Any, Final
 import attrs
 
 from . import events as ev
-from .targets import is_general
 from .errors import ErrorCode
 from .limits import (
     MAX_FILENAME_BYTES,
@@ -34,6 +33,7 @@ from .limits import (
     is_valid_token,
     username_problem,
 )
+from .targets import is_general
 
 
 class FieldError(Exception):

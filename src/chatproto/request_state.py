@@ -21,7 +21,7 @@ from typing import Any
 from . import events as ev
 from .limits import MAX_OPEN_REQUESTS, ROOMS_VERSION
 from .targets import is_room_target
-from .transfer_state import Violation
+from .transfer_state import TransferChecks, Violation
 
 #: What a request is waiting for: a verdict, room list pages, or search hits.
 CHANGE, LISTING_ROOMS = -1, -2  # a search waits for hits: its value is how many may still come
@@ -43,10 +43,11 @@ class _NoRequests(dict[int, int]):
 _NO_REQUESTS: dict[int, int] = _NoRequests()
 
 
-class RequestChecks:
-    """The request rules of ``ConversationState`` (which holds the slots)."""
+class RequestChecks(TransferChecks):
+    """The request rules of ``ConversationState``, on top of the transfer rules
+    (one chain of bases: slotted classes cannot share a subclass otherwise)."""
 
-    __slots__ = ()
+    __slots__ = ("_requests",)
     version: int
     _requests: dict[int, int]  # request id -> CHANGE, LISTING_ROOMS or hits still allowed
 

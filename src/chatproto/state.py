@@ -42,7 +42,7 @@ from enum import Enum
 from . import events as ev
 from .limits import MAX_FILE_SIZE, PROTOCOL_VERSION, TRANSIENT_LOGIN_VERSION
 from .request_state import _NO_REQUESTS, RequestChecks
-from .transfer_state import _NO_FETCHES, _NO_UPLOADS, TransferChecks, _Upload
+from .transfer_state import _NO_FETCHES, _NO_UPLOADS, _Upload
 from .transfer_state import Violation as Violation
 
 
@@ -172,15 +172,15 @@ class _Side:
 _Check = Callable[["ConversationState", Role, ev.Event], "State | None"]
 
 
-class ConversationState(TransferChecks, RequestChecks):
+class ConversationState(RequestChecks):
     """Both roles' states plus the open transfers, as both peers track them."""
 
     # Slotted objects rather than per-role dicts: a server holds one of these
     # per connection, and thousands of idle connections add up.
-    # (``_uploads``, ``_fetches`` and ``username`` are TransferChecks' slots.)
+    # (``_uploads``, ``_fetches`` and ``username`` are TransferChecks' slots,
+    # ``_requests`` RequestChecks'.)
     __slots__ = (
         "_client",
-        "_requests",
         "_server",
         "client_version",
         "participants_due",

@@ -22,7 +22,7 @@ def room_target(room: str) -> str | None:
 
 
 def is_general(room: str) -> bool:
-    """Whether ``room`` names ``general`` (``General``, ``ＧＥＮＥＲＡＬ``, ...)."""
+    """Whether ``room`` names ``general`` (``General``, ``GENERAL``, its fullwidth form...)."""
     return room == GENERAL_ROOM or username_skeleton(room) == GENERAL_ROOM
 
 

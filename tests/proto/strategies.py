@@ -14,6 +14,8 @@ from chatproto.limits import (
     MAX_FILENAME_BYTES,
     MAX_MESSAGE_BYTES,
     MAX_PASSWORD_BYTES,
+    MAX_QUERY_BYTES,
+    MAX_SEARCH_LIMIT,
     MAX_SOFTWARE_BYTES,
     MAX_TEXT_BYTES,
     MAX_USERNAME_CHARS,
@@ -23,6 +25,7 @@ from chatproto.limits import (
     is_valid_token,
     is_valid_username,
 )
+from chatproto.targets import is_general
 
 U16 = st.integers(0, 2**16 - 1)
 U32 = st.integers(0, 2**32 - 1)
@@ -48,6 +51,11 @@ usernames = st.one_of(
     ),
 ).filter(is_valid_username)
 optional_usernames = st.none() | usernames
+#: Room names: user names whose skeleton is not general's.
+rooms = usernames.filter(lambda name: not is_general(name))
+#: A recipient (targets.py): general (None), a user, or a ``#room``.
+recipients = st.none() | usernames | rooms.map(lambda room: "#" + room)
+optional_rooms = st.none() | usernames
 
 
 def utf8_text(max_bytes: int, min_size: int = 0) -> st.SearchStrategy[str]:
@@ -80,6 +88,12 @@ participants = st.lists(
     st.builds(ev.Participant, usernames, st.sampled_from(ev.ParticipantState)), max_size=40
 ).map(tuple)
 chunk_data = st.binary(max_size=4096)
+queries = utf8_text(MAX_QUERY_BYTES, min_size=1) | st.sampled_from(
+    ["안녕", "hello", '"quoted" OR *', "a" * MAX_QUERY_BYTES]
+)
+room_infos = st.lists(
+    st.builds(ev.RoomInfo, usernames, U32, st.booleans(), st.booleans()), max_size=20
+).map(tuple)
 #: Any 256 bits, the all-zero and all-one tokens drawn often.
 resume_tokens = st.binary(min_size=RESUME_TOKEN_BYTES, max_size=RESUME_TOKEN_BYTES) | (
     st.sampled_from([bytes(RESUME_TOKEN_BYTES), b"\xff" * RESUME_TOKEN_BYTES])
@@ -118,19 +132,34 @@ EVENT_STRATEGIES: dict[type[ev.Event], st.SearchStrategy[Any]] = {
     ev.Pong: st.builds(ev.Pong, U64),
     ev.Goodbye: st.builds(ev.Goodbye, messages),
     ev.Error: st.builds(ev.Error, tokens, messages),
-    ev.SendChat: st.builds(ev.SendChat, texts, optional_usernames, U64),
-    ev.ChatMessage: st.builds(ev.ChatMessage, U64, U64, U64, usernames, optional_usernames, texts),
+    ev.SendChat: st.builds(ev.SendChat, texts, recipients, U64),
+    ev.ChatMessage: st.builds(ev.ChatMessage, U64, U64, U64, usernames, recipients, texts),
     ev.ChatRejected: st.builds(ev.ChatRejected, U64, tokens, messages),
     ev.Presence: st.builds(ev.Presence, usernames, st.sampled_from(ev.PresenceState), U32),
-    ev.FileOffer: st.builds(ev.FileOffer, U64, filenames, FILE_SIZES, SHA256, optional_usernames),
+    ev.FileOffer: st.builds(ev.FileOffer, U64, filenames, FILE_SIZES, SHA256, recipients),
     ev.FileAccepted: st.builds(ev.FileAccepted, U64),
     ev.FileRejected: st.builds(ev.FileRejected, U64, tokens, messages),
     ev.FileChunk: st.builds(ev.FileChunk, U64, U64, chunk_data),
     ev.FileEnd: st.builds(ev.FileEnd, U64),
-    ev.FileAvailable: st.builds(ev.FileAvailable, U64, U64, U64, usernames, optional_usernames,
+    ev.FileAvailable: st.builds(ev.FileAvailable, U64, U64, U64, usernames, recipients,
                                 filenames, FILE_SIZES, SHA256, U64),
     ev.FetchFile: st.builds(ev.FetchFile, U64, U64),
     ev.FetchRejected: st.builds(ev.FetchRejected, U64, tokens, messages),
+    ev.CreateRoom: st.builds(ev.CreateRoom, U64, usernames, st.booleans()),
+    ev.JoinRoom: st.builds(ev.JoinRoom, U64, usernames),
+    ev.LeaveRoom: st.builds(ev.LeaveRoom, U64, usernames),
+    ev.InviteToRoom: st.builds(ev.InviteToRoom, U64, usernames, usernames),
+    ev.ListRooms: st.builds(ev.ListRooms, U64),
+    ev.SearchHistory: st.builds(ev.SearchHistory, U64, queries,
+                                st.integers(1, MAX_SEARCH_LIMIT), U64, optional_rooms,
+                                optional_usernames),
+    ev.RequestDone: st.builds(ev.RequestDone, U64),
+    ev.RequestRejected: st.builds(ev.RequestRejected, U64, tokens, messages),
+    ev.RoomList: st.builds(ev.RoomList, U64, room_infos, st.booleans()),
+    ev.SearchHit: st.builds(ev.SearchHit, U64, U64, U64, usernames, recipients, texts),
+    ev.SearchDone: st.builds(ev.SearchDone, U64, st.booleans()),
+    ev.Membership: st.builds(ev.Membership, rooms, usernames,
+                             st.sampled_from(ev.MembershipState), U32),
 }
 
 any_event = st.one_of(*EVENT_STRATEGIES.values())
@@ -143,6 +172,7 @@ server_broadcasts = st.one_of(
     EVENT_STRATEGIES[ev.FileAvailable],
     EVENT_STRATEGIES[ev.Ping],
     EVENT_STRATEGIES[ev.Pong],
+    EVENT_STRATEGIES[ev.Membership],
 )
 
 

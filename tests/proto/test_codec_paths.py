@@ -29,13 +29,12 @@ from chatproto import events as ev
 from chatproto._codec import decode_payload
 from chatproto.fields import (
     BOOL,
+    ENUM_KINDS,
     FILENAME,
     LOGIN_NAME,
     MAX_UNSIGNED,
     MESSAGE,
     PASSWORD,
-    PRESENCE,
-    PRESENCE_CODES,
     SHA256,
     SOFTWARE,
     TEXT,
@@ -56,7 +55,7 @@ PACKAGE = Path(generated.__file__).resolve().parent
 def _integer_fields(layout: Layout) -> list[tuple[str, int]]:
     """The integer fields of ``layout`` and the largest value of each one's wire type."""
     return [(name, MAX_UNSIGNED[kind.struct_code]) for name, kind in layout.fixed
-            if kind not in (BOOL, PRESENCE, SHA256)]
+            if kind not in (BOOL, SHA256) and kind not in ENUM_KINDS]
 
 
 def _whole_range(largest: int) -> st.SearchStrategy[int]:
@@ -222,7 +221,7 @@ def _unchecked_payload(layout: Layout, event: ev.Event, raw_values: dict[str, by
     fixed = []
     for name, kind in layout.fixed:
         value = getattr(event, name)
-        fixed.append(PRESENCE_CODES[value] if kind is PRESENCE else int(value)
+        fixed.append(ENUM_KINDS[kind][1][value] if kind in ENUM_KINDS else int(value)
                      if kind is BOOL else value)
     raw = []
     for name, kind in layout.variable:

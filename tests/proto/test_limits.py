@@ -15,6 +15,7 @@ from chatproto.limits import (
     DEFAULT_MAX_FRAME_SIZE,
     HEADER_SIZE,
     MAX_FILE_SIZE,
+    MAX_SEARCH_LIMIT,
     MAX_USERNAME_BYTES,
     MAX_USERNAME_CHARS,
     RESUME_TOKEN_BYTES,
@@ -28,8 +29,14 @@ assert len(LONGEST_NAME.encode()) == MAX_USERNAME_BYTES
 
 def _largest(kind: wire.Kind, extra: int = 0) -> Any:
     """The largest valid value of ``kind`` (``extra`` bytes more, to break the limit)."""
-    if kind in (wire.NAME, wire.OPTIONAL_NAME):
+    if kind in (wire.NAME, wire.OPTIONAL_NAME, wire.ROOM, wire.OPTIONAL_ROOM):
         return LONGEST_NAME + "a" * extra
+    if kind is wire.TARGET:
+        return "#" + LONGEST_NAME + "a" * extra
+    if kind is wire.ROOMS:
+        return (ev.RoomInfo(LONGEST_NAME, 2**32 - 1, True, True),)
+    if kind is wire.MEMBERSHIP:
+        return ev.MembershipState.LEFT
     if kind is wire.TOKEN:
         return "a" * (kind.max_bytes + extra)
     if kind is wire.PARTICIPANTS:
@@ -52,7 +59,7 @@ def _largest(kind: wire.Kind, extra: int = 0) -> Any:
 
 
 #: Integer fields whose valid range the protocol narrows below their wire type (rules.py).
-_NARROWED = {"size": MAX_FILE_SIZE}
+_NARROWED = {"size": MAX_FILE_SIZE, "limit": MAX_SEARCH_LIMIT}
 
 
 def largest_event(
@@ -79,8 +86,8 @@ def _largest_valid_payload(layout: wire.Layout) -> int:
     return layout.max_payload
 
 
-#: Participant lists are bounded by the frame limit alone, as FileChunk's data is.
-_PAGED = (ev.LoginAccepted, ev.ParticipantList)
+#: Participant and room lists are bounded by the frame limit alone, as FileChunk's data is.
+_PAGED = (ev.LoginAccepted, ev.ParticipantList, ev.RoomList)
 BOUNDED = [lay for lay in wire.LAYOUTS if lay.event_class not in _PAGED]
 
 
@@ -100,7 +107,7 @@ VARIABLE_FIELDS = [
     (lay, name)
     for lay in BOUNDED
     for name, kind in lay.variable
-    if kind not in (wire.PARTICIPANTS,)
+    if kind not in (wire.PARTICIPANTS, wire.ROOMS)
 ]
 
 
@@ -134,6 +141,8 @@ def _fixed(value: Any, kind: wire.Kind) -> Any:
         return int(value)
     if kind is wire.PRESENCE:
         return 4
+    if kind is wire.MEMBERSHIP:
+        return 2
     return value
 
 

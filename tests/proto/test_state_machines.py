@@ -595,12 +595,33 @@ TestConversation = ConversationMachine.TestCase
 
 
 def test_state_neutral_broadcasts_really_change_nothing() -> None:
-    """The server may append these events' bytes without ``send``: check the claim."""
-    from chatproto.state import _CHECKS, TRANSITIONS, Role, State
+    """The server may append these events' bytes without ``send``: check the claim. The
+    only checks they have are the version rule of rooms, which moves nothing (the server
+    writes ``for_rooms`` bytes only where ``speaks_rooms``)."""
+    from chatproto.state import _CHECKS, TRANSITIONS, ConversationState, Role, State
 
+    version_rules = (ConversationState._room_recipient, ConversationState._membership)
     for event_type in STATE_NEUTRAL_BROADCASTS:
         assert TRANSITIONS[Role.SERVER, State.ACTIVE][event_type] is State.ACTIVE
-        assert event_type not in _CHECKS
+        assert _CHECKS.get(event_type) in (None, *version_rules)
+
+
+def test_room_broadcasts_are_marked_and_only_version_4_speaks_them() -> None:
+    from chatproto import prepare
+
+    assert prepare(ev.Membership("dev", "bob", ev.MembershipState.JOINED, 1)).for_rooms
+    assert prepare(ev.ChatMessage(1, 0, 0, "bob", "#dev", "x")).for_rooms
+    assert not prepare(ev.ChatMessage(1, 0, 0, "bob", None, "x")).for_rooms
+    assert not prepare(ev.ChatMessage(1, 0, 0, "bob", "frog", "x")).for_rooms
+    for version in (3, 4):
+        client, server = ClientConnection(), ServerConnection()
+        hello = ev.Hello(version, client.limits.max_frame_size)
+        server.receive_data(client.send(hello))
+        server.next_event()
+        client.receive_data(server.send(server.hello()))
+        client.next_event()
+        assert server.speaks_rooms is (version >= 4)
+        assert client.speaks_rooms is (version >= 4)
 
 
 def test_a_transient_connection_takes_no_broadcast() -> None:

@@ -12,7 +12,16 @@ import pytest
 from chatproto import encode_event
 from chatproto import events as ev
 from chatproto.limits import SKIP_REPLAY
-from chatproto.wire import DATA, LAYOUT_BY_CLASS, PARTICIPANTS, PRESENCE, RESUME_TOKEN, SHA256
+from chatproto.wire import (
+    DATA,
+    LAYOUT_BY_CLASS,
+    MEMBERSHIP,
+    PARTICIPANTS,
+    PRESENCE,
+    RESUME_TOKEN,
+    ROOMS,
+    SHA256,
+)
 
 from .support import decode_frame
 
@@ -41,6 +50,10 @@ def _event_from_json(record: dict[str, Any]) -> ev.Event:
             value = tuple(ev.Participant(n, ev.ParticipantState(s)) for n, s in value)
         elif kind is PRESENCE:
             value = ev.PresenceState(value)
+        elif kind is ROOMS:
+            value = tuple(ev.RoomInfo(n, c, p, m) for n, c, p, m in value)
+        elif kind is MEMBERSHIP:
+            value = ev.MembershipState(value)
         fields[name] = value
     return cls(**fields)
 
