@@ -16,6 +16,7 @@ from typing import Any
 from chatproto import (
     ChatRejected,
     ConnectionClosed,
+    CreateRoom,
     Error,
     ErrorCode,
     Event,
@@ -26,6 +27,10 @@ from chatproto import (
     FileOffer,
     Goodbye,
     Hello,
+    InviteToRoom,
+    JoinRoom,
+    LeaveRoom,
+    ListRooms,
     LocalProtocolError,
     Login,
     LoginAccepted,
@@ -37,6 +42,9 @@ from chatproto import (
     PreparedEvent,
     RejectReason,
     RemoteProtocolError,
+    RequestRejected,
+    RequestRejectReason,
+    SearchHistory,
     SendChat,
     ServerConnection,
     TransientLogin,
@@ -115,6 +123,11 @@ class ClientProtocol(asyncio.Protocol):
         return self.conn.peer_max_frame_size
 
     @property
+    def speaks_rooms(self) -> bool:
+        """The agreed version has rooms: only then is room traffic sent to it."""
+        return self.conn.speaks_rooms
+
+    @property
     def live(self) -> bool:
         """Receives live messages (its replay, if any, has caught up)."""
         return self.outbox.live
@@ -125,7 +138,8 @@ class ClientProtocol(asyncio.Protocol):
         if self._transfers is None:
             ctx, hub = self.ctx, self.hub
             self._transfers = Transfers(self, ctx.storage, ctx.store, hub.accounts,
-                                        lambda done, stored: hub.submit_file(done, stored, self))
+                                        lambda done, stored: hub.submit_file(done, stored, self),
+                                        hub.rooms)
         return self._transfers
 
     def __repr__(self) -> str:
@@ -271,6 +285,29 @@ class ClientProtocol(asyncio.Protocol):
             return
         self.hub.submit_chat(self, event)
 
+    def _on_request(self, event: CreateRoom | JoinRoom | LeaveRoom | InviteToRoom) -> None:
+        if self._limited(event.request_id):
+            return
+        self.hub.requests.change(self, event)
+
+    def _on_list_rooms(self, event: ListRooms) -> None:
+        if self._limited(event.request_id):
+            return
+        self.hub.requests.list_rooms(self, event)
+
+    def _on_search(self, event: SearchHistory) -> None:
+        if self._limited(event.request_id):
+            return
+        self.spawn(self.hub.requests.search(self, event))
+
+    def _limited(self, request_id: int) -> bool:
+        """Requests spend from the user's chat flood bucket: one limit for
+        everything a user can make the server do over and over."""
+        if self._flood is not None and not self._flood.take(asyncio.get_running_loop().time()):
+            self.queue(RequestRejected(request_id, RequestRejectReason.RATE_LIMITED, "slow down"))
+            return True
+        return False
+
     def file_unstored(self, upload_id: int) -> None:
         self.transfers.unstored(upload_id)
 
@@ -415,6 +452,12 @@ class ClientProtocol(asyncio.Protocol):
 #: What each event from the client does; one table for all connections.
 _HANDLERS: dict[type[Event], Callable[[ClientProtocol, Any], None]] = {
     SendChat: ClientProtocol._on_chat,
+    CreateRoom: ClientProtocol._on_request,
+    JoinRoom: ClientProtocol._on_request,
+    LeaveRoom: ClientProtocol._on_request,
+    InviteToRoom: ClientProtocol._on_request,
+    ListRooms: ClientProtocol._on_list_rooms,
+    SearchHistory: ClientProtocol._on_search,
     Ping: ClientProtocol._on_ping,
     Pong: ClientProtocol._on_pong,
     FileChunk: lambda client, event: client.transfers.chunk(event),

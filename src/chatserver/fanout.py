@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import socket
 import struct
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from chatproto import (
@@ -123,6 +124,34 @@ class Fanout:
             target = self._members.get(name)
             if target is not None and target.live:
                 target.queue(prepared if name == sender else others)
+
+    def deliver_to(
+        self,
+        entry: ChatMessage | FileAvailable,
+        sender: str,
+        names: Iterable[str],
+        for_others: ChatMessage | FileAvailable | None = None,
+    ) -> None:
+        # A room's entry never goes into the shared log: its bytes are for the
+        # room's members alone, and only those whose connection speaks rooms
+        # (a version 3 peer of a member simply does not get room traffic).
+        prepared = prepare(entry)
+        others = prepared if for_others is None else prepare(for_others)
+        members = self._members
+        for name in names:
+            target = members.get(name)
+            if target is not None and target.live and target.conn.speaks_rooms:
+                target.queue(prepared if name == sender else others)
+
+    def notify(self, event: Event, names: Iterable[str]) -> None:
+        prepared: PreparedEvent | None = None
+        members = self._members
+        for name in names:
+            target = members.get(name)
+            if target is not None and target.conn.speaks_rooms:
+                if prepared is None:
+                    prepared = prepare(event)
+                target.queue(prepared)
 
     def announce(self, presence: Presence) -> None:
         prepared = prepare(presence)

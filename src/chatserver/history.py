@@ -39,6 +39,11 @@ class Replaying(Protocol):
     @property
     def closed(self) -> bool: ...
 
+    @property
+    def speaks_rooms(self) -> bool:
+        """Its peer knows rooms: a version 3 peer is replayed none of their entries."""
+        ...
+
     def queue(self, event: Event) -> None: ...
 
     def as_replayed(self, entry: FileAvailable) -> FileAvailable:
@@ -58,7 +63,8 @@ async def replay(client: Replaying, store: Store, after: int, batch: int) -> Non
     user = client.username
     assert user is not None
     while not client.closed:
-        entries = store.history_for(user, after, store.last_seq, batch)
+        entries = store.history_for(user, after, store.last_seq, batch,
+                                    rooms=client.speaks_rooms)
         if not entries:
             client.go_live()  # no await since the query: nothing slips between
             return

@@ -31,6 +31,7 @@ from chatproto import (
     RejectReason,
     SendChat,
     TransientLogin,
+    is_room_target,
     username_skeleton,
 )
 from chatproto.limits import SKIP_REPLAY
@@ -43,6 +44,8 @@ from .login import Admission, Logins
 from .per_user import SharedFloods, TransientLogins
 from .ports import Bus, ChatRow, Store, now_ms
 from .presence import Participants, count_phrase
+from .room_requests import RoomRequests
+from .rooms import RoomRegistry
 from .sessions import Session
 
 #: Most chat messages (and characters of text) committed in one transaction,
@@ -99,6 +102,10 @@ class Hub:
         self.logins = Logins(
             config, store, self.accounts, self.sessions, self.participants, self.transients
         )
+        #: The rooms besides general, held in memory: delivery reads them on
+        #: every room message (rooms.py); requests change them (room_requests.py).
+        self.rooms = RoomRegistry(config, store.rooms(), store.room_members())
+        self.requests = RoomRequests(self.rooms, store, bus, self.accounts)
         self._grace_timers: dict[str, asyncio.TimerHandle] = {}
         self._chats: list[PendingChat] = []
         self._files: list[PendingFile] = []
@@ -215,7 +222,15 @@ class Hub:
     def submit_chat(self, client: Session, chat: SendChat) -> None:
         sender = client.username
         assert sender is not None
-        if chat.recipient is not None:
+        if is_room_target(chat.recipient):
+            assert chat.recipient is not None
+            target = self.rooms.target_for(sender, chat.recipient)
+            if not isinstance(target, str):
+                client.queue(ChatRejected(chat.client_id, *target))
+                return
+            if target != chat.recipient:  # "#Dev" is #dev, shown as created
+                chat = attrs.evolve(chat, recipient=target)
+        elif chat.recipient is not None:
             recipient = self.accounts.registered(chat.recipient)
             if recipient is None:
                 client.queue(
@@ -361,10 +376,23 @@ class Hub:
             # Its connection is not on the bus: the echo (with its upload id)
             # goes to it alone, and the user's session, if any, gets what
             # everyone gets, as from any other connection of another user.
-            self.bus.deliver(entry if for_others is None else for_others, sender, recipient)
+            self._bus_deliver(entry if for_others is None else for_others, sender, recipient)
             origin.queue(entry)
             return
-        self.bus.deliver(entry, sender, recipient, for_others)
+        self._bus_deliver(entry, sender, recipient, for_others)
+
+    def _bus_deliver(
+        self, entry: ChatMessage | FileAvailable, sender: str, recipient: str | None,
+        for_others: ChatMessage | FileAvailable | None = None,
+    ) -> None:
+        if is_room_target(recipient):
+            assert recipient is not None
+            members = self.rooms.members(recipient)
+            # The sender gets its echo even if it left the room since sending.
+            names = members if sender in members else [*members, sender]
+            self.bus.deliver_to(entry, sender, names, for_others)
+        else:
+            self.bus.deliver(entry, sender, recipient, for_others)
 
     def _note_for_replay(self, announcement: FileAvailable, sender: str) -> None:
         """An uploader still replaying gets its announcement through the replay."""

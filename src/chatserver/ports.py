@@ -11,12 +11,12 @@ behind them without a change to the hub.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 import attrs
 
-from chatproto import ChatMessage, FileAvailable, Presence
+from chatproto import ChatMessage, Event, FileAvailable, Presence, room_of
 
 #: One chat line of the history, in the order of its columns:
 #: (seq, timestamp_ms, sender, recipient, client_id, text).
@@ -53,9 +53,31 @@ class StoredFile:
     stored_name: str
     sender: str
     recipient: str | None
+    #: The seq of its announcement in the history.
+    seq: int = 0
 
-    def visible_to(self, user: str) -> bool:
-        return self.recipient is None or user in (self.sender, self.recipient)
+    def visible_to(self, user: str, joined: Mapping[str, int] | None = None) -> bool:
+        """Whether ``user`` may fetch it: one of ``general``, a direct message
+        of theirs, or a file of a room they are in (``joined``: their rooms
+        and the seq from which they see each) announced after they joined,
+        the rule of the history itself."""
+        room = room_of(self.recipient)
+        if room is None:
+            return user in (self.sender, self.recipient)
+        if self.recipient is None:
+            return True
+        since = (joined or {}).get(room)
+        return since is not None and self.seq > since
+
+
+@attrs.frozen
+class StoredRoom:
+    """A room other than ``general`` (which has no row)."""
+
+    name: str
+    private: bool
+    creator: str | None
+    created_seq: int
 
 
 class Store(Protocol):
@@ -108,9 +130,38 @@ class Store(Protocol):
         ...
 
     def history_for(
-        self, user: str, after_seq: int, up_to_seq: int, limit: int
+        self, user: str, after_seq: int, up_to_seq: int, limit: int, *, rooms: bool = True
     ) -> list[ChatMessage | FileAvailable]:
-        """Entries ``user`` may see with ``after_seq < seq <= up_to_seq``, in order."""
+        """Entries ``user`` may see with ``after_seq < seq <= up_to_seq``, in
+        order: ``general``, their direct messages and, unless ``rooms`` is
+        false (a peer older than rooms), the rooms they are in from the seq
+        at which they joined."""
+        ...
+
+    # -- rooms ---------------------------------------------------------------
+
+    def rooms(self) -> list[StoredRoom]: ...
+
+    def room_members(self) -> list[tuple[str, str, int]]:
+        """Every membership: (room, account, joined_seq)."""
+        ...
+
+    def create_room(self, room: StoredRoom, created_ms: int) -> None:
+        """Store ``room`` with its creator as first member since ``created_seq``."""
+        ...
+
+    def add_room_member(self, room: str, account: str, joined_seq: int) -> None: ...
+
+    def remove_room_member(self, room: str, account: str, *, drop_room: bool) -> None:
+        """End a membership; ``drop_room``: it was the last, the room goes too."""
+        ...
+
+    def search(
+        self, user: str, query: str, *, room: str | None, sender: str | None,
+        before_seq: int, limit: int,
+    ) -> tuple[list[tuple[int, int, str, str | None, str]], bool]:
+        """Matches ``user`` may see, newest first, and whether older ones
+        match; safe to call from a worker thread."""
         ...
 
     def file(self, file_id: int) -> StoredFile | None: ...
@@ -139,4 +190,21 @@ class Bus(Protocol):
     def announce(self, presence: Presence) -> None:
         """A presence change to every logged-in connection, replaying or
         not: no history holds presence."""
+        ...
+
+    def deliver_to(
+        self,
+        entry: ChatMessage | FileAvailable,
+        sender: str,
+        names: Iterable[str],
+        for_others: ChatMessage | FileAvailable | None = None,
+    ) -> None:
+        """A committed entry of a room to the live connections of the users
+        ``names`` (its members) that speak rooms; ``for_others`` as in
+        ``deliver``."""
+        ...
+
+    def notify(self, event: Event, names: Iterable[str]) -> None:
+        """An event of rooms (a ``Membership``) to the logged-in connections
+        of ``names`` that speak rooms, replaying or not: no history holds it."""
         ...

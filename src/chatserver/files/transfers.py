@@ -8,7 +8,7 @@ through the connection to the rest of the server.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Protocol
 
 import attrs
@@ -24,6 +24,7 @@ from chatproto import (
     FileOffer,
     FileRejected,
     RejectReason,
+    is_room_target,
 )
 
 from ..accounts import AccountNames
@@ -49,6 +50,18 @@ class TransferClient(Protocol):
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None: ...
 
 
+class RoomAccess(Protocol):
+    """What the rooms say about files (``rooms.RoomRegistry``)."""
+
+    def target_for(self, user: str, recipient: str) -> str | tuple[RejectReason, str]:
+        """The room's ``recipient`` as stored, or why ``user`` may not post there."""
+        ...
+
+    def joined(self, user: str) -> Mapping[str, int]:
+        """The rooms ``user`` is in, and the seq after which they see each."""
+        ...
+
+
 class Transfers:
     def __init__(
         self,
@@ -57,6 +70,7 @@ class Transfers:
         store: Store,
         accounts: AccountNames,
         submit: Callable[[FileAvailable, str], None],
+        rooms: RoomAccess,
     ) -> None:
         self.client = client
         self.storage = storage
@@ -64,6 +78,7 @@ class Transfers:
         self.accounts = accounts
         #: Takes a verified upload and its stored name, to commit and announce.
         self.submit = submit
+        self.rooms = rooms
         self.uploads = Uploads(storage)
         #: file id -> upload id of this connection's uploads announced while it
         #: was still replaying: they reach it through the replay, which must
@@ -80,7 +95,15 @@ class Transfers:
 
     def offer(self, event: FileOffer) -> None:
         client = self.client
-        if event.recipient is not None:
+        if is_room_target(event.recipient):
+            assert event.recipient is not None and client.username is not None
+            target = self.rooms.target_for(client.username, event.recipient)
+            if not isinstance(target, str):
+                client.queue(FileRejected(event.upload_id, *target))
+                return
+            if target != event.recipient:  # "#Dev" is #dev, shown as created
+                event = attrs.evolve(event, recipient=target)
+        elif event.recipient is not None:
             # "BOB" is bob: the file is announced to the name as registered.
             recipient = self.accounts.registered(event.recipient)
             if recipient is not None and recipient != event.recipient:
@@ -124,7 +147,7 @@ class Transfers:
         client, user = self.client, self.client.username
         assert user is not None
         stored = self.store.file(event.file_id)
-        if stored is None or not stored.visible_to(user):
+        if stored is None or not stored.visible_to(user, self.rooms.joined(user)):
             client.queue(FetchRejected(event.file_id, RejectReason.NOT_FOUND, "no such file"))
         elif event.offset > stored.size:
             client.queue(FetchRejected(event.file_id, RejectReason.BAD_OFFSET, "past the end"))

@@ -14,7 +14,14 @@ from collections.abc import Container
 from pathlib import Path
 from typing import BinaryIO
 
-from chatproto import FileAvailable, FileOffer, FileRejected, RejectReason, sanitize_filename
+from chatproto import (
+    FileAvailable,
+    FileOffer,
+    FileRejected,
+    RejectReason,
+    is_room_target,
+    sanitize_filename,
+)
 
 from ..log import log
 
@@ -93,7 +100,9 @@ class FileStorage:
 
     def check_offer(self, offer: FileOffer, accounts: Container[str]) -> str:
         """The display name for ``offer``; raises ``UploadFailed`` to refuse it."""
-        if offer.recipient is not None and offer.recipient not in accounts:
+        # A room recipient is checked against the rooms before (transfers.py).
+        if offer.recipient is not None and not is_room_target(offer.recipient) \
+                and offer.recipient not in accounts:
             raise UploadFailed(RejectReason.UNKNOWN_USER, "no such user")
         if offer.size > self.max_file_size:
             raise UploadFailed(
