@@ -10,7 +10,9 @@ import hashlib
 import hmac
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+
+import attrs
 
 from chatproto import username_skeleton
 
@@ -126,3 +128,43 @@ class AccountNames:
     def add(self, name: str) -> None:
         self._exact[name] = None
         self._by_skeleton.setdefault(username_skeleton(name), name)
+
+    def remove(self, name: str) -> None:
+        """The account was deleted: its skeleton goes to the next oldest
+        account that has it, if any (only an old database has such pairs)."""
+        if name not in self._exact:
+            return
+        del self._exact[name]
+        skeleton = username_skeleton(name)
+        if self._by_skeleton.get(skeleton) == name:
+            del self._by_skeleton[skeleton]
+            heir = next((other for other in self._exact if username_skeleton(other) == skeleton),
+                        None)
+            if heir is not None:
+                self._by_skeleton[skeleton] = heir
+
+
+def _nothing() -> None:
+    pass
+
+
+@attrs.define
+class AccountRestrictions:
+    """What ``chat-server admin`` decided, as the server last read it
+    (``account_watch.py`` keeps it current): disabled accounts, and name
+    skeletons held back after a deletion (until when, in ms; None: for good)."""
+
+    disabled: set[str] = attrs.Factory(set)
+    held: dict[str, int | None] = attrs.Factory(dict)
+    #: Reads the database again if the admin changed it since: called before
+    #: each login is judged, so a login right after the admin command obeys it.
+    refresh: Callable[[], None] = _nothing
+
+    def held_until(self, skeleton: str, now_ms: int) -> int | None:
+        """Until when the skeleton is held (-1: for good); None if it is free."""
+        if skeleton not in self.held:
+            return None
+        until = self.held[skeleton]
+        if until is None:
+            return -1
+        return until if until > now_ms else None

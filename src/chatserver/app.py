@@ -8,6 +8,7 @@ import ssl
 from collections.abc import Callable
 from pathlib import Path
 
+from .account_watch import AccountWatch
 from .client import ClientProtocol
 from .config import ServerConfig
 from .context import ConnectionRegistry, ServerContext
@@ -77,6 +78,7 @@ class ChatServer:
         self._server: asyncio.Server | None = None
         self._stopped: asyncio.Event | None = None
         self._sweeper: TimeoutSweeper | None = None
+        self._account_watch: AccountWatch | None = None
         self.port: int = config.port
 
     @property
@@ -125,6 +127,8 @@ class ChatServer:
         self._stopped = asyncio.Event()
         self._sweeper = TimeoutSweeper(ctx.registry, sweep_period(config))
         self._sweeper.start()
+        self._account_watch = AccountWatch(store, hub, ctx)  # chat-server admin's changes
+        self._account_watch.start()
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("listening on %s:%d (data in %s)", config.host, self.port, config.data_dir)
         log.info("%s", tls_line)
@@ -146,6 +150,8 @@ class ChatServer:
             # Stop anyway: a server that cannot stop would ignore every SIGTERM.
             log.exception("error while saying goodbye; stopping anyway")
         finally:
+            if self._account_watch is not None:
+                self._account_watch.stop()
             hub.close()
             ctx.store.close()
             log.info("stopped")

@@ -7,6 +7,9 @@ were ``CHAT_PORT`` and so on, which are chat-cli's: a user who exported
 longer read; one found set without its new name is a warning in the
 start-up log. A start-up problem is one line on stderr and exit status 1;
 SIGINT/SIGTERM stop the server cleanly (clients are told) with exit status 0.
+
+``chat-server admin ...`` (``admin.py``) manages the accounts instead of
+starting a server; the options above are the server's and do not apply to it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any, TypeVar
 
 import click
 
+from .admin import admin
 from .app import ChatServer, StartupError
 from .config import DAY, GIB, MIB, ServerConfig, default_data_dir
 from .log import log, setup_logging
@@ -68,7 +72,8 @@ async def _run(config: ServerConfig) -> None:
     await server.stop()
 
 
-@click.command(
+@click.group(
+    invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Each option can also be set by the environment variable shown with it "
     f"({ENV_PREFIX}<OPTION>); the command line wins. {OLD_ENV_PREFIX}HOST, "
@@ -122,9 +127,6 @@ async def _run(config: ServerConfig) -> None:
          help="Members one room may have.")
 @_option("--max-private-rooms-per-creator", type=click.IntRange(1), default=20,
          show_default=True, help="Private rooms one user may create.")
-@_option("--deleted-name-hold", type=click.FloatRange(min=0), default=30 * DAY,
-         show_default=True,
-         help="Seconds before a deleted user's name may be registered again.")
 @_option("--no-tls", "no_tls", is_flag=True, default=False,
          help="Serve plain TCP (tests, trusted loopback): passwords cross in clear.")
 @_option("--tls-cert", type=click.Path(path_type=Path), default=None,
@@ -153,12 +155,13 @@ def main(
     max_rooms_per_user: int,
     max_members_per_room: int,
     max_private_rooms_per_creator: int,
-    deleted_name_hold: float,
     no_tls: bool,
     tls_cert: Path | None,
     tls_key: Path | None,
 ) -> None:
-    """Run the LAN chat server."""
+    """Run the LAN chat server; with the admin command, manage its accounts."""
+    if click.get_current_context().invoked_subcommand is not None:
+        return  # ``admin``: its own options; these only start a server
     try:
         config = ServerConfig(
             host=host,
@@ -182,7 +185,6 @@ def main(
             max_rooms_per_user=max_rooms_per_user,
             max_members_per_room=max_members_per_room,
             max_private_rooms_per_creator=max_private_rooms_per_creator,
-            deleted_name_hold=deleted_name_hold,
             tls=not no_tls,
             tls_cert=tls_cert,
             tls_key=tls_key,
@@ -200,3 +202,6 @@ def main(
         sys.exit(EXIT_STARTUP_FAILED)
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
         pass
+
+
+main.add_command(admin)

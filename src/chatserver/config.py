@@ -71,9 +71,6 @@ class ServerConfig:
     max_members_per_room: int = attrs.field(default=10_000, validator=_positive)
     #: Private rooms one account may create (while they exist).
     max_private_rooms_per_creator: int = attrs.field(default=20, validator=_positive)
-    #: Seconds a deleted account's name stays held back before anyone may
-    #: register it again, so nobody takes a departed user's identity at once.
-    deleted_name_hold: float = 30 * DAY
     #: History rows read per step while replaying missed messages.
     replay_batch: int = 512
     #: TLS on by default: a self-signed certificate in the data dir
@@ -89,7 +86,5 @@ class ServerConfig:
             raise ValueError(f"port {self.port} is out of range")
         if self.deactivated_grace is not None and self.deactivated_grace < 0:
             raise ValueError("deactivated_grace must not be negative")
-        if not self.deleted_name_hold >= 0:  # NaN too
-            raise ValueError("deleted_name_hold must not be negative")
         if not self.resume_token_lifetime >= 0:  # NaN too
             raise ValueError("resume_token_lifetime must not be negative")

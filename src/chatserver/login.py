@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Container
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from chatproto import (
@@ -29,7 +30,13 @@ from chatproto import (
     username_skeleton,
 )
 
-from .accounts import AccountNames, FailureLimiter, hash_password, verify_password
+from .accounts import (
+    AccountNames,
+    AccountRestrictions,
+    FailureLimiter,
+    hash_password,
+    verify_password,
+)
 from .config import ServerConfig
 from .log import log, peer_quoted
 from .per_user import TransientLogins
@@ -90,6 +97,8 @@ class Logins:
         self.resume_tokens = ResumeTokens(store, config.resume_token_lifetime)
         #: scrypt runs (hashes and checks) so far: what a login by token saves.
         self.password_hashes = 0
+        #: Disabled accounts and held names (``account_watch`` fills it in).
+        self.restrictions = AccountRestrictions()
 
     async def check(self, client: Session, login: Login | TransientLogin) -> Admission | None:
         """The account ``login`` opens (created if new), or None once
@@ -98,6 +107,7 @@ class Logins:
         it when the connection ends)."""
         name = login.username
         transient = isinstance(login, TransientLogin)
+        self.restrictions.refresh()
         reason = self._refusal(name, client.address, transient=transient)
         if reason is not None:
             self._reject(client, name, reason)
@@ -143,6 +153,12 @@ class Logins:
             return None
         if client.closed:
             return None
+        # The admin may have disabled or deleted it while the hash was computed.
+        self.restrictions.refresh()
+        late = self._admin_refusal(name, self.accounts.registered(name))
+        if late is not None:
+            self._reject(client, name, late)
+            return None
         self._failed_by_user.forget(_user_at(name, client.address))
         return Admission(account, new_account)
 
@@ -186,6 +202,9 @@ class Logins:
             return LoginRejectReason.RATE_LIMITED
         registered = self.accounts.registered(name)
         skeleton = username_skeleton(name)
+        refused = self._admin_refusal(name, registered)
+        if refused is not None:
+            return refused
         if transient:
             # Not a presence: being logged in elsewhere and a full list do not
             # matter; only a registration of this very name under way does.
@@ -199,6 +218,22 @@ class Logins:
         if registered not in self._participants and self._participants.full:
             return LoginRejectReason.SERVER_FULL  # MAX_PARTICIPANTS users, all active
         return None
+
+    def _admin_refusal(self, name: str, registered: str | None) -> LoginRejectReason | None:
+        """``disabled`` for a disabled account, ``name-reserved`` for a new
+        name a deleted account held (by skeleton, so no look-alike either)."""
+        if registered is not None:
+            return LoginRejectReason.DISABLED if registered in self.restrictions.disabled else None
+        if self.restrictions.held_until(username_skeleton(name), now_ms()) is not None:
+            return LoginRejectReason.NAME_RESERVED
+        return None
+
+    def _held_message(self, name: str) -> str:
+        until = self.restrictions.held_until(username_skeleton(name), now_ms())
+        if until is None or until < 0:
+            return "this name belonged to a deleted account and is not free"
+        when = datetime.fromtimestamp(until / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return f"this name belonged to a deleted account: it is free again after {when}"
 
     async def _authenticate(self, name: str, password: str) -> tuple[Account | None, bool]:
         """The account, created if new; ``(None, False)`` for a wrong password."""
@@ -235,7 +270,10 @@ class Logins:
             LoginRejectReason.TOO_MANY_LOGINS: (
                 f"{name} has {self.transients.limit} transient logins open already"
             ),
+            LoginRejectReason.DISABLED: "this account is disabled by the server's administrator",
         }
+        if reason is LoginRejectReason.NAME_RESERVED and not message:
+            message = self._held_message(name)
         text = message or messages.get(reason, "")
         client.login_refused(LoginRejected(reason.value, text))
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from chatproto import ChatMessage, FileAvailable, username_skeleton
 
 from .checkpoints import BACKSTOP_PAGES, Checkpointer
+from .ports import Account, ChatRow, StoredFile, StoredResumeToken, StoredRoom
 from .search import Searcher, SearchRow
 from .search_text import index_text
-from .ports import Account, ChatRow, StoredFile, StoredResumeToken
 
 SCHEMA_VERSION = 4
 
@@ -147,6 +147,25 @@ def u64_from_sql(value: int) -> int:
 
 def in_sql_range(value: int) -> bool:
     return _SQL_MIN <= value <= _SQL_MAX
+
+
+#: What ``history_for`` returns (docs/protocol.md, replay): ``general``, the
+#: user's direct messages (to them, or from them to a user: a recipient that
+#: is not a ``#room``), and the rooms they are in now, after the seq at which
+#: they joined. Bound: after, up to, user, limit.
+_HISTORY_SELECT = (
+    "SELECT h.seq, h.timestamp_ms, h.sender, h.recipient, h.client_id, h.text,"
+    " f.id, f.name, f.size, f.sha256"
+    " FROM history h LEFT JOIN files f ON f.id = h.file_id"
+    " WHERE h.seq > ?1 AND h.seq <= ?2 AND ({visible})"
+    " ORDER BY h.seq LIMIT ?4"
+)
+_DIRECT = "h.recipient IS NULL OR h.recipient = ?3 OR (h.sender = ?3 AND h.recipient NOT LIKE '#%')"
+_HISTORY_FOR = _HISTORY_SELECT.format(visible=(
+    _DIRECT + " OR (h.recipient LIKE '#%' AND EXISTS (SELECT 1 FROM room_members m"
+    " WHERE m.room = substr(h.recipient, 2) AND m.account = ?3 AND h.seq > m.joined_seq))"
+))
+_HISTORY_FOR_NO_ROOMS = _HISTORY_SELECT.format(visible=_DIRECT)
 
 
 class SqliteStore:
@@ -338,19 +357,16 @@ class SqliteStore:
         )
 
     def history_for(
-        self, user: str, after_seq: int, up_to_seq: int, limit: int
+        self, user: str, after_seq: int, up_to_seq: int, limit: int, *, rooms: bool = True
     ) -> list[ChatMessage | FileAvailable]:
-        """Entries addressed to ``user`` with ``after_seq < seq <= up_to_seq``, in order."""
+        """Entries ``user`` may see with ``after_seq < seq <= up_to_seq``, in
+        order: ``general``, their direct messages and (``rooms``) the rooms
+        they are in now, from the seq at which they joined."""
         rows = self._db.execute(
-            "SELECT h.seq, h.timestamp_ms, h.sender, h.recipient, h.client_id, h.text,"
-            " f.id, f.name, f.size, f.sha256"
-            " FROM history h LEFT JOIN files f ON f.id = h.file_id"
-            " WHERE h.seq > ? AND h.seq <= ?"
-            " AND (h.recipient IS NULL OR h.recipient = ? OR h.sender = ?)"
-            " ORDER BY h.seq LIMIT ?",
+            _HISTORY_FOR if rooms else _HISTORY_FOR_NO_ROOMS,
             (
                 sql_u64(after_seq, lossless=False), sql_u64(up_to_seq, lossless=False),
-                user, user, sql_u64(limit, lossless=False),
+                user, sql_u64(limit, lossless=False),
             ),
         )
         entries: list[ChatMessage | FileAvailable] = []
@@ -364,6 +380,48 @@ class SqliteStore:
                     FileAvailable(seq, ts, fid, sender, recipient, name, size, bytes(digest))
                 )
         return entries
+
+    # -- rooms (rooms.py) -----------------------------------------------------------
+
+    def rooms(self) -> list[StoredRoom]:
+        rows = self._db.execute(
+            "SELECT name, private, creator, created_seq FROM rooms ORDER BY created_seq, name"
+        )
+        return [StoredRoom(name, bool(private), creator, seq) for name, private, creator, seq
+                in rows]
+
+    def room_members(self) -> list[tuple[str, str, int]]:
+        rows = self._db.execute("SELECT room, account, joined_seq FROM room_members")
+        return [(room, account, int(seq)) for room, account, seq in rows]
+
+    def create_room(self, room: StoredRoom, created_ms: int) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO rooms (name, skeleton, private, creator, created_seq, created_ms)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (room.name, username_skeleton(room.name), int(room.private), room.creator,
+                 room.created_seq, created_ms),
+            )
+            if room.creator is not None:
+                db.execute(
+                    "INSERT INTO room_members (room, account, joined_seq) VALUES (?, ?, ?)",
+                    (room.name, room.creator, room.created_seq),
+                )
+
+    def add_room_member(self, room: str, account: str, joined_seq: int) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO room_members (room, account, joined_seq) VALUES (?, ?, ?)",
+                (room, account, joined_seq),
+            )
+
+    def remove_room_member(self, room: str, account: str, *, drop_room: bool) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM room_members WHERE room = ? AND account = ?", (room, account)
+            )
+            if drop_room:
+                db.execute("DELETE FROM rooms WHERE name = ?", (room,))
 
     # -- search (search.py) -------------------------------------------------------
 
@@ -384,14 +442,31 @@ class SqliteStore:
         if not in_sql_range(file_id):  # a peer's u64: no stored id is that large
             return None
         row = self._db.execute(
-            "SELECT id, name, size, sha256, stored_name, sender, recipient FROM files"
-            " WHERE id = ?",
+            "SELECT f.id, f.name, f.size, f.sha256, f.stored_name, f.sender, f.recipient,"
+            " coalesce(h.seq, 0) FROM files f LEFT JOIN history h ON h.file_id = f.id"
+            " WHERE f.id = ?",
             (file_id,),
         ).fetchone()
         if row is None:
             return None
-        fid, name, size, digest, stored_name, sender, recipient = row
-        return StoredFile(fid, name, size, bytes(digest), stored_name, sender, recipient)
+        fid, name, size, digest, stored_name, sender, recipient, seq = row
+        return StoredFile(fid, name, size, bytes(digest), stored_name, sender, recipient, seq)
 
     def stored_names(self) -> Iterable[str]:
         return [row[0] for row in self._db.execute("SELECT stored_name FROM files")]
+
+    # -- administration (admin.py, account_watch.py) --
+    # What ``chat-server admin`` changes from its own connection; the server
+    # reads it back here when ``data_version`` says another connection wrote.
+
+    def data_version(self) -> int:
+        """Changes when another connection commits (``PRAGMA data_version``):
+        one cheap read, no lock, no I/O while nothing changed."""
+        return self._scalar("PRAGMA data_version")
+
+    def disabled_accounts(self) -> set[str]:
+        return {name for (name,) in self._db.execute("SELECT name FROM accounts WHERE disabled")}
+
+    def reserved_names(self) -> dict[str, int | None]:
+        """Held skeletons and until when (milliseconds; None: for good)."""
+        return dict(self._db.execute("SELECT skeleton, until_ms FROM reserved_names"))
