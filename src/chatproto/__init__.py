@@ -13,6 +13,14 @@ underscore are the codec's machinery and generated data.
 """
 
 from ._codec import encode_event
+from .client_requests import (
+    ClientRequests,
+    RequestFailed,
+    RequestSucceeded,
+    RoomsListed,
+    SearchFinished,
+    SearchPage,
+)
 from .client_state import (
     ChatDelivered,
     ChatRefused,
@@ -101,7 +109,7 @@ from .participants import (
     participant_pages,
 )
 from .state import STATE_NEUTRAL_BROADCASTS, Role, State
-from .targets import is_general, is_room_target, room_of, room_target
+from .targets import is_general, is_room_target, room_of, room_target, same_target
 
 __version__ = "0.1.0"
 
@@ -184,11 +192,18 @@ __all__ = [
     "SearchDone",
     "SearchHistory",
     "SearchHit",
+    "ClientRequests",
+    "RequestFailed",
+    "RequestSucceeded",
+    "RoomsListed",
+    "SearchFinished",
+    "SearchPage",
     "encode_event",
     "is_general",
     "is_room_target",
     "room_of",
     "room_target",
+    "same_target",
     "is_valid_username",
     "iter_chunks",
     "apply_presence",

@@ -30,6 +30,12 @@ The rules it holds:
 - ``last_seq`` is the highest sequence number seen; after the login it starts
   from the last one seen before (or from 0 when the server's history is
   another one).
+- Recipients are compared as the server compares names, by skeleton: it
+  echoes a message to ``BOB`` as to ``bob``, and one to ``#Dev`` as to
+  ``#dev``, the names as registered.
+- Room requests and searches (version 4) are ``requests``, a
+  ``ClientRequests``: their answers become its outcomes here, and a
+  ``Membership`` is handed on as a ``Presence`` is.
 
 Events this object has no stake in (``Ping``, ``Goodbye``, ``Error``...)
 give no outcome: they are the adapter's business. Outcomes for ids nobody
@@ -45,6 +51,7 @@ from collections.abc import Iterator
 
 import attrs
 
+from .client_requests import ClientRequests, RequestOutcome
 from .events import (
     ChatMessage,
     ChatRejected,
@@ -58,22 +65,30 @@ from .events import (
     FileOffer,
     FileRejected,
     LoginAccepted,
+    Membership,
     Participant,
     ParticipantList,
     ParticipantState,
     Presence,
+    RequestDone,
+    RequestRejected,
+    RoomList,
+    SearchDone,
+    SearchHit,
     SendChat,
 )
 from .participants import apply_presence
+from .targets import same_target
 
 # -- outcomes ------------------------------------------------------------------
 
 
 @attrs.frozen
 class HandOn:
-    """Show ``event`` to the user (a chat message, a presence, a file)."""
+    """Show ``event`` to the user (a chat message, a presence, a file, a
+    room's membership change)."""
 
-    event: ChatMessage | Presence | FileAvailable
+    event: ChatMessage | Presence | FileAvailable | Membership
 
 
 @attrs.frozen
@@ -172,7 +187,10 @@ Outcome = (
     | FetchData
     | FetchEnded
     | FetchRefused
+    | RequestOutcome
 )
+
+_ANSWERS = (RequestDone, RequestRejected, RoomList, SearchHit, SearchDone)
 
 _NOTHING: tuple[Outcome, ...] = ()
 
@@ -184,8 +202,8 @@ class _Upload:
 
     def announced_by(self, announcement: FileAvailable) -> bool:
         offer = self.offer
-        return (offer.size, offer.sha256, offer.recipient) == (
-            announcement.size, announcement.sha256, announcement.recipient
+        return (offer.size, offer.sha256) == (announcement.size, announcement.sha256) and (
+            same_target(offer.recipient, announcement.recipient)
         )
 
 
@@ -205,6 +223,7 @@ class ClientState:
         last_seen_seq: int = 0,
         first_client_id: int | None = None,
         first_upload_id: int | None = None,
+        first_request_id: int | None = None,
     ) -> None:
         """``last_seen_seq`` is what the login asked to resume after; the
         first ids default to random points (tests pass fixed ones)."""
@@ -228,6 +247,8 @@ class ClientState:
         self._chats: dict[int, SendChat] = {}
         self._uploads: dict[int, _Upload] = {}
         self._fetches: set[int] = set()
+        #: The open room requests and searches; build them here.
+        self.requests = ClientRequests(first_request_id=first_request_id)
 
     # -- what is open (for adapters and tests) ---------------------------------
 
@@ -315,6 +336,10 @@ class ClientState:
             if self._uploads.pop(event.upload_id, None) is None:
                 return _NOTHING
             return (UploadRefused(event.upload_id, event.reason, event.message),)
+        if isinstance(event, _ANSWERS):
+            return self.requests.receive(event)
+        if isinstance(event, Membership):
+            return (HandOn(event),)
         if isinstance(event, LoginAccepted | ParticipantList):
             return self._login_page(event)
         return _NOTHING
@@ -322,7 +347,11 @@ class ClientState:
     def _chat_message(self, event: ChatMessage) -> tuple[Outcome, ...]:
         self.last_seq = max(self.last_seq, event.seq)
         pending = self._chats.get(event.client_id) if event.sender == self.username else None
-        if pending is None or (pending.text, pending.recipient) != (event.text, event.recipient):
+        if (
+            pending is None
+            or pending.text != event.text
+            or not same_target(pending.recipient, event.recipient)
+        ):
             return (HandOn(event),)
         del self._chats[event.client_id]
         return (ChatDelivered(event.client_id, event), HandOn(event))

@@ -39,3 +39,13 @@ def room_of(recipient: str | None) -> str | None:
 def is_room_target(recipient: str | None) -> bool:
     """Whether ``recipient`` is a ``#room`` (not ``general``, not a user)."""
     return recipient is not None and recipient.startswith(ROOM_PREFIX)
+
+
+def same_target(ours: str | None, echoed: str | None) -> bool:
+    """Whether the server's ``echoed`` recipient is the one we sent to: the
+    same room or user, however either was spelled."""
+    if ours is None or echoed is None:
+        return ours is echoed
+    if is_room_target(ours) != is_room_target(echoed):
+        return False
+    return ours == echoed or username_skeleton(ours) == username_skeleton(echoed)

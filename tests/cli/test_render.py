@@ -58,7 +58,7 @@ def test_json_lines_are_one_line_and_round_trip(text: str) -> None:
 def test_json_records_carry_the_fields() -> None:
     record = json.loads(json_line(json_record(chat("hi", to="개구리"), WHEN)))
     assert record == {"type": "chat", "seq": 7, "ts": record["ts"], "from": "frog",
-                      "to": "개구리", "text": "hi"}
+                      "to": "개구리", "room": None, "text": "hi"}
     assert datetime.fromisoformat(record["ts"]) == WHEN
     presence = json_record(Presence("frog", PresenceState.DEACTIVATED, 3), WHEN)
     assert presence["seq"] is None and presence["state"] == "deactivated"

@@ -33,8 +33,8 @@ from chatproto.client_requests import (
     SearchFinished,
     SearchPage,
 )
-from chatproto.client_state import same_target
 from chatproto.limits import MAX_OPEN_REQUESTS
+from chatproto.targets import same_target
 
 
 def logged_in() -> ClientState:

@@ -2,9 +2,11 @@
 
 ``AsyncSession`` is the implementation, on asyncio streams; ``Session`` is
 its blocking face on a background thread, handing events to the caller's
-thread through ``session.events`` (a ``queue.Queue``). See ``docs/client.md``.
+thread through ``session.events`` (a ``queue.Queue``). Rooms and search
+(protocol version 4) are methods of both (``rooms.py``). See ``docs/client.md``.
 """
 
+from ..client_requests import SearchPage
 from ..limits import SKIP_REPLAY
 from .asyncsession import AsyncSession
 from .blocking import Session
@@ -15,6 +17,7 @@ from .errors import (
     LoginRefused,
     MessageRefused,
     PinFileError,
+    RequestRefused,
     ServerUnreachable,
 )
 from .localfiles import partial_path
@@ -58,7 +61,9 @@ __all__ = [
     "PinStore",
     "Progress",
     "ProgressCallback",
+    "RequestRefused",
     "RetryPlan",
+    "SearchPage",
     "SeqStore",
     "ServerUnreachable",
     "Session",

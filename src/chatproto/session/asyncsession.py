@@ -17,15 +17,17 @@ from typing import BinaryIO
 from .. import events as ev
 from ..errors import LocalProtocolError
 from ..files import Reassembler, sanitize_filename
-from .core import DEFAULT_MAX_QUEUED_EVENTS, SessionCore
+from ..targets import is_room_target
+from .core import DEFAULT_MAX_QUEUED_EVENTS
 from .errors import ChatError, FileRefused, MessageRefused
 from .handshake import open_and_login
 from .localfiles import hash_file, partial_path, publish
+from .rooms import RoomOperations, recipient_for
 from .tls import ClientTLS, PeerTrust
 from .transfers import FetchSink, ProgressCallback, UploadWaiter, feed_prefix, open_upload
 
 
-class AsyncSession(SessionCore):
+class AsyncSession(RoomOperations):
     """A logged-in session. Create it with ``await AsyncSession.connect(...)``.
 
     Attributes: ``username``, ``new_account``, ``rejoined``, ``participants``
@@ -38,8 +40,14 @@ class AsyncSession(SessionCore):
     ``TrustMode.NEW_PIN`` on the first contact that pinned its certificate),
     ``resume_token`` (the server's token for the next login of this user, or
     None: pass it to the next ``connect``), ``by_resume_token`` (this login
-    used one, and no password was sent) and ``transient`` (logged in by a
-    transient login: see ``connect``).
+    used one, and no password was sent), ``transient`` (logged in by a
+    transient login: see ``connect``) and ``rooms_supported`` (the server
+    has rooms and search: version 4 or later).
+
+    Rooms (``rooms.py``): ``create_room``, ``join_room``, ``leave_room``,
+    ``invite``, ``list_rooms`` and ``search``; ``send_chat`` and
+    ``send_file`` take ``room=``. Room membership changes arrive on the
+    event stream as ``Membership`` events, as ``Presence`` events do.
     """
 
     trust: PeerTrust
@@ -129,10 +137,15 @@ class AsyncSession(SessionCore):
 
     # -- operations --------------------------------------------------------------
 
-    async def send_chat(self, text: str, to: str | None = None) -> ev.ChatMessage:
-        """Send ``text`` to everyone (or to user ``to``) and return the
-        server's delivery of it; ``MessageRefused`` when refused."""
-        chat = self._client.start_chat(text, to)
+    async def send_chat(
+        self, text: str, to: str | None = None, room: str | None = None
+    ) -> ev.ChatMessage:
+        """Send ``text`` to ``general`` (or to user ``to``, or to ``room``)
+        and return the server's delivery of it; ``MessageRefused`` when
+        refused, ``RequestRefused`` (``not-supported``) for a room on a
+        server without rooms."""
+        recipient = self._recipient(to, room)
+        chat = self._client.start_chat(text, recipient)
         waiter: asyncio.Future[ev.ChatMessage] = self._loop.create_future()
         self._chats[chat.client_id] = waiter
         try:
@@ -151,9 +164,13 @@ class AsyncSession(SessionCore):
         path: str | PathLike[str],
         to: str | None = None,
         progress: ProgressCallback | None = None,
+        *,
+        room: str | None = None,
     ) -> ev.FileAvailable:
-        """Upload a file and return the server's announcement of it, once it
-        has verified the bytes; ``progress(done, total)`` after each chunk."""
+        """Upload a file (to ``general``, user ``to`` or ``room``) and return
+        the server's announcement of it, once it has verified the bytes;
+        ``progress(done, total)`` after each chunk."""
+        to = self._recipient(to, room)
         path = Path(path)
         stream, size = open_upload(path)
         with stream:
@@ -171,6 +188,12 @@ class AsyncSession(SessionCore):
                 finally:
                     self._uploads.pop(offer.upload_id, None)
                     self._client.forget_upload(offer.upload_id)
+
+    def _recipient(self, to: str | None, room: str | None) -> str | None:
+        recipient = recipient_for(to, room)
+        if is_room_target(recipient):
+            self._check_rooms()
+        return recipient
 
     async def _upload(
         self,

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from .. import events as ev
+from ..client_requests import SearchPage
 from .asyncsession import AsyncSession
 from .core import DEFAULT_MAX_QUEUED_EVENTS
 from .errors import ConnectionLost
@@ -190,35 +191,112 @@ class Session:
         """Logged in by a transient login (see ``AsyncSession.transient``)."""
         return self._inner.transient
 
+    @property
+    def rooms_supported(self) -> bool:
+        """The server has rooms and search (see ``AsyncSession.rooms_supported``)."""
+        return self._inner.rooms_supported
+
+    @property
+    def protocol_version(self) -> int:
+        return self._inner.protocol_version
+
     # -- operations ------------------------------------------------------------
 
     def send_chat_async(
-        self, text: str, to: str | None = None
+        self, text: str, to: str | None = None, room: str | None = None
     ) -> concurrent.futures.Future[ev.ChatMessage]:
-        return self._runner.submit(self._inner.send_chat(text, to))
+        return self._runner.submit(self._inner.send_chat(text, to, room))
 
-    def send_chat(self, text: str, to: str | None = None) -> ev.ChatMessage:
-        return self.send_chat_async(text, to).result()
+    def send_chat(
+        self, text: str, to: str | None = None, room: str | None = None
+    ) -> ev.ChatMessage:
+        return self.send_chat_async(text, to, room).result()
 
     def send_file_async(
         self,
         path: str | PathLike[str],
         to: str | None = None,
         progress: ProgressCallback | None = None,
+        *,
+        room: str | None = None,
     ) -> concurrent.futures.Future[ev.FileAvailable]:
         """Upload in the background. Progress goes to ``events`` as
         ``Progress("upload", ...)``; ``progress``, if given, is also called,
         on the session's thread."""
         report = self._progress_reporter("upload", str(path), Path(path).name, progress)
-        return self._runner.submit(self._inner.send_file(path, to, report))
+        return self._runner.submit(self._inner.send_file(path, to, report, room=room))
 
     def send_file(
         self,
         path: str | PathLike[str],
         to: str | None = None,
         progress: ProgressCallback | None = None,
+        *,
+        room: str | None = None,
     ) -> ev.FileAvailable:
-        return self.send_file_async(path, to, progress).result()
+        return self.send_file_async(path, to, progress, room=room).result()
+
+    # Rooms and search: see ``AsyncSession`` (rooms.py).
+
+    def create_room_async(
+        self, room: str, private: bool = False
+    ) -> concurrent.futures.Future[None]:
+        return self._runner.submit(self._inner.create_room(room, private))
+
+    def create_room(self, room: str, private: bool = False) -> None:
+        self.create_room_async(room, private).result()
+
+    def join_room_async(self, room: str) -> concurrent.futures.Future[None]:
+        return self._runner.submit(self._inner.join_room(room))
+
+    def join_room(self, room: str) -> None:
+        self.join_room_async(room).result()
+
+    def leave_room_async(self, room: str) -> concurrent.futures.Future[None]:
+        return self._runner.submit(self._inner.leave_room(room))
+
+    def leave_room(self, room: str) -> None:
+        self.leave_room_async(room).result()
+
+    def invite_async(self, room: str, user: str) -> concurrent.futures.Future[None]:
+        return self._runner.submit(self._inner.invite(room, user))
+
+    def invite(self, room: str, user: str) -> None:
+        self.invite_async(room, user).result()
+
+    def list_rooms_async(self) -> concurrent.futures.Future[list[ev.RoomInfo]]:
+        return self._runner.submit(self._inner.list_rooms())
+
+    def list_rooms(self) -> list[ev.RoomInfo]:
+        return self.list_rooms_async().result()
+
+    def search_async(
+        self,
+        query: str,
+        *,
+        room: str | None = None,
+        sender: str | None = None,
+        limit: int = 20,
+        before_seq: int = 0,
+    ) -> concurrent.futures.Future[SearchPage]:
+        return self._runner.submit(
+            self._inner.search(
+                query, room=room, sender=sender, limit=limit, before_seq=before_seq
+            )
+        )
+
+    def search(
+        self,
+        query: str,
+        *,
+        room: str | None = None,
+        sender: str | None = None,
+        limit: int = 20,
+        before_seq: int = 0,
+    ) -> SearchPage:
+        return self.search_async(
+            query, room=room, sender=sender, limit=limit, before_seq=before_seq
+        ).result()
 
     def download_async(
         self,

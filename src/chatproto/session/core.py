@@ -3,7 +3,7 @@
 One task reads the socket and hands every event to the ``ClientState``,
 which keeps the bookkeeping (what is pending, who is here); its outcomes
 become the results of the futures operations wait on (by client id, upload
-id or file id) and the bounded event stream. All writes happen on the
+id, file id or request id) and the bounded event stream. All writes happen on the
 loop's thread, each frame whole, so frames never interleave.
 ``AsyncSession`` adds the operations on top.
 """
@@ -17,6 +17,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from .. import events as ev
+from ..client_requests import (
+    RequestFailed,
+    RequestOutcome,
+    RequestSucceeded,
+    RoomsListed,
+    SearchFinished,
+)
 from ..client_state import (
     ChatDelivered,
     ChatRefused,
@@ -33,7 +40,7 @@ from ..client_state import (
 )
 from ..connection import NEED_DATA, ClientConnection
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..limits import MAX_OPEN_FETCHES, MAX_OPEN_UPLOADS
+from ..limits import MAX_OPEN_FETCHES, MAX_OPEN_REQUESTS, MAX_OPEN_UPLOADS
 from ..state import State
 from .errors import ChatError, ConnectionLost, FileRefused, MessageRefused
 from .notices import Disconnected
@@ -100,6 +107,11 @@ class SessionCore:
         self._fetches: dict[int, FetchSink] = {}
         self._upload_slots = asyncio.Semaphore(MAX_OPEN_UPLOADS)
         self._fetch_slots = asyncio.Semaphore(MAX_OPEN_FETCHES)
+        # A request holds its slot from before it is built until its answer,
+        # even when its caller stopped waiting: the protocol counts it open
+        # until then (client_requests.py).
+        self._requests: dict[int, asyncio.Future[RequestOutcome]] = {}
+        self._request_slots = asyncio.Semaphore(MAX_OPEN_REQUESTS)
         self._part_locks: dict[Path, tuple[asyncio.Lock, int]] = {}
         interval, hb_timeout = heartbeat
         self._conn.start_heartbeat(interval, hb_timeout, self._loop.time())
@@ -246,21 +258,31 @@ class SessionCore:
                 if sink is not None:
                     sink.finish(FileRefused(f"download refused: {outcome.describe()}",
                                             outcome.reason))
+            case RequestSucceeded() | RequestFailed() | RoomsListed() | SearchFinished():
+                self._answered(outcome)
             case LoginComplete():
                 pass  # the handshake's business, finished before this loop starts
+
+    def _answered(self, outcome: RequestOutcome) -> None:
+        waiter = self._requests.pop(outcome.request_id, None)
+        if waiter is None:
+            return
+        self._request_slots.release()
+        if not waiter.done():
+            waiter.set_result(outcome)
 
     # -- writing and ending ------------------------------------------------------
 
     def _send(self, event: ev.Event) -> None:
         if self._final is not None or self._writer.is_closing():
-            raise ConnectionLost(self._lost_message())
+            raise self._lost()
         self._writer.write(self._conn.send(event))
 
     async def _drain(self) -> None:
         try:
             await self._writer.drain()
         except (OSError, RuntimeError):
-            raise ConnectionLost(self._lost_message()) from None
+            raise self._lost() from None
 
     def _send_error(self, exc: RemoteProtocolError) -> None:
         try:
@@ -305,7 +327,7 @@ class SessionCore:
         if self._final is not None:
             return
         self._final = self._disconnection()
-        lost = ConnectionLost(self._lost_message())
+        lost = self._lost()
         for chat in self._chats.values():
             if not chat.done():
                 chat.set_exception(lost)
@@ -313,6 +335,12 @@ class SessionCore:
             upload.reject(lost)
         for sink in self._fetches.values():
             sink.finish(lost)
+        for waiter in self._requests.values():
+            if not waiter.done():
+                waiter.set_exception(lost)
+            # Whoever waits for a slot must wake, to meet the ConnectionLost.
+            self._request_slots.release()
+        self._requests.clear()
         self._writer.close()
         self._heartbeat_task.cancel()
         # The final notice may exceed the queue bound by one: nothing waits on it.
@@ -332,6 +360,12 @@ class SessionCore:
         if self._abort_reason is not None:
             return Disconnected(*self._abort_reason, clean=False)
         return Disconnected("connection-lost", "the server closed the connection", clean=False)
+
+    def _lost(self) -> ConnectionLost:
+        """The error of an operation the ending cut short, with the ending's
+        code (``account-disabled`` when an administrator ended it...)."""
+        final = self._final or self._disconnection()
+        return ConnectionLost(final.message, final.code)
 
     def _lost_message(self) -> str:
         final = self._final or self._disconnection()

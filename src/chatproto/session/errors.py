@@ -59,6 +59,25 @@ class MessageRefused(ChatError):
     default_code = "message-refused"
 
 
+class RequestRefused(ChatError):
+    """The server refused a room request or a search, or the server has no
+    rooms at all; ``code`` is the reason (``not-found``, ``already-exists``,
+    ``not-member``, ``cannot-leave-general``, ``too-many-rooms``, ...,
+    ``not-supported`` for a server older than rooms). Unlike the other
+    errors it is built reason first, as the protocol's ``RequestRejected``
+    carries them: ``RequestRefused("not-found", "no such room")``;
+    ``reason`` is ``code`` by the protocol's name for it."""
+
+    default_code = "request-refused"
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message, reason)
+
+    @property
+    def reason(self) -> str:
+        return self.code
+
+
 class CertificateRefused(ChatError):
     """The server's certificate was not accepted; nothing was sent to it."""
 
@@ -86,6 +105,7 @@ __all__ = [
     "LoginRefused",
     "MessageRefused",
     "PinFileError",
+    "RequestRefused",
     "ServerUnreachable",
     "TLSFailed",
 ]

@@ -7,15 +7,24 @@ from pathlib import Path
 
 import click
 
-from .checks import check_file, check_login, check_message, check_recipient, read_message
+from .checks import (
+    check_file,
+    check_login,
+    check_message,
+    check_recipient,
+    check_room,
+    read_message,
+)
 from .commands import list_users, send_file, send_text
 from .exitcodes import HELP_TEXT, ExitCode
 from .listen import listen
 from .options import PROG, Target, client_tls, resolve_target, run
+from .room_commands import add_room_commands
 
 
 @click.group(
-    help=f"Chat from the command line: send messages and files, listen, list users.\n\n{HELP_TEXT}",
+    help="Chat from the command line: send messages and files to a room or a user, listen, "
+         f"list users and rooms, create, join and leave rooms, search.\n\n{HELP_TEXT}",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.option("--host", envvar="CHAT_HOST", default="localhost", show_default=True,
@@ -43,29 +52,43 @@ def cli(ctx: click.Context, host: str, port: int, user: str | None, password: st
     ctx.obj = (host, port, user, password, client_tls(no_tls, ca, fingerprint))
 
 
-def _target(ctx: click.Context) -> Target:
+def target_of(ctx: click.Context) -> Target:
     host, port, user, password, tls = ctx.obj
     target = resolve_target(host, port, user, password, tls)
     check_login(target.user, target.password)
     return target
 
 
-@cli.command(help="Send TEXT to everyone (or --to one user); exits once the server delivered it. "
-                  "TEXT '-' reads the message from stdin (one final newline dropped).")
+def _one_target(recipient: str | None, room: str | None, code: ExitCode) -> None:
+    if recipient is not None and room is not None:
+        raise click.UsageError("--room and --to cannot be combined: a message goes to one room "
+                               "or one user")
+    check_recipient(recipient, code)
+    check_room(room, code)
+
+
+_ROOM_OPTION = click.option("--room", metavar="ROOM",
+                            help="Send to this room (default: general).")
+
+
+@cli.command(help="Send TEXT to the room general (or --room ROOM, or --to one user); exits once "
+                  "the server delivered it. TEXT '-' reads the message from stdin (one final "
+                  "newline dropped).")
 @click.argument("text")
+@_ROOM_OPTION
 @click.option("--to", "recipient", metavar="USER", help="Send to this user only.")
 @click.pass_context
-def send(ctx: click.Context, text: str, recipient: str | None) -> None:
+def send(ctx: click.Context, text: str, room: str | None, recipient: str | None) -> None:
     # Everything that can be judged here is, before a password is asked for
     # and before connecting.
     if text != "-":
         check_message(text)
-    check_recipient(recipient, ExitCode.MESSAGE_REFUSED)
-    target = _target(ctx)
+    _one_target(recipient, room, ExitCode.MESSAGE_REFUSED)
+    target = target_of(ctx)
     if text == "-":
         text = read_message()
         check_message(text)
-    run(send_text(target, text, recipient))
+    run(send_text(target, text, recipient, room))
 
 
 @cli.command("send-file", help="Upload PATH; exits once the server has verified the file.")
@@ -73,12 +96,15 @@ def send(ctx: click.Context, text: str, recipient: str | None) -> None:
 # missing, unreadable or special file is one kind of mistake (exit 7), told
 # the same way, by check_file.
 @click.argument("path", type=click.Path(path_type=Path, readable=False))
+@_ROOM_OPTION
 @click.option("--to", "recipient", metavar="USER", help="Send to this user only.")
 @click.pass_context
-def send_file_command(ctx: click.Context, path: Path, recipient: str | None) -> None:
+def send_file_command(
+    ctx: click.Context, path: Path, room: str | None, recipient: str | None
+) -> None:
     check_file(path)
-    check_recipient(recipient, ExitCode.FILE_REFUSED)
-    run(send_file(_target(ctx), path, recipient))
+    _one_target(recipient, room, ExitCode.FILE_REFUSED)
+    run(send_file(target_of(ctx), path, recipient, room))
 
 
 @cli.command("listen", help="Stay logged in, print one line per event, download every file. "
@@ -99,14 +125,17 @@ def listen_command(
     ctx: click.Context, as_json: bool, download_dir: Path, no_download: bool,
     state_file: Path | None, once: bool,
 ) -> None:
-    run(listen(_target(ctx), as_json, None if no_download else download_dir, state_file, once))
+    run(listen(target_of(ctx), as_json, None if no_download else download_dir, state_file, once))
 
 
 @cli.command(help="Print the participants (active and deactivated) and exit.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON list of {user, state}.")
 @click.pass_context
 def users(ctx: click.Context, as_json: bool) -> None:
-    run(list_users(_target(ctx), as_json))
+    run(list_users(target_of(ctx), as_json))
+
+
+add_room_commands(cli, target_of)
 
 
 def main() -> None:

@@ -75,6 +75,16 @@ def check_recipient(name: str | None, code: ExitCode) -> None:
         fail(f"cannot send to {name!r}: {problem}", code)
 
 
+def check_room(room: str | None, code: ExitCode) -> None:
+    """``--room`` or a ROOM argument: a name no room can have (room names
+    follow the user-name rules) is refused before connecting."""
+    if room is None:
+        return
+    problem = username_problem(room)
+    if problem is not None:
+        fail(f"invalid room name {room!r}: {problem}", code)
+
+
 def check_login(user: str, password: str) -> None:
     problem = username_problem(user)
     if problem is not None:
@@ -125,4 +135,11 @@ def check_file(path: Path) -> None:
         _file_refused(f"cannot read {path}: {(exc.strerror or str(exc)).lower()}")
 
 
-__all__ = ["check_file", "check_login", "check_message", "check_recipient", "read_message"]
+__all__ = [
+    "check_file",
+    "check_login",
+    "check_message",
+    "check_recipient",
+    "check_room",
+    "read_message",
+]

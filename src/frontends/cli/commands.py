@@ -1,4 +1,5 @@
-"""``send``, ``send-file`` and ``users``: log in, do one thing, leave."""
+"""``send``, ``send-file`` and ``users``: log in, do one thing, leave
+(the room commands and ``search`` are in ``rooms.py``)."""
 
 from __future__ import annotations
 
@@ -37,20 +38,24 @@ async def _open(target: Target) -> AsyncSession:
     return session
 
 
-async def _login(target: Target) -> AsyncSession:
+async def login(target: Target) -> AsyncSession:
     try:
         return await _open(target)
     except ChatError as exc:
-        raise login_failure(exc, target.tls) from None
+        raise login_failure(exc, target.tls, target.user) from None
 
 
-async def send_text(target: Target, text: str, to: str | None) -> ExitCode:
-    async with await _login(target) as session:
-        await session.send_chat(text, to)
+async def send_text(
+    target: Target, text: str, to: str | None, room: str | None = None
+) -> ExitCode:
+    async with await login(target) as session:
+        await session.send_chat(text, to, room)
     return ExitCode.OK
 
 
-async def send_file(target: Target, path: Path, to: str | None) -> ExitCode:
+async def send_file(
+    target: Target, path: Path, to: str | None, room: str | None = None
+) -> ExitCode:
     bar: Any = None
     shown = 0
 
@@ -64,8 +69,8 @@ async def send_file(target: Target, path: Path, to: str | None) -> ExitCode:
 
     show_bar = sys.stderr.isatty()
     try:
-        async with await _login(target) as session:
-            await session.send_file(path, to, progress if show_bar else None)
+        async with await login(target) as session:
+            await session.send_file(path, to, progress if show_bar else None, room=room)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -73,7 +78,7 @@ async def send_file(target: Target, path: Path, to: str | None) -> ExitCode:
 
 
 async def list_users(target: Target, as_json: bool) -> ExitCode:
-    async with await _login(target) as session:
+    async with await login(target) as session:
         participants = dict(session.participants)
     if as_json:
         rows = [{"user": name, "state": str(state)} for name, state in participants.items()]

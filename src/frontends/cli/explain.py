@@ -7,14 +7,45 @@ its class and code, so its exit code does not change.
 
 from __future__ import annotations
 
-from chatproto.session import CertificateRefused, ChatError, ClientTLS, ConnectionLost
+from chatproto import LoginRejectReason
+from chatproto.session import (
+    CertificateRefused,
+    ChatError,
+    ClientTLS,
+    ConnectionLost,
+    LoginRefused,
+)
 from chatproto.session import FingerprintMismatch as _Mismatch
 from chatproto.session.pins import host_port
 
+#: What an administrator's ending of a live session means for its user.
+_ENDED = {
+    "account-disabled": "your account was disabled by the server's administrator; ask them "
+                        "to enable it",
+    "account-deleted": "your account was deleted by the server's administrator",
+}
 
-def login_failure(error: ChatError, tls: ClientTLS) -> ChatError:
-    """``error``, raised while connecting and logging in with ``tls``, in
-    chat-cli's words when it has better ones."""
+
+def account_ended(code: str, message: str) -> str | None:
+    """The line for a session the server ended with ``code``, when it was an
+    administrator's doing (no retry helps); None otherwise."""
+    told = _ENDED.get(code)
+    return None if told is None else f"{told} ({message})"
+
+
+def login_failure(error: ChatError, tls: ClientTLS, user: str = "") -> ChatError:
+    """``error``, raised while connecting and logging in with ``tls`` as
+    ``user``, in chat-cli's words when it has better ones."""
+    if isinstance(error, LoginRefused) and error.code == LoginRejectReason.DISABLED:
+        return LoginRefused(
+            f"the account {user!r} is disabled by the server's administrator; ask them to "
+            f"enable it ({error.message})", error.code,
+        )
+    if isinstance(error, LoginRefused) and error.code == LoginRejectReason.NAME_RESERVED:
+        return LoginRefused(
+            f"the name {user!r} belonged to a deleted account and is not free yet; choose "
+            f"another name ({error.message})", error.code,
+        )
     if isinstance(error, _Mismatch) and tls.fingerprint is not None:
         # Not a change since a pin: the user named another certificate, so
         # "pass --fingerprint" would be no advice at all.
@@ -36,4 +67,4 @@ def login_failure(error: ChatError, tls: ClientTLS) -> ChatError:
     return error
 
 
-__all__ = ["login_failure"]
+__all__ = ["account_ended", "login_failure"]

@@ -7,8 +7,10 @@ notice, then logins again after growing waits (``chatproto.session.reconnect``)
 with the lost session's resume token and the last seq printed, so the replay
 brings exactly what was missed, then one notice when it is back. ``--once``
 exits instead (9). A refusal another attempt would only repeat (a wrong
-password, a changed certificate) ends it with its own exit code. Ctrl-C and
-SIGTERM are a normal leave (goodbye, exit 0).
+password, a changed certificate, a disabled account) ends it with its own
+exit code, and so does a session the server ended because an administrator
+disabled or deleted the account: no retry is tried. Ctrl-C and SIGTERM are
+a normal leave (goodbye, exit 0).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import TypeVar
 
 import click
 
-from chatproto import ChatMessage, Event, FileAvailable, Presence
+from chatproto import ChatMessage, Event, FileAvailable, Membership, Presence
 from chatproto.session import (
     AsyncSession,
     ChatError,
@@ -39,7 +41,7 @@ from chatproto.session import (
 from chatproto.session.reconnect import Backoff, RetryPlan, reconnect
 
 from .exitcodes import ExitCode
-from .explain import login_failure
+from .explain import account_ended, login_failure
 from .options import PROG, Target, report_trust
 from .render import (
     connection_record,
@@ -47,6 +49,7 @@ from .render import (
     event_time,
     human_chat,
     human_file,
+    human_membership,
     human_presence,
     json_line,
     json_record,
@@ -101,6 +104,10 @@ class Listener:
             while True:
                 since, seen = loop.time(), self.printed_seq
                 lost = await self._follow(session)
+                ended = account_ended(lost.code, lost.message)
+                if ended is not None:
+                    self._note(escape(ended))
+                    return ExitCode.ACCOUNT_DISABLED
                 if self.once:
                     self._note(escape(lost.message))
                     return ExitCode.CONNECTION_LOST
@@ -135,7 +142,7 @@ class Listener:
                 epoch=self.epoch, tls=t.tls, resume_token=resume_token,
             )
         except ChatError as exc:
-            raise login_failure(exc, t.tls) from None
+            raise login_failure(exc, t.tls, t.user) from None
         report_trust(session.trust)
         return session
 
@@ -181,6 +188,12 @@ class Listener:
         elif isinstance(event, Presence):
             line = (
                 json_line(json_record(event, when)) if self.as_json else human_presence(event, when)
+            )
+        elif isinstance(event, Membership):
+            line = (
+                json_line(json_record(event, when))
+                if self.as_json
+                else human_membership(event, when)
             )
         elif isinstance(event, FileAvailable):
             path, note = await self._download(session, event)

@@ -13,7 +13,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from chatproto import ChatMessage, Event, FileAvailable, Presence, participant_count_text
+from chatproto import (
+    ChatMessage,
+    Event,
+    FileAvailable,
+    Membership,
+    Presence,
+    SearchHit,
+    is_room_target,
+    participant_count_text,
+)
 
 from ..text import escape  # shared with chat-tui; re-exported here
 from ..units import human_size
@@ -42,7 +51,9 @@ def _participants(count: int) -> str:
 
 def human_chat(event: ChatMessage, when: datetime) -> str:
     who = escape(event.sender)
-    if event.recipient is not None:
+    if is_room_target(event.recipient):
+        head = f"[{_clock(when)}] #{escape(event.room or '')} <{who}>"
+    elif event.recipient is not None:
         head = f"[{_clock(when)}] (direct) <{who} -> {escape(event.recipient)}>"
     else:
         head = f"[{_clock(when)}] <{who}>"
@@ -58,8 +69,21 @@ def human_presence(event: Presence, when: datetime) -> str:
     )
 
 
+def human_membership(event: Membership, when: datetime) -> str:
+    members = "1 member" if event.member_count == 1 else f"{event.member_count} members"
+    return (
+        f"[{_clock(when)}] #{escape(event.room)} * {escape(event.user)} {event.state.value} "
+        f"({members})"
+    )
+
+
 def human_file(event: FileAvailable, when: datetime, path: Path | None, note: str = "") -> str:
-    direct = f" (direct to {escape(event.recipient)})" if event.recipient is not None else ""
+    if is_room_target(event.recipient):
+        direct = f" (in #{escape(event.room or '')})"
+    elif event.recipient is not None:
+        direct = f" (direct to {escape(event.recipient)})"
+    else:
+        direct = ""
     where = f", saved as {escape(str(path))}" if path is not None else ""
     return (
         f"[{_clock(when)}] * {escape(event.sender)} sent the file {escape(event.name)} "
@@ -75,7 +99,8 @@ def json_record(event: Event, when: datetime, path: Path | None = None) -> dict[
             "seq": event.seq,
             "ts": ts,
             "from": event.sender,
-            "to": event.recipient,
+            "to": _user_of(event.recipient),
+            "room": event.room,
             "text": event.text,
         }
     if isinstance(event, Presence):
@@ -87,19 +112,69 @@ def json_record(event: Event, when: datetime, path: Path | None = None) -> dict[
             "state": event.state.value,
             "participants": event.participant_count,
         }
+    if isinstance(event, Membership):
+        return {
+            "type": "member",
+            "seq": None,
+            "ts": ts,
+            "room": event.room,
+            "user": event.user,
+            "state": event.state.value,
+            "members": event.member_count,
+        }
     if isinstance(event, FileAvailable):
         return {
             "type": "file",
             "seq": event.seq,
             "ts": ts,
             "from": event.sender,
-            "to": event.recipient,
+            "to": _user_of(event.recipient),
+            "room": event.room,
             "name": event.name,
             "size": event.size,
             "sha256": event.sha256.hex(),
             "path": str(path) if path is not None else None,
         }
     raise TypeError(f"no JSON form for {type(event).__name__}")
+
+
+def _user_of(recipient: str | None) -> str | None:
+    # "to" stays what it always was, a user or null; the room has its own field.
+    return None if is_room_target(recipient) else recipient
+
+
+def _date_clock(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def hit_place(hit: SearchHit, me: str) -> str:
+    """``#room`` for a room's message (``#general`` too), ``@user`` for a
+    direct one: the other party of the conversation."""
+    if hit.room is not None:
+        return f"#{hit.room}"
+    other = hit.recipient if hit.sender == me else hit.sender
+    return f"@{other}"
+
+
+def human_hit(hit: SearchHit, me: str) -> str:
+    """One search result on one line: the text's line breaks are escaped."""
+    when = datetime.fromtimestamp(hit.timestamp_ms / 1000, tz=UTC)
+    return (
+        f"[{_date_clock(when)}] {escape(hit_place(hit, me))} <{escape(hit.sender)}> "
+        f"{escape(hit.text)}  (seq {hit.seq})"
+    )
+
+
+def hit_record(hit: SearchHit) -> dict[str, Any]:
+    when = datetime.fromtimestamp(hit.timestamp_ms / 1000, tz=UTC)
+    return {
+        "seq": hit.seq,
+        "ts": when.astimezone().isoformat(timespec="milliseconds"),
+        "room": hit.room,
+        "from": hit.sender,
+        "to": _user_of(hit.recipient),
+        "text": hit.text,
+    }
 
 
 def connection_record(state: str, when: datetime, **details: Any) -> dict[str, Any]:
@@ -111,7 +186,7 @@ def connection_record(state: str, when: datetime, **details: Any) -> dict[str, A
 _JSON_UNSAFE = re.compile(r"[\u0080-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 
 
-def json_line(record: dict[str, Any]) -> str:
+def json_line(record: dict[str, Any] | list[dict[str, Any]]) -> str:
     """One line of JSON; line separators and bidi controls are \\u-escaped
     (still the same JSON string) so they cannot split or reorder the line."""
     text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
@@ -122,8 +197,12 @@ __all__ = [
     "connection_record",
     "escape",
     "event_time",
+    "hit_place",
+    "hit_record",
     "human_chat",
     "human_file",
+    "human_hit",
+    "human_membership",
     "human_presence",
     "json_line",
     "json_record",
