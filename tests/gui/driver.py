@@ -20,6 +20,7 @@ from pathlib import Path
 
 import support
 from frontends.gui.app import App
+from frontends.gui.conversations import Conversation, direct, room
 from frontends.gui.dialogs import MessageDialog
 from frontends.gui.settings import SETTINGS_FILE
 
@@ -137,8 +138,25 @@ class GuiClient:
         assert view is not None, "the chat window is not shown"
         return view
 
-    def transcript(self) -> str:
-        return self.chat.transcript.content()
+    def transcript(self, conversation: str | None = None) -> str:
+        """The transcript on screen, or that of ``conversation`` ("#dev" for
+        a room, a user's name for a direct conversation), without showing it."""
+        if conversation is None:
+            return str(self.chat.transcript.content())
+        found = self.chat.transcripts.get(named(conversation).key)
+        return "" if found is None else str(found.content())
+
+    def select(self, conversation: str) -> None:
+        """Click ``conversation`` in the room list, as a user would."""
+        key = named(conversation).key
+        tree = self.chat.rooms.tree
+        wait_until(lambda: tree.exists(key), what=f"{conversation} in the room list")
+        tree.see(key)
+        pump()
+        x, y, width, height = tree.bbox(key)  # type: ignore[misc]
+        tree.event_generate("<ButtonPress-1>", x=x + width // 2, y=y + height // 2)
+        tree.event_generate("<ButtonRelease-1>", x=x + width // 2, y=y + height // 2)
+        wait_until(lambda: self.chat.rooms.current.key == key, what=f"{conversation} shown")
 
     def type_message(self, text: str) -> None:
         self.chat.entry.delete("1.0", "end")
@@ -150,10 +168,17 @@ class GuiClient:
         self.type_message(text)
         self.press_enter(self.chat.entry)
 
-    def wait_for_text(self, text: str, timeout: float = TIMEOUT) -> None:
-        wait_until(lambda: text in self.transcript(), timeout,
-                   what=f"{text!r} in the transcript of {self.root.title()!r}:\n"
-                        + self.transcript())
+    def say_here(self, text: str) -> None:
+        """Type ``text`` and press Enter in the conversation on screen."""
+        self.type_message(text)
+        self.press_enter(self.chat.entry)
+
+    def wait_for_text(self, text: str, timeout: float = TIMEOUT,
+                      conversation: str | None = None) -> None:
+        wait_until(lambda: text in self.transcript(conversation), timeout,
+                   what=f"{text!r} in the transcript of {self.root.title()!r}"
+                        f" ({conversation or 'on screen'}):\n"
+                        + self.transcript(conversation))
 
     def double_click(self, widget: tk.Misc, x: int, y: int) -> None:
         """Two clicks at (x, y) of ``widget``, close enough to be a double click."""
@@ -182,6 +207,11 @@ class GuiClient:
         self._gone()
         # Free the Tk objects here, on the Tk thread (see app._collect_tk_garbage).
         gc.collect()
+
+
+def named(conversation: str) -> Conversation:
+    """``#dev`` is a room, anything else a user's direct conversation."""
+    return room(conversation[1:]) if conversation.startswith("#") else direct(conversation)
 
 
 def toplevels(root: tk.Misc) -> list[str]:

@@ -81,12 +81,20 @@ def test_shift_enter_breaks_the_line_and_lines_cannot_be_forged(trio) -> None:
 def test_direct_message_to_a_selected_user(trio) -> None:
     alice, bob, carol = trio
     # Pick bob in the participant list (double click), as a user would.
+    # That opens their direct conversation, which To: follows.
     alice.pick_participant("bob")
     assert alice.chat.recipient.get() == "bob"
+    assert alice.chat.rooms.current.key == "@bob"
     alice.type_message("psst, only for you")
     alice.press_enter(alice.chat.entry)
-    bob.wait_for_text("alice \u2192 bob (direct): psst, only for you")
+    # It lands in bob's conversation with alice, unread, not in general.
+    bob.wait_for_text("alice \u2192 bob (direct): psst, only for you", conversation="alice")
     alice.wait_for_text("alice \u2192 bob (direct): psst, only for you")
+    assert "psst" not in bob.transcript() and "psst" not in alice.transcript("#general")
+    assert ("@ alice", 1) in bob.chat.rooms.rows()
+    bob.select("alice")
+    assert ("@ alice", 0) in bob.chat.rooms.rows()
+    assert bob.chat.recipient.get() == "alice"
     text = bob.chat.transcript.text
     assert "direct" in text.tag_names(text.search("psst", "1.0"))
     # Back to everyone; carol gets this one, but never got the direct one.
@@ -134,10 +142,11 @@ def test_files_both_ways_with_progress(trio, tmp_path: Path) -> None:
     bob.pick_participant("alice")
     assert bob.chat.recipient.get() == "alice"
     pick_file(bob, reply)
-    alice.wait_for_text("report.bin saved as " + str(alice.downloads / "report (2).bin"))
+    alice.wait_for_text("report.bin saved as " + str(alice.downloads / "report (2).bin"),
+                        conversation="bob")
     assert (alice.downloads / "report (2).bin").read_bytes() == reply.read_bytes()
     assert (alice.downloads / "report.bin").read_bytes() == b"alice's own file"
-    assert "bob \u2192 alice (direct): sent the file report.bin" in alice.transcript()
+    assert "bob \u2192 alice (direct): sent the file report.bin" in alice.transcript("bob")
     bob.chat.address_to(None)
     bob.say("done with files")
     carol.wait_for("done with files")

@@ -14,6 +14,7 @@ import pytest
 from chatproto import SendChat
 from chatproto.session.tls import PIN_FILE_NAME
 from frontends.gui import theme
+from frontends.gui.app import CHAT_MIN_SIZE
 from frontends.gui.settings import SETTINGS_FILE
 from frontends.text import escape
 from support import RawClient, running_server
@@ -96,8 +97,8 @@ def test_participant_names_fit_in_the_smallest_window(gui, chat_server) -> None:
         frog = gui("frog")
         frog.login(chat_server.host, chat_server.port, "frog", "pw")
         wait_until(lambda: len(frog.chat.participants.rows()) == 3, what="three participants")
-        frog.root.geometry("520x360")  # the window's minimum size
-        wait_until(lambda: frog.root.winfo_width() == 520, what="the small window")
+        frog.root.geometry("{}x{}".format(*CHAT_MIN_SIZE))  # the window's minimum size
+        wait_until(lambda: frog.root.winfo_width() == CHAT_MIN_SIZE[0], what="the small window")
         pump(0.1)
         tree = frog.chat.participants.tree
         font = tkfont.Font(root=tree, font=ttk.Style(tree).lookup("Treeview", "font"))
@@ -125,14 +126,14 @@ def test_the_changed_certificate_banner_shows_whole(gui, tmp_path: Path) -> None
     wait_until(lambda: frog.chat.banner.winfo_ismapped(), what="the disconnected banner")
     for dialog in frog.dialogs():
         dialog.buttons["Not now"].invoke()
-    frog.root.geometry("520x360")
+    frog.root.geometry("{}x{}".format(*CHAT_MIN_SIZE))
     # Another server (another certificate) at the same address.
     with running_server(tmp_path / "second", scrypt_n=2**10, tls=True, port=port):
         frog.chat.reconnect_button.invoke()
         label = frog.chat.banner_label
         wait_until(lambda: "has changed" in str(label.cget("text")),
                    what="the changed-certificate banner")
-        wait_until(lambda: frog.root.winfo_width() == 520, what="the small window")
+        wait_until(lambda: frog.root.winfo_width() == CHAT_MIN_SIZE[0], what="the small window")
         pump(0.1)
         message = str(label.cget("text"))
         assert str(frog.config_dir / PIN_FILE_NAME) in message

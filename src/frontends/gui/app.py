@@ -16,10 +16,9 @@ import tkinter as tk
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from tkinter import filedialog
 from typing import Any
 
-from chatproto import ChatMessage, FileAvailable, Presence
+from chatproto import ChatMessage, FileAvailable, Membership, Presence
 from chatproto.session import (
     NO_TLS,
     ClientTLS,
@@ -31,16 +30,19 @@ from chatproto.session import (
 )
 from chatproto.session.tls import PIN_FILE_NAME
 
-from . import errors_text, i18n, opener, theme
+from . import errors_text, i18n, theme
 from .attention import Notifier
 from .chat_view import ChatActions, ChatView
+from .conversations import GENERAL, Conversation, conversation_of
 from .dialogs import MessageDialog, open_dialogs
+from .files_flow import FileFlow
 from .i18n import _
-from .lines import chat_line, file_line, notice_line, presence_line, shown_path
+from .lines import chat_line, file_line, notice_line, presence_line
 from .link import Link
 from .login_view import LoginView, login_problem
 from .mentions import mentions
-from .safetext import clean
+from .room_flow import RoomFlow
+from .rooms import RoomActions
 from .settings import Settings, config_dir, load_settings, save_settings
 from .trust import CONFIRM_TOKEN, ask_pin, client_tls
 
@@ -50,6 +52,9 @@ EXIT_GRACE_MS = 5000
 #: Events handled per poll: the window repaints between batches even when
 #: a flood of messages arrives.
 BATCH = 300
+#: The chat window's smallest size: room list, transcript and participants
+#: side by side, none of them clipped.
+CHAT_MIN_SIZE = (620, 380)
 
 
 class App:
@@ -79,6 +84,8 @@ class App:
         #: A login under way: its link and the future of its connection.
         self.pending: tuple[Link, Future[None]] | None = None
         self.notifier = Notifier(root, lambda: self.settings.attention)
+        self.files = FileFlow(self)
+        self.rooms = RoomFlow(self)
         theme.apply(root, self.settings.theme)
         i18n.localize_tk(root)
         root.protocol("WM_DELETE_WINDOW", self.quit)
@@ -200,50 +207,64 @@ class App:
         self.shown_seq = max(self.shown_seq, link.last_seen_seq)
         self.notifier.set_name(link.username)
         reset = self._follow_history(link)
-        actions = ChatActions(self.send_chat, self.send_file, self.open_folder,
-                              self.choose_folder, self.reconnect, self.set_attention)
+        rooms = self.rooms
+        actions = ChatActions(self.send_chat, self.files.send_file, self.files.open_folder,
+                              self.files.choose_folder, self.reconnect, self.set_attention,
+                              RoomActions(rooms.create, rooms.join, rooms.leave, rooms.invite),
+                              rooms.search)
         view = self.chat_view = ChatView(self.root, actions, self.settings.download_folder(),
                                          attention=self.settings.attention)
         view.pack(fill="both", expand=True)
         view.participants.reset(link.username, link.participants())
         view.refresh_recipients()
         plain = link.trust is None or link.trust.mode is TrustMode.PLAIN
-        view.transcript.append(notice_line(errors_text.trust_text(link.trust),
-                                           "notice" if plain else "presence"))
+        view.notice(notice_line(errors_text.trust_text(link.trust),
+                                "notice" if plain else "presence"))
         if reset:
-            view.transcript.append(notice_line(errors_text.history_reset_text()))
-        self.root.geometry("820x560")
-        self.root.minsize(520, 360)
+            view.notice(notice_line(errors_text.history_reset_text()))
+        rooms.opened()
+        self.root.geometry("960x580")
+        self.root.minsize(*CHAT_MIN_SIZE)
         view.entry.focus_set()
 
     def _handle(self, link: Link, event: object) -> None:
         view = self.chat_view
         if view is None:
             return
+        me = link.username
         if isinstance(event, ChatMessage):
             if self._is_new(event.seq):
-                line = chat_line(event, link.username)
-                if event.sender != link.username:
-                    if mentions(event.text, link.username):
-                        line = [(chunk, (*tags, "mention")) for chunk, tags in line]
-                    self.notifier.arrived()
-                view.transcript.append(line)
+                where = conversation_of(event, me)
+                line = chat_line(event, me)
+                if event.sender != me and mentions(event.text, me):
+                    line = [(chunk, (*tags, "mention")) for chunk, tags in line]
+                view.append(where, line)
+                if event.sender != me:
+                    self._arrived(view, where)
         elif isinstance(event, FileAvailable):
             if self._is_new(event.seq):
-                view.transcript.append(file_line(event, link.username))
-                if event.sender != link.username:
-                    self.notifier.arrived()
-                    self._download(link, event)
+                where = conversation_of(event, me)
+                view.append(where, file_line(event, me))
+                if event.sender != me:
+                    self._arrived(view, where)
+                    self.files.download(link, event)
         elif isinstance(event, Presence):
+            # Presence is server-wide, as in the original: general's news.
             view.participants.apply(event)
             view.refresh_recipients()
-            view.transcript.append(presence_line(event))
+            view.append(GENERAL, presence_line(event))
+        elif isinstance(event, Membership):
+            self.rooms.membership(event, me)
         elif isinstance(event, Progress):
             # The session sends at most one per percent: cheap to show them all.
             view.transfers.progress(event.direction, event.key, event.name, event.done,
                                     event.total)
         elif isinstance(event, Disconnected):
             self._disconnected(link, event)
+
+    def _arrived(self, view: ChatView, where: Conversation) -> None:
+        view.rooms.arrived(where)
+        self.notifier.arrived()
 
     def _follow_history(self, link: Link) -> bool:
         """Take the server's history epoch; after a reset (the server's data
@@ -268,88 +289,27 @@ class App:
         with contextlib.suppress(OSError):
             self.seqs.save(link.host, link.port, link.username, seq, self.epoch)
 
-    def send_chat(self, text: str, to: str | None) -> bool:
+    def send_chat(self, text: str, where: Conversation) -> bool:
         link = self.link
         if link is None or not link.connected():
             return False
-        self.later(link.send_chat(text, to), lambda f: self._chat_sent(f, text))
+        self.later(link.send_chat(text, where), lambda f: self._chat_sent(f, text, where))
         return True
 
-    def _chat_sent(self, future: Future[Any], text: str) -> None:
+    def _chat_sent(self, future: Future[Any], text: str, where: Conversation) -> None:
         error = future.exception()
         if error is None or self.chat_view is None:
             return
-        self.chat_view.transcript.append(
-            notice_line(_("Message not sent: {reason}").format(reason=errors_text.describe(error)))
-        )
+        self.chat_view.append(where, notice_line(
+            _("Message not sent: {reason}").format(reason=errors_text.describe(error))))
         if not self.chat_view.draft():
             self.chat_view.entry.insert("1.0", text)  # give the user their words back
-
-    def send_file(self, to: str | None) -> None:
-        link = self.link
-        if link is None or self.chat_view is None:
-            return
-        # Parented to our window: no stray default root ("tk") window, ever.
-        path = filedialog.askopenfilename(parent=self.root, title=_("Send a file"))
-        if not path or self.link is not link:
-            return
-        key = str(Path(path))
-        self.chat_view.transfers.start("upload", key, Path(path).name, 0)
-        self.later(link.send_file(key, to), lambda f: self._upload_done(f, key))
-
-    def _upload_done(self, future: Future[Any], key: str) -> None:
-        if self.chat_view is None:
-            return
-        error = future.exception()
-        self.chat_view.transfers.finish("upload", key, Path(key).name, ok=error is None)
-        if error is not None:
-            self.chat_view.transcript.append(notice_line(
-                _("File not sent: {reason}").format(reason=errors_text.describe(error))))
-
-    def _download(self, link: Link, file: FileAvailable) -> None:
-        folder = self.settings.download_folder()
-        assert self.chat_view is not None
-        self.chat_view.transfers.start("download", str(file.file_id), file.name, file.size)
-        self.later(link.download(file, folder), lambda f: self._download_done(f, file))
-
-    def _download_done(self, future: Future[Any], file: FileAvailable) -> None:
-        if self.chat_view is None:
-            return
-        error = future.exception()
-        self.chat_view.transfers.finish("download", str(file.file_id), file.name,
-                                        ok=error is None)
-        name = clean(file.name, single_line=True)
-        if error is None:
-            text = _("{name} saved as {path}").format(name=name, path=shown_path(future.result()))
-            self.chat_view.transcript.append(notice_line(text, "saved"))
-        else:
-            self.chat_view.transcript.append(notice_line(_("{name} not saved: {reason}").format(
-                name=name, reason=errors_text.describe(error))))
 
     def set_attention(self, on: bool) -> None:
         self.settings.attention = on
         save_settings(self.settings, self.config_folder)
         if not on:
             self.notifier.quiet()
-
-    # -- download folder ----------------------------------------------------------
-
-    def open_folder(self) -> None:
-        folder = self.settings.download_folder()
-        problem = opener.open_folder(folder)
-        if problem:
-            self.dialog(_("Downloads"), _("Could not open {folder}: {reason}").format(
-                folder=folder, reason=problem))
-
-    def choose_folder(self) -> None:
-        chosen = filedialog.askdirectory(
-            parent=self.root, title=_("Download folder"),
-            initialdir=str(self.settings.download_folder()), mustexist=True)
-        if not chosen or self.chat_view is None:
-            return
-        self.settings.download_dir = chosen
-        save_settings(self.settings, self.config_folder)
-        self.chat_view.set_folder(Path(chosen))
 
     # -- losing the server, reconnecting, leaving ----------------------------------
 
@@ -360,11 +320,16 @@ class App:
         link.close()  # gone already: this only stops the session's thread
         message = _("Connection to the server lost: {reason}").format(
             reason=errors_text.disconnect_reason(event))
-        self.chat_view.transcript.append(notice_line(message))
+        self.chat_view.notice(notice_line(message))
         self.chat_view.show_disconnected(message)
         # Nobody's presence is known until the server tells us again.
         self.chat_view.participants.mark_unknown()
         self.lost_link = link
+        if event.code in errors_text.ENDED_FOR_GOOD:
+            # Logging in again would only be refused: no reconnect offered.
+            self.chat_view.reconnect_button.state(["disabled"])
+            self.dialog(_("Disconnected"), message)
+            return
         self.dialog(_("Disconnected"), message + "\n" + _("Reconnect now?"), kind="question",
                     buttons=[(_("Reconnect"), self.reconnect), (_("Not now"), None)])
 
@@ -391,7 +356,7 @@ class App:
         error = future.exception()
         if error is not None:
             message = errors_text.login_error(error, link.host, link.port, self.pin_file())
-            view.transcript.append(notice_line(message))
+            view.notice(notice_line(message))
             view.show_disconnected(message)
             return
         self.link = link
@@ -399,9 +364,10 @@ class App:
         view.show_connected()
         view.participants.reset(link.username, link.participants())
         view.refresh_recipients()
-        view.transcript.append(notice_line(_("Reconnected."), "presence"))
+        view.notice(notice_line(_("Reconnected."), "presence"))
         if reset:
-            view.transcript.append(notice_line(errors_text.history_reset_text()))
+            view.notice(notice_line(errors_text.history_reset_text()))
+        self.rooms.opened()
 
     def quit(self) -> None:
         """Closing the window is a normal leave: say goodbye, then go."""

@@ -55,7 +55,7 @@ class MessageDialog(tk.Toplevel):
         # Closing it without a button (Escape, the X) is its own answer.
         self.bind("<Escape>", lambda _e: self._answer(on_dismiss))
         self.protocol("WM_DELETE_WINDOW", lambda: self._answer(on_dismiss))
-        self._place_over(parent)
+        place_over(self, parent)
 
     def _answerer(self, action: Callable[[], None] | None) -> Callable[[], None]:
         return lambda: self._answer(action)
@@ -65,12 +65,14 @@ class MessageDialog(tk.Toplevel):
         if action is not None:
             action()
 
-    def _place_over(self, parent: tk.Misc) -> None:
-        top = parent.winfo_toplevel()
-        self.update_idletasks()
-        x = top.winfo_rootx() + max(0, (top.winfo_width() - self.winfo_reqwidth()) // 2)
-        y = top.winfo_rooty() + max(0, (top.winfo_height() - self.winfo_reqheight()) // 3)
-        self.geometry(f"+{x}+{y}")
+
+def place_over(window: tk.Toplevel, parent: tk.Misc) -> None:
+    """Put ``window`` over the middle of ``parent``'s window, a little high."""
+    top = parent.winfo_toplevel()
+    window.update_idletasks()
+    x = top.winfo_rootx() + max(0, (top.winfo_width() - window.winfo_reqwidth()) // 2)
+    y = top.winfo_rooty() + max(0, (top.winfo_height() - window.winfo_reqheight()) // 3)
+    window.geometry(f"+{x}+{y}")
 
 
 def open_dialogs(root: tk.Misc) -> list[MessageDialog]:

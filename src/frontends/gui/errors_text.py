@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chatproto import ErrorCode, LoginRejectReason
+from chatproto import ErrorCode, LoginRejectReason, RejectReason, RequestRejectReason
 from chatproto.session import (
     AliasMismatch,
     CertificateRefused,
@@ -12,7 +12,9 @@ from chatproto.session import (
     Disconnected,
     FingerprintMismatch,
     LoginRefused,
+    MessageRefused,
     PeerTrust,
+    RequestRefused,
     ServerUnreachable,
     TLSFailed,
     TrustMode,
@@ -69,10 +71,49 @@ def login_error(error: BaseException, server: str, port: int, pin_file: Path) ->
                      "accents are fine, mixing alphabets is not.")
         if code == LoginRejectReason.SERVER_FULL:
             return _("The server is full. Try again later.")
+        if code == LoginRejectReason.DISABLED:
+            return _("This ID has been disabled by the server's administrator. Ask them "
+                     "to enable it again.")
+        if code == LoginRejectReason.NAME_RESERVED:
+            return _("This ID belonged to an account that was deleted; nobody can take it "
+                     "yet. Choose another ID.")
     return _("Login failed: {reason}").format(reason=describe(error))
 
 
+def request_refused(reason: str) -> str | None:
+    """A room request's or a search's refusal in the window's language."""
+    texts = {
+        RequestRejectReason.NOT_FOUND: _("there is no such room (or it is private)"),
+        RequestRejectReason.ALREADY_EXISTS: _("a room with that name exists already"),
+        RequestRejectReason.INVALID_NAME: _(
+            "a room name may contain only letters, digits, '_' and '-' (at most 32)"),
+        RequestRejectReason.NOT_MEMBER: _("you are not a member of that room"),
+        RequestRejectReason.ALREADY_MEMBER: _("already a member of that room"),
+        RequestRejectReason.CANNOT_LEAVE_GENERAL: _("nobody can leave general"),
+        RequestRejectReason.TOO_MANY_ROOMS: _("you are in as many rooms as the server allows"),
+        RequestRejectReason.ROOM_FULL: _("the room has as many members as the server allows"),
+        RequestRejectReason.TOO_MANY_PRIVATE_ROOMS: _(
+            "you created as many private rooms as the server allows"),
+        RequestRejectReason.UNKNOWN_USER: _("there is no user with that ID"),
+        RequestRejectReason.BAD_QUERY: _("there is no word to search for"),
+        RequestRejectReason.RATE_LIMITED: _("too many requests; wait a moment"),
+        RequestRejectReason.SERVER_ERROR: _("an error on the server"),
+        "not-supported": _("this server has no rooms and no search (an older version)"),
+    }
+    return texts.get(reason)
+
+
 def describe(error: BaseException) -> str:
+    if isinstance(error, RequestRefused):
+        text = request_refused(error.reason)
+        if text is not None:
+            return text
+    if isinstance(error, ChatError) and (error.code in (RejectReason.NOT_MEMBER, "not-supported")
+                                         or (isinstance(error, MessageRefused)
+                                             and error.code == RejectReason.NOT_FOUND)):
+        # A message or a file to a room one is not in (any more), that does
+        # not exist, or on an old server: the same words as for a request.
+        return request_refused(error.code) or clean(error.message, single_line=True)
     if isinstance(error, ChatError):
         return clean(error.message, single_line=True)
     return clean(str(error) or type(error).__name__, single_line=True)
@@ -94,6 +135,10 @@ def trust_text(trust: PeerTrust | None) -> str:
 _SHUTDOWN_GOODBYE = "the server is shutting down"
 
 
+#: Sessions ended on purpose by the administrator: logging in again is refused.
+ENDED_FOR_GOOD = frozenset({ErrorCode.ACCOUNT_DISABLED, ErrorCode.ACCOUNT_DELETED})
+
+
 def disconnect_reason(event: Disconnected) -> str:
     """Why the connection ended, in the window's language.
 
@@ -107,6 +152,10 @@ def disconnect_reason(event: Disconnected) -> str:
             return _("the server is shutting down or restarting")
         return _("the server ended the session (\u201c{text}\u201d)").format(
             text=clean(text, single_line=True))
+    if code == ErrorCode.ACCOUNT_DISABLED:
+        return _("the server's administrator disabled your account")
+    if code == ErrorCode.ACCOUNT_DELETED:
+        return _("the server's administrator deleted your account")
     if code == ErrorCode.SHUTDOWN:
         return _("the server is shutting down or restarting")
     if code in ("connection-lost", "closed"):

@@ -11,7 +11,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from chatproto import ChatMessage, FileAvailable, Presence, PresenceState
+from chatproto import (
+    ChatMessage,
+    FileAvailable,
+    Membership,
+    MembershipState,
+    Presence,
+    PresenceState,
+    is_room_target,
+)
 
 from ..units import human_size
 from .i18n import _, ngettext
@@ -39,15 +47,15 @@ def _line_tags(sender: str, recipient: str | None, me: str) -> tuple[str, ...]:
     tags: list[str] = []
     if sender == me:
         tags.append("own")
-    if recipient is not None:
+    if recipient is not None and not is_room_target(recipient):
         tags.append("direct")
     return tuple(tags)
 
 
 def _who(sender: str, recipient: str | None) -> str:
     name = clean(sender, single_line=True)
-    if recipient is None:
-        return name
+    if recipient is None or is_room_target(recipient):
+        return name  # shown in the room's own transcript
     return _("{sender} \u2192 {recipient} (direct)").format(
         sender=name, recipient=clean(recipient, single_line=True)
     )
@@ -112,6 +120,21 @@ def presence_line(presence: Presence) -> list[Segment]:
         (f"[{clock()}] ", ("presence", "time")),
         (f"*** {text} ({participants_text(presence.participant_count)})", ("presence", tag)),
     ]
+
+
+def members_text(count: int) -> str:
+    return ngettext("{count} member", "{count} members", count).format(count=count)
+
+
+def membership_line(event: Membership) -> list[Segment]:
+    user = clean(event.user, single_line=True)
+    room = clean(event.room, single_line=True)
+    if event.state is MembershipState.JOINED:
+        text = _("{user} joined #{room}").format(user=user, room=room)
+    else:
+        text = _("{user} left #{room}").format(user=user, room=room)
+    return [(f"[{clock()}] ", ("presence", "time")),
+            (f"*** {text} ({members_text(event.member_count)})", ("presence",))]
 
 
 def notice_line(text: str, tag: str = "notice") -> list[Segment]:

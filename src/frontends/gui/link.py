@@ -16,8 +16,10 @@ from os import PathLike
 from pathlib import Path
 from typing import TypeVar
 
-from chatproto import ChatMessage, Event, FileAvailable, ParticipantState
-from chatproto.session import ClientTLS, ConnectionLost, PeerTrust, Session
+from chatproto import ChatMessage, Event, FileAvailable, ParticipantState, RoomInfo
+from chatproto.session import ClientTLS, ConnectionLost, PeerTrust, SearchPage, Session
+
+from .conversations import Conversation
 
 T = TypeVar("T")
 
@@ -91,15 +93,49 @@ class Link:
             return {}
         return self.session.participants
 
-    def send_chat(self, text: str, to: str | None) -> Future[ChatMessage]:
-        if self.session is None:
-            return _failed(ConnectionLost("not connected"))
-        return self.session.send_chat_async(text, to)
+    def rooms_supported(self) -> bool:
+        return self.session is not None and self.session.rooms_supported
 
-    def send_file(self, path: str | PathLike[str], to: str | None) -> Future[FileAvailable]:
+    def send_chat(self, text: str, where: Conversation) -> Future[ChatMessage]:
         if self.session is None:
             return _failed(ConnectionLost("not connected"))
-        return self.session.send_file_async(path, to)
+        return self.session.send_chat_async(text, to=where.to, room=where.room)
+
+    def send_file(self, path: str | PathLike[str], where: Conversation
+                  ) -> Future[FileAvailable]:
+        if self.session is None:
+            return _failed(ConnectionLost("not connected"))
+        return self.session.send_file_async(path, to=where.to, room=where.room)
+
+    def create_room(self, room: str, private: bool) -> Future[None]:
+        if self.session is None:
+            return _failed(ConnectionLost("not connected"))
+        return self.session.create_room_async(room, private)
+
+    def join_room(self, room: str) -> Future[None]:
+        if self.session is None:
+            return _failed(ConnectionLost("not connected"))
+        return self.session.join_room_async(room)
+
+    def leave_room(self, room: str) -> Future[None]:
+        if self.session is None:
+            return _failed(ConnectionLost("not connected"))
+        return self.session.leave_room_async(room)
+
+    def invite(self, room: str, user: str) -> Future[None]:
+        if self.session is None:
+            return _failed(ConnectionLost("not connected"))
+        return self.session.invite_async(room, user)
+
+    def list_rooms(self) -> Future[list[RoomInfo]]:
+        if self.session is None:
+            return _failed(ConnectionLost("not connected"))
+        return self.session.list_rooms_async()
+
+    def search(self, query: str, before_seq: int) -> Future[SearchPage]:
+        if self.session is None:
+            return _failed(ConnectionLost("not connected"))
+        return self.session.search_async(query, before_seq=before_seq)
 
     def download(self, file: FileAvailable, folder: Path) -> Future[Path]:
         if self.session is None:
