@@ -17,7 +17,16 @@ import attrs
 from textual.app import App
 from textual.worker import Worker
 
-from chatproto import ChatMessage, FileAvailable, ParticipantState, Presence, apply_presence
+from chatproto import (
+    ChatMessage,
+    FileAvailable,
+    Membership,
+    MembershipState,
+    ParticipantState,
+    Presence,
+    RoomInfo,
+    apply_presence,
+)
 from chatproto.session import (
     AsyncSession,
     ChatError,
@@ -72,10 +81,24 @@ def help_text() -> str:
              "{commands}").format(commands=", ".join(cmd.USAGE))
 
 
-def rooms_unavailable(command: cmd.RoomCommand) -> str:
-    """The seam for rooms: until the protocol has them, one chat for everyone."""
-    return _("/{command}: this server has no rooms yet; everyone is in one chat.").format(
-        command=command.verb)
+def rooms_text(rooms: list[RoomInfo]) -> str:
+    """``/rooms``: every room the user may see, with its members and their own place."""
+    parts = []
+    for room in rooms:
+        marks = [_("member")] if room.member else []
+        if room.private:
+            marks.append(_("private"))
+        extra = f", {', '.join(marks)}" if marks else ""
+        parts.append(_("#{room} ({count} members{extra})").format(
+            room=name(room.name), count=room.member_count, extra=extra))
+    return _("Rooms: {rooms}").format(rooms="; ".join(parts) or _("none"))
+
+
+def membership_text(event: Membership) -> str:
+    text = (_("{user} joined #{room} ({count} members)")
+            if event.state is MembershipState.JOINED
+            else _("{user} left #{room} ({count} members)"))
+    return text.format(user=name(event.user), room=name(event.room), count=event.member_count)
 
 
 class ChatApp(App[int]):
@@ -206,11 +229,13 @@ class ChatApp(App[int]):
         if self.chat is not None:
             self.chat.add(notice_entry(text, kind, self.clock))
 
-    def link_event(self, event: ChatMessage | FileAvailable | Presence) -> None:
+    def link_event(self, event: ChatMessage | FileAvailable | Presence | Membership) -> None:
         chat = self.chat
         if chat is None:
             return
-        if isinstance(event, ChatMessage):
+        if isinstance(event, Membership):
+            self.notice(membership_text(event))
+        elif isinstance(event, ChatMessage):
             chat.add(chat_entry(event, chat.me, self.clock))
         elif isinstance(event, FileAvailable):
             chat.add(file_entry(event, chat.me, self.clock))
@@ -313,9 +338,45 @@ class ChatApp(App[int]):
         elif isinstance(command, cmd.Help):
             self.notice(help_text())
         elif isinstance(command, cmd.RoomCommand):
-            self.notice(rooms_unavailable(command))
+            if self.link is None or not self.link.connected:
+                self.notice(_("Not connected: nothing was sent."), "error")
+            else:
+                self.run_worker(self._room_command(command), group="rooms", exit_on_error=False)
         else:
             self.notice(command.message, "error")
+
+    async def _room_command(self, command: cmd.RoomCommand) -> None:
+        """``/rooms``, ``/join``, ``/create``, ``/leave``: a request, its answer as a notice;
+        joining or creating a room makes it where the next line goes."""
+        assert self.link is not None
+        chat = self.chat
+        current = chat.recipient if chat is not None else None
+        room = command.room
+        if command.verb == "leave" and room is None:
+            room = current[1:] if current is not None and current.startswith("#") else "general"
+        try:
+            if command.verb == "rooms":
+                self.notice(rooms_text(await self.link.list_rooms()))
+                return
+            assert room is not None
+            if command.verb == "join":
+                await self.link.join_room(room)
+            elif command.verb == "create":
+                await self.link.create_room(room, command.private)
+            else:
+                await self.link.leave_room(room)
+        except ChatError as error:
+            self.notice(name(str(error)), "error")
+            return
+        if chat is None:
+            return
+        if command.verb == "leave":
+            if current == "#" + room:
+                chat.set_recipient(None)
+            self.notice(_("You left #{room}.").format(room=name(room)))
+        else:
+            chat.set_recipient("#" + room)
+            self.notice(_("Now writing to #{room}.").format(room=name(room)))
 
     async def _send(self, text: str, to: str | None) -> None:
         assert self.link is not None

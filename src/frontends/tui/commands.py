@@ -15,6 +15,7 @@ from pathlib import Path
 import attrs
 
 from chatproto.limits import username_problem
+from chatproto.targets import is_general
 
 from ..text import escape
 from .i18n import _
@@ -61,10 +62,11 @@ class Help:
 
 @attrs.frozen
 class RoomCommand:
-    """``/join ROOM``, ``/leave [ROOM]``, ``/rooms``: the seam for rooms."""
+    """``/join ROOM``, ``/leave [ROOM]``, ``/rooms``, ``/create ROOM [private]``."""
 
     verb: str
     room: str | None
+    private: bool = False
 
 
 @attrs.frozen
@@ -77,9 +79,9 @@ class Problem:
 Command = Say | DirectMessage | SetRecipient | SendFile | Quit | Help | RoomCommand | Problem
 
 #: The commands, for ``/help`` and the docs.
-USAGE = ("/msg USER TEXT", "/to USER", "/to *", "/send PATH", "/rooms", "/join ROOM",
-         "/leave [ROOM]", "/help", "/quit")
-ROOM_VERBS = frozenset({"join", "leave", "rooms"})
+USAGE = ("/msg USER TEXT", "/to USER", "/to #ROOM", "/to *", "/send PATH", "/rooms",
+         "/join ROOM", "/create ROOM [private]", "/leave [ROOM]", "/help", "/quit")
+ROOM_VERBS = frozenset({"join", "leave", "rooms", "create"})
 
 
 def _split_first(rest: str) -> tuple[str, str]:
@@ -139,6 +141,11 @@ def parse(line: str) -> Command | None:
             return _usage("/to USER")
         if user in ("", "*"):
             return SetRecipient(None)
+        if user.startswith("#"):
+            room = user[1:]
+            if is_general(room):
+                return SetRecipient(None)
+            return _bad_name(room) or SetRecipient(user)
         return _bad_name(user) or SetRecipient(user)
     if verb == "send":
         path = _path(rest)
@@ -149,7 +156,15 @@ def parse(line: str) -> Command | None:
         return Help()
     if verb in ROOM_VERBS:
         room, _extra = _split_first(rest)
-        return RoomCommand(verb, room or None)
+        room = room.removeprefix("#")
+        if verb in ("join", "create") and not room:
+            return _usage(f"/{verb} ROOM")
+        if room and verb != "rooms":
+            problem = _bad_name(room)
+            if problem is not None:
+                return problem
+        private = verb == "create" and _extra.strip().lower() in ("private", "--private")
+        return RoomCommand(verb, room or None, private)
     return Problem(_("Unknown command: /{command}. /help lists the commands.").format(
         command=escape(word)))
 

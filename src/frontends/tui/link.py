@@ -27,7 +27,7 @@ from typing import Protocol
 
 import attrs
 
-from chatproto import ChatMessage, Event, FileAvailable, Presence
+from chatproto import ChatMessage, Event, FileAvailable, Membership, Presence, RoomInfo
 from chatproto.session import (
     AsyncSession,
     ChatError,
@@ -56,7 +56,7 @@ class Account:
 
 
 class LinkListener(Protocol):
-    def link_event(self, event: ChatMessage | FileAvailable | Presence) -> None:
+    def link_event(self, event: ChatMessage | FileAvailable | Presence | Membership) -> None:
         """A new message or file (each once), or a presence change."""
 
     def link_history_reset(self) -> None:
@@ -158,7 +158,7 @@ class ChatLink:
                 return  # on screen already: replayed again after a comeback
             self._remember(event.seq)
             self.listener.link_event(event)
-        elif isinstance(event, Presence):
+        elif isinstance(event, Presence | Membership):
             self.listener.link_event(event)
 
     def _follow_history(self, session: AsyncSession) -> None:
@@ -184,12 +184,29 @@ class ChatLink:
         return session
 
     async def send_chat(self, text: str, to: str | None) -> ChatMessage:
+        """To everyone (None), a user, or a ``#room``."""
+        if to is not None and to.startswith("#"):
+            return await self._session().send_chat(text, room=to[1:])
         return await self._session().send_chat(text, to)
 
     async def send_file(
         self, path: str | PathLike[str], to: str | None, progress: ProgressCallback | None,
     ) -> FileAvailable:
+        if to is not None and to.startswith("#"):
+            return await self._session().send_file(path, None, progress, room=to[1:])
         return await self._session().send_file(path, to, progress)
+
+    async def list_rooms(self) -> list[RoomInfo]:
+        return await self._session().list_rooms()
+
+    async def join_room(self, room: str) -> None:
+        await self._session().join_room(room)
+
+    async def create_room(self, room: str, private: bool) -> None:
+        await self._session().create_room(room, private)
+
+    async def leave_room(self, room: str) -> None:
+        await self._session().leave_room(room)
 
     async def download(
         self, file: FileAvailable, folder: Path, progress: ProgressCallback | None,

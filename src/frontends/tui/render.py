@@ -19,7 +19,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from chatproto import ChatMessage, FileAvailable, Presence, PresenceState
+from chatproto import ChatMessage, FileAvailable, Presence, PresenceState, is_room_target
 
 from ..text import escape
 from ..units import human_size
@@ -74,6 +74,8 @@ def _grid(when: str, who: Text | None, what: Text, style: str = "") -> Table:
 def _who(sender: str, recipient: str | None, me: str) -> Text:
     if recipient is None:
         label = name(sender)
+    elif is_room_target(recipient):
+        label = _("{room} {sender}").format(room=name(recipient), sender=name(sender))
     else:
         label = _("{sender} \u2192 {recipient} (direct)").format(
             sender=name(sender), recipient=name(recipient))
@@ -81,7 +83,7 @@ def _who(sender: str, recipient: str | None, me: str) -> Text:
 
 
 def _line_style(recipient: str | None) -> str:
-    return DIRECT_STYLE if recipient is not None else ""
+    return DIRECT_STYLE if recipient is not None and not is_room_target(recipient) else ""
 
 
 def chat_entry(message: ChatMessage, me: str, clock: Clock = local_clock) -> RenderableType:
