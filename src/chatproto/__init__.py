@@ -107,6 +107,7 @@ from .participants import (
     apply_presence,
     participant_count_text,
     participant_pages,
+    room_pages,
 )
 from .state import STATE_NEUTRAL_BROADCASTS, Role, State
 from .targets import is_general, is_room_target, room_of, room_target, same_target
@@ -209,6 +210,7 @@ __all__ = [
     "apply_presence",
     "participant_count_text",
     "participant_pages",
+    "room_pages",
     "prepare",
     "sanitize_filename",
     "sha256_of",

@@ -17,7 +17,6 @@ A search reads on the store's own read connection in a worker thread
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from typing import Protocol
 
 from chatproto import (
@@ -32,16 +31,13 @@ from chatproto import (
     RequestDone,
     RequestRejected,
     RequestRejectReason,
-    RoomInfo,
     RoomList,
     SearchDone,
     SearchHistory,
     SearchHit,
     is_general,
+    room_pages,
 )
-from chatproto.fields import room_entry_size
-from chatproto.limits import MAX_ROOMS_PER_PAGE
-from chatproto.wire import LAYOUT_BY_CLASS
 
 from .accounts import AccountNames
 from .log import log, peer_quoted
@@ -65,26 +61,6 @@ class Asking(Protocol):
     def peer_max_frame_size(self) -> int: ...
 
     def queue(self, event: Event) -> None: ...
-
-
-def room_pages(rooms: Sequence[RoomInfo], max_frame_size: int) -> list[tuple[RoomInfo, ...]]:
-    """``rooms`` cut into ``RoomList`` pages for a peer whose frames hold
-    ``max_frame_size`` bytes: at most ``MAX_ROOMS_PER_PAGE`` each, never an
-    empty page unless the list is empty."""
-    room = max_frame_size - LAYOUT_BY_CLASS[RoomList].fixed_size
-    pages: list[tuple[RoomInfo, ...]] = []
-    page: list[RoomInfo] = []
-    used = 0
-    for info in rooms:
-        size = room_entry_size(info)
-        if page and (used + size > room or len(page) == MAX_ROOMS_PER_PAGE):
-            pages.append(tuple(page))
-            page, used = [], 0
-        page.append(info)
-        used += size
-    if page or not pages:
-        pages.append(tuple(page))
-    return pages
 
 
 class RoomRequests:

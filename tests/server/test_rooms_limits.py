@@ -22,10 +22,10 @@ from chatproto import (
     SearchHistory,
     SearchHit,
     TransientLogin,
+    room_pages,
 )
 from chatproto.limits import MAX_ROOMS_PER_PAGE, MIN_FRAME_SIZE
 from chatproto.wire import LAYOUT_BY_CLASS
-from chatserver.room_requests import room_pages
 from server.rooms_support import answer_to, ask, done, list_rooms, membership, refused, say
 from support import RawClient, RunningServer, running_server, server_process
 

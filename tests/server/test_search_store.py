@@ -14,7 +14,7 @@ import pytest
 
 from chatserver.app import DATABASE_NAME
 from chatserver.ports import Account
-from chatserver.search import BadQuery
+from chatserver.search import _CANDIDATES, _VISIBLE, BadQuery
 from chatserver.sqlite_store import SqliteStore
 
 T0 = 1_700_000_000_000
@@ -275,8 +275,6 @@ def test_newest_rows_committed_after_a_search_are_found(history: History) -> Non
 def test_the_walk_is_newest_first_in_the_index_without_a_sort(history: History) -> None:
     # What keeps a common word cheap: FTS5 walks its doclist backwards and
     # stops; a sort would read every match first.
-    from chatserver.search import _CANDIDATES, _VISIBLE
-
     history.account("alice")
     history.say("alice", "hello")
     db = sqlite3.connect(history.path)
