@@ -71,6 +71,27 @@ PAGED_LOGIN: list[ev.Event] = [
     ev.LoginAccepted(ALICE, True, False, 41, PARTICIPANTS[:1], participant_count=2),
     ev.ParticipantList(PARTICIPANTS[1:]),
 ]
+#: Rooms and search (version 4): the client's requests, valid in that order on an
+#: active connection, and the server's answers and announcements.
+ROOM_CLIENT_EVENTS: list[ev.Event] = [
+    ev.CreateRoom(1, "dev", True),
+    ev.JoinRoom(2, "개발"),
+    ev.InviteToRoom(3, "dev", BOB),
+    ev.ListRooms(4),
+    ev.SearchHistory(5, "안녕 \"OR\" *", 20, 2**64 - 1, "dev", BOB),
+    ev.SendChat("to the room", "#dev", 6),
+    ev.FileOffer(UPLOAD_ID + 1, "plan.txt", UPLOAD_SIZE, SHA, "#dev"),
+    ev.LeaveRoom(6, "dev"),
+]
+ROOM_SERVER_EVENTS: list[ev.Event] = [
+    ev.RequestDone(1),
+    ev.RequestRejected(2, "not-found", "no such room"),
+    ev.RoomList(4, (ev.RoomInfo("general", 2, False, True), ev.RoomInfo("dev", 1, True, True))),
+    ev.SearchHit(5, 42, 1_700_000_000_000, ALICE, "#dev", "안녕하세요"),
+    ev.SearchDone(5, True),
+    ev.Membership("dev", BOB, ev.MembershipState.JOINED, 2),
+    ev.ChatMessage(45, 1_700_000_000_003, 6, ALICE, "#dev", "to the room"),
+]
 
 
 def _frames(events: list[ev.Event]) -> bytes:
@@ -96,31 +117,34 @@ def _doc_vectors() -> list[bytes]:
 def seeds() -> list[bytes]:
     """Every seed input for ``harness.run_one``."""
     out: list[bytes] = []
-    conversations = {
-        "server-fresh": CLIENT_EVENTS,
-        "server-greeted": CLIENT_EVENTS[1:],
-        "server-active": CLIENT_EVENTS[2:],
-        "server-uploading": CLIENT_EVENTS[5:],
-        "client-fresh": [SERVER_EVENTS[0], SERVER_EVENTS[2], *SERVER_EVENTS[3:7]],
-        "client-authenticating": [*SERVER_EVENTS[1:7], *SERVER_EVENTS[13:]],
-        "client-active": [*SERVER_EVENTS[3:7], *SERVER_EVENTS[13:]],
-        "client-transferring": [SERVER_EVENTS[i] for i in (7, 10, 11, 9, 13)],
-    }
     paged = [SERVER_EVENTS[0], *PAGED_LOGIN, *SERVER_EVENTS[3:7]]
-    for name, events in [*conversations.items(), ("client-fresh", paged)]:
+    conversations = [
+        ("server-fresh", CLIENT_EVENTS),
+        ("server-greeted", CLIENT_EVENTS[1:]),
+        ("server-active", CLIENT_EVENTS[2:]),
+        ("server-active", [*ROOM_CLIENT_EVENTS, *CLIENT_EVENTS[8:]]),
+        ("server-uploading", CLIENT_EVENTS[5:]),
+        ("client-fresh", [SERVER_EVENTS[0], SERVER_EVENTS[2], *SERVER_EVENTS[3:7]]),
+        ("client-fresh", paged),
+        ("client-authenticating", [*SERVER_EVENTS[1:7], *SERVER_EVENTS[13:]]),
+        ("client-active", [*SERVER_EVENTS[3:7], ROOM_SERVER_EVENTS[-2], *SERVER_EVENTS[13:]]),
+        ("client-transferring", [SERVER_EVENTS[i] for i in (7, 10, 11, 9, 13)]),
+    ]
+    for name, events in conversations:
         events = [event for event in events if not isinstance(event, ev.Error)]
         for flags in (0x00, 0x41, 0xC2):
             out.append(bytes((_MODE[name], flags)) + _frames(events))
     # Each single frame after each scenario: the fuzzer splices these.
     vectors = _doc_vectors()
     for name, mode in _MODE.items():
-        pool = ([*CLIENT_EVENTS, TRANSIENT_LOGIN] if name.startswith("server")
-                else SERVER_EVENTS + PAGED_LOGIN)
+        pool = ([*CLIENT_EVENTS, TRANSIENT_LOGIN, *ROOM_CLIENT_EVENTS] if name.startswith("server")
+                else SERVER_EVENTS + PAGED_LOGIN + ROOM_SERVER_EVENTS)
         for frame in [encode_event(event) for event in pool] + vectors:
             out.append(bytes((mode, 0x40)) + frame)
     # The codec target: one valid payload per message type.
     examples = {type(event): event
-                for event in [*PAGED_LOGIN, *CLIENT_EVENTS, TRANSIENT_LOGIN, *SERVER_EVENTS]}
+                for event in [*PAGED_LOGIN, *CLIENT_EVENTS, TRANSIENT_LOGIN, *SERVER_EVENTS,
+                              *ROOM_CLIENT_EVENTS, *ROOM_SERVER_EVENTS]}
     for index, layout in enumerate(LAYOUTS):
         event = examples.get(layout.event_class)
         if event is not None:

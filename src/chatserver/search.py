@@ -1,64 +1,54 @@
 """Full-text search of the history (docs/protocol.md 7.11).
 
 The index (``history_fts``, ``search_text.py``) is contentless and keyed by
-seq, so a query walks the matching seqs newest first (``ORDER BY rowid
-DESC`` walks FTS5's doclist backwards, no sort) and reads each candidate's
-``history`` row by its primary key to decide whether ``user`` may see it.
-The walk stops at the first ``limit + 1`` visible rows: a word that matches
-most of the history costs no more than a rare one as long as the user sees
-most of what matches.
+seq. Besides the words of a row it holds terms that say where the row went
+and who sent it (``search_text.index_body``): general, a room, the two users
+of a direct message, the sender. What a user may see is a union of a few
+parts, each with a lower bound of its own: ``general`` after their account's
+``created_seq``, each room they are in after its ``joined_seq``, their direct
+messages all along. Each part is one FTS5 query, the words AND the part's
+term (AND the sender's term for ``--from``), walked newest first (``ORDER BY
+rowid DESC`` walks the doclists backwards, no sort) from the part's bound;
+the parts are merged by seq and stop at the first ``limit + 1``.
 
-What it does not bound: a word that matches much of the history and a user
-(or a ``--from``) that sees little of it, for instance a sender who wrote
-one message in a thousand. Then every candidate's row is read, about 0.3 µs
-each (a word in 900,000 of a million messages: 300-500 ms; docs/performance.md,
-Search). A ``room`` filter starts the walk above the room's ``joined_seq``,
-``general`` above the account's ``created_seq``. Bounding the rest needs the
-index to know where each row went and who sent it (terms of their own beside
-the words, searched together with them): that is the change proposed in
-docs/performance.md.
+So the work is bounded by what the user may see, not by what the words
+match: FTS5 intersects a long doclist with a short one by seeking in the
+long one. A word in 90% of a million messages costs about as much as a rare
+one, whether the user sees most of the history or a sliver of it
+(docs/performance.md, Search).
+
+Every result is checked against its ``history`` row all the same (the
+account, the rooms and the row read in one snapshot): the terms only choose
+which rows to read, so a row whose names changed after it was indexed
+(``delete-user``'s tombstone names) is never shown to the wrong user.
 """
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from chatproto import is_general, username_skeleton
 
-from .search_text import match_expression
+from .search_text import match_expression, term
 
 #: One result: (seq, timestamp_ms, sender, recipient, text).
 SearchRow = tuple[int, int, str, str | None, str]
 
 _SQL_MAX = 2**63 - 1
 
-#: Who may see a history row ``h``: ``general`` after they registered, their
-#: direct messages (to them, or from them to a user: a recipient not starting
-#: with ``#``), and the rooms they are in now, from the seq at which they joined.
-_VISIBLE = """(
-    (h.recipient IS NULL AND h.seq > :created)
-    OR h.recipient = :user
-    OR (h.sender = :user AND substr(h.recipient, 1, 1) <> '#')
-    OR (substr(h.recipient, 1, 1) = '#' AND EXISTS (
-        SELECT 1 FROM room_members m
-        WHERE m.room = substr(h.recipient, 2) AND m.account = :user
-        AND h.seq > m.joined_seq))
-)"""
+#: Rooms are walked in at most this many parts (rooms with neighbouring
+#: ``joined_seq`` together): a hundred cursors would cost more to start
+#: than the rows they save.
+_ROOM_PARTS = 8
 
-#: Candidates newest first: FTS5 takes the MATCH, both rowid bounds and the
-#: order into its doclist walk, and the join reads ``history`` by primary key
-#: (EXPLAIN QUERY PLAN: ``SCAN f VIRTUAL TABLE INDEX 192:M1<>``, ``SEARCH h
-#: USING INTEGER PRIMARY KEY``, no temporary B-tree for the ORDER BY).
-_CANDIDATES = """
-SELECT h.seq, h.timestamp_ms, h.sender, h.recipient, h.text
-FROM history_fts f JOIN history h ON h.seq = f.rowid
-WHERE history_fts MATCH :match AND f.rowid < :before AND f.rowid > :after
-AND h.text IS NOT NULL AND {narrow} AND {visible}
-ORDER BY f.rowid DESC
-LIMIT :take
-"""
+_PART = (
+    "SELECT rowid FROM history_fts WHERE history_fts MATCH ? AND rowid > ? AND rowid < ?"
+    " ORDER BY rowid DESC"
+)
 
 
 class BadQuery(ValueError):
@@ -99,49 +89,12 @@ class Searcher:
             return [], False
         with self._lock:
             db = self._connection()
-            # One snapshot for the account, the memberships and every chunk.
+            # One snapshot for the account, the memberships and every part.
             db.execute("BEGIN")
             try:
-                return self._search(db, user, match, room, sender, before_seq, limit)
+                return _Search(db, user, match, room, sender, before_seq).run(limit)
             finally:
                 db.execute("COMMIT")
-
-    def _search(
-        self, db: sqlite3.Connection, user: str, match: str, room: str | None,
-        sender: str | None, before_seq: int, limit: int,
-    ) -> tuple[list[SearchRow], bool]:
-        account = db.execute(
-            "SELECT created_seq FROM accounts WHERE name = ?", (user,)
-        ).fetchone()
-        if account is None:
-            return [], False
-        created = int(account[0])
-        before = _SQL_MAX if before_seq <= 0 or before_seq > _SQL_MAX else before_seq
-        params: dict[str, object] = {
-            "match": match, "user": user, "created": created, "before": before,
-            "after": 0, "take": limit + 1,
-        }
-        narrow = ["1"]
-        if sender is not None:
-            narrow.append("h.sender = :sender")
-            params["sender"] = sender
-        if room is not None:
-            if is_general(room):
-                narrow.append("h.recipient IS NULL")
-                params["after"] = created
-            else:
-                joined = _membership(db, user, room)
-                if joined is None:  # not a member (or no such room): nothing to see
-                    return [], False
-                narrow.append("h.recipient = :target")
-                params["target"] = "#" + joined[0]
-                params["after"] = joined[1]
-        sql = _CANDIDATES.format(narrow=" AND ".join(narrow), visible=_VISIBLE)
-        rows: list[SearchRow] = [
-            (int(seq), int(ts), str(who), to, str(text))
-            for seq, ts, who, to, text in db.execute(sql, params)
-        ]
-        return rows[:limit], len(rows) > limit
 
     def close(self) -> None:
         with self._lock:
@@ -150,11 +103,89 @@ class Searcher:
                 self._db = None
 
 
-def _membership(db: sqlite3.Connection, user: str, room: str) -> tuple[str, int] | None:
-    """The room's stored name and the seq from which ``user`` sees it, if a member."""
-    row = db.execute(
-        "SELECT r.name, m.joined_seq FROM rooms r JOIN room_members m ON m.room = r.name"
-        " WHERE r.skeleton = ? AND m.account = ?",
-        (username_skeleton(room), user),
-    ).fetchone()
-    return None if row is None else (str(row[0]), int(row[1]))
+class _Search:
+    """One search: the parts of the history the user may see, and the check of each row."""
+
+    def __init__(self, db: sqlite3.Connection, user: str, match: str, room: str | None,
+                 sender: str | None, before_seq: int) -> None:
+        self.db = db
+        self.user = user
+        self.sender = sender
+        self.before = _SQL_MAX if before_seq <= 0 or before_seq > _SQL_MAX else before_seq
+        self.match = match if sender is None else f"{match} AND {_quote(term('s', sender))}"
+        #: The lowest seq each target is visible after: None for general,
+        #: ``#room`` for a room. Direct messages are the user's all along.
+        self.after: dict[str | None, int] = {}
+        self.direct = room is None
+        account = db.execute("SELECT created_seq FROM accounts WHERE name = ?", (user,))
+        row = account.fetchone()
+        if row is None:
+            self.direct = False
+            return
+        if room is None or is_general(room):
+            self.after[None] = int(row[0])
+        if room is None:
+            members = db.execute(
+                "SELECT room, joined_seq FROM room_members WHERE account = ?", (user,))
+        elif not is_general(room):
+            members = db.execute(
+                "SELECT r.name, m.joined_seq FROM rooms r JOIN room_members m ON m.room = r.name"
+                " WHERE r.skeleton = ? AND m.account = ?", (username_skeleton(room), user))
+        else:
+            return
+        for name, joined in members:
+            self.after["#" + str(name)] = int(joined)
+
+    def parts(self) -> list[Iterator[int]]:
+        parts: list[tuple[str, int]] = []
+        if None in self.after:
+            parts.append((_quote(term("g", "")), self.after[None]))
+        if self.direct:
+            parts.append((_quote(term("p", self.user)), 0))
+        rooms = sorted((joined, target[1:]) for target, joined in self.after.items()
+                       if target is not None)
+        size = -(-len(rooms) // _ROOM_PARTS)
+        for i in range(0, len(rooms), size or 1):
+            group = rooms[i : i + size]
+            terms = " OR ".join(_quote(term("r", name)) for _, name in group)
+            parts.append((f"({terms})", group[0][0]))
+        return [self._walk(f"{self.match} AND {where}", after) for where, after in parts]
+
+    def _walk(self, match: str, after: int) -> Iterator[int]:
+        for (seq,) in self.db.execute(_PART, (match, after, self.before)):
+            yield int(seq)
+
+    def run(self, limit: int) -> tuple[list[SearchRow], bool]:
+        candidates = heapq.merge(*self.parts(), reverse=True)
+        found: list[SearchRow] = []
+        while len(found) <= limit:
+            batch = [seq for _, seq in zip(range(limit + 1 - len(found)), candidates,
+                                           strict=False)]
+            if not batch:
+                break
+            found.extend(self._visible(batch))
+        return found[:limit], len(found) > limit
+
+    def _visible(self, seqs: list[int]) -> list[SearchRow]:
+        """The rows of ``seqs`` (newest first) that the user may see and asked for."""
+        rows = self.db.execute(
+            "SELECT seq, timestamp_ms, sender, recipient, text FROM history WHERE seq IN"
+            f" ({','.join('?' * len(seqs))}) AND text IS NOT NULL ORDER BY seq DESC",
+            seqs,
+        )
+        visible: list[SearchRow] = []
+        for seq, ts, sender, recipient, text in rows:
+            if self.sender is not None and sender != self.sender:
+                continue
+            if recipient is None or recipient.startswith("#"):
+                after = self.after.get(recipient)
+                if after is None or seq <= after:
+                    continue
+            elif not self.direct or self.user not in (sender, recipient):
+                continue
+            visible.append((int(seq), int(ts), str(sender), recipient, str(text)))
+        return visible
+
+
+def _quote(text: str) -> str:
+    return '"' + text + '"'

@@ -21,7 +21,7 @@ from chatproto import ChatMessage, FileAvailable, username_skeleton
 from .checkpoints import BACKSTOP_PAGES, Checkpointer
 from .ports import Account, ChatRow, StoredFile, StoredResumeToken, StoredRoom
 from .search import Searcher, SearchRow
-from .search_text import index_text
+from .search_text import index_body
 
 SCHEMA_VERSION = 4
 
@@ -54,10 +54,10 @@ CREATE TABLE reserved_names (
     until_ms INTEGER
 );
 CREATE VIRTUAL TABLE history_fts USING fts5(
-    body, content='', tokenize='unicode61 remove_diacritics 2'
+    body, content='', columnsize=0, tokenize='unicode61 remove_diacritics 2'
 );
 INSERT INTO history_fts (rowid, body)
-    SELECT seq, index_text(text) FROM history WHERE text IS NOT NULL
+    SELECT seq, index_body(text, sender, recipient) FROM history WHERE text IS NOT NULL
 """
 
 #: What version 3 adds: resume tokens (docs/protocol.md 7.8), by the SHA-256 of
@@ -210,7 +210,7 @@ class SqliteStore:
                 self._to_version_2()
             if version <= 2:
                 self._run(_VERSION_3)
-            db.create_function("index_text", 1, index_text, deterministic=True)
+            db.create_function("index_body", 3, index_body, deterministic=True)
             self._run(_VERSION_4)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
@@ -319,7 +319,7 @@ class SqliteStore:
                 # The index moves with the history, in the same transaction.
                 db.executemany(
                     "INSERT INTO history_fts (rowid, body) VALUES (?, ?)",
-                    [(row[0], index_text(row[5])) for row in chat_rows],
+                    [(row[0], index_body(row[5], row[2], row[3])) for row in chat_rows],
                 )
             for announcement, stored_name in files:
                 self._insert_file(announcement, stored_name)

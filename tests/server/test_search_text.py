@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chatserver.search_text import index_text, match_expression
@@ -101,6 +101,7 @@ def test_any_word_of_a_text_finds_it_in_any_case(words: list[str], data: st.Data
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=40))
+@example("a\ue000b")
 def test_any_query_is_a_valid_expression_or_none(query: str) -> None:
     match = match_expression(query)
     if match is None:
