@@ -163,8 +163,18 @@ class Scene:
         notes.write_bytes(os.urandom(2_400_000))
         bob.send_file(notes)
         self.pump_until(lambda: "saved as" in view.transcript.content(), "the download")
+        # A room frog is invited to and a direct message: the list beside the
+        # transcript shows them with their unread counts.
+        from frontends.gui.conversations import direct, room
+
+        alice.create_room("class-3b")
+        alice.invite("class-3b", "frog")
+        alice.send_chat("Homework for 3B is on the board.", room="class-3b")
         alice.send_chat("Frog, can you review page 3 before we start?", to="frog")
-        self.pump_until(lambda: "page 3" in view.transcript.content(), "the direct message")
+        self.pump_until(lambda: "page 3" in view.transcript_of(direct("alice")).content(),
+                        "the direct message")
+        self.pump_until(lambda: "Homework" in view.transcript_of(room("class-3b")).content(),
+                        "the room's message")
         view.entry.insert("1.0", "Sure, on it.\nI'll bring the printed copies too.")
         view.submit()
         self.pump_until(lambda: "printed copies" in view.transcript.content(), "own message")
@@ -176,10 +186,11 @@ class Scene:
         big.write_bytes(os.urandom(48_000_000))
         view.address_to("alice")
         view.transfers.start("upload", str(big), big.name, 0)
-        app.later(app.link.send_file(str(big), "alice"),  # type: ignore[union-attr]
-                  lambda f: app._upload_done(f, str(big)))
+        app.later(app.link.send_file(str(big), direct("alice")),  # type: ignore[union-attr]
+                  lambda f: app.files._upload_done(f, str(big), direct("alice")))
         self.pump_until(lambda: any(r.done for r in view.transfers.rows.values())
                         or view.transfers.history, "the upload to start")
+        view.address_to(None)  # general on screen, the others waiting in the list
         self.capture("chat.png")
         self.pump_until(lambda: view.transfers.history, "the upload to end")
         alice.close()
