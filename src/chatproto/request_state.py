@@ -21,26 +21,14 @@ from typing import Any
 from . import events as ev
 from .limits import MAX_OPEN_REQUESTS, ROOMS_VERSION
 from .targets import is_room_target
-from .transfer_state import TransferChecks, Violation
+from .transfer_state import TransferChecks, Violation, _NoEntries
 
 #: What a request is waiting for: a verdict, room list pages, or search hits.
 CHANGE, LISTING_ROOMS = -1, -2  # a search waits for hits: its value is how many may still come
 
-_CHANGES = (ev.CreateRoom, ev.JoinRoom, ev.LeaveRoom, ev.InviteToRoom)
 
-
-class _NoRequests(dict[int, int]):
-    """The empty table every connection without requests shares (read-only)."""
-
-    __slots__ = ()
-
-    def _refuse(self, *args: object, **kwargs: object) -> Any:
-        raise TypeError("the shared empty request table is read-only: replace it first")
-
-    __setitem__ = __delitem__ = setdefault = update = clear = popitem = __ior__ = _refuse
-
-
-_NO_REQUESTS: dict[int, int] = _NoRequests()
+#: The read-only empty table every connection without requests shares.
+_NO_REQUESTS: dict[int, int] = _NoEntries()
 
 
 class RequestChecks(TransferChecks):
@@ -125,4 +113,4 @@ class RequestChecks(TransferChecks):
         return len(self._requests)
 
 
-__all__ = ["CHANGE", "LISTING_ROOMS", "RequestChecks", "_CHANGES", "_NO_REQUESTS"]
+__all__ = ["CHANGE", "LISTING_ROOMS", "RequestChecks", "_NO_REQUESTS"]

@@ -37,13 +37,14 @@ class _Upload:
 
 
 class _NoEntries(dict[Any, Any]):
-    """The empty dict every connection without transfers shares: a write to
-    it would reach every connection, so it raises instead."""
+    """The empty dict every connection without transfers (or requests,
+    request_state.py) shares: a write to it would reach every connection, so
+    it raises instead."""
 
     __slots__ = ()
 
     def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
-        raise TypeError("the shared empty transfer table is read-only: replace it first")
+        raise TypeError("a shared empty table is read-only: replace it first")
 
     __setitem__ = __delitem__ = setdefault = update = clear = popitem = __ior__ = _refuse
 

@@ -35,6 +35,12 @@ def test_a_room_from_the_terminal(server_proc: ServerProcess, tui_dir: Path,
                 await until(pilot, shows(app, "#dev (2 members, member)"), "the room list")
                 await type_line(pilot, "/leave general")
                 await until(pilot, shows(app, "cannot-leave-general"), "general is for good")
+                # Room names are compared as the server compares them.
+                await type_line(pilot, "/leave DEV")
+                await until(pilot, shows(app, "You left #DEV."), "left dev, spelled DEV")
+                assert screen.recipient is None
+                await type_line(pilot, "/join dev")
+                await until(pilot, lambda: screen.recipient == "#dev", "back in dev")
                 await type_line(pilot, "/leave")
                 await until(pilot, shows(app, "You left #dev."), "left dev")
                 assert screen.recipient is None

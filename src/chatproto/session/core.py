@@ -367,10 +367,6 @@ class SessionCore:
         final = self._final or self._disconnection()
         return ConnectionLost(final.message, final.code)
 
-    def _lost_message(self) -> str:
-        final = self._final or self._disconnection()
-        return final.message
-
 
 def _reason(error: ev.Error) -> str:
     return f"{error.code} ({error.message})" if error.message else error.code

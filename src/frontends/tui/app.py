@@ -18,6 +18,7 @@ from textual.app import App
 from textual.worker import Worker
 
 from chatproto import (
+    GENERAL_ROOM,
     ChatMessage,
     FileAvailable,
     Membership,
@@ -26,6 +27,10 @@ from chatproto import (
     Presence,
     RoomInfo,
     apply_presence,
+    is_room_target,
+    room_of,
+    room_target,
+    same_target,
 )
 from chatproto.session import (
     AsyncSession,
@@ -353,7 +358,7 @@ class ChatApp(App[int]):
         current = chat.recipient if chat is not None else None
         room = command.room
         if command.verb == "leave" and room is None:
-            room = current[1:] if current is not None and current.startswith("#") else "general"
+            room = room_of(current) if is_room_target(current) else GENERAL_ROOM
         try:
             if command.verb == "rooms":
                 self.notice(rooms_text(await self.link.list_rooms()))
@@ -371,11 +376,11 @@ class ChatApp(App[int]):
         if chat is None:
             return
         if command.verb == "leave":
-            if current == "#" + room:
+            if same_target(current, room_target(room)):  # "/leave Dev" while writing to #dev
                 chat.set_recipient(None)
             self.notice(_("You left #{room}.").format(room=name(room)))
         else:
-            chat.set_recipient("#" + room)
+            chat.set_recipient(room_target(room))
             self.notice(_("Now writing to #{room}.").format(room=name(room)))
 
     async def _send(self, text: str, to: str | None) -> None:

@@ -27,7 +27,16 @@ from typing import Protocol
 
 import attrs
 
-from chatproto import ChatMessage, Event, FileAvailable, Membership, Presence, RoomInfo
+from chatproto import (
+    ChatMessage,
+    Event,
+    FileAvailable,
+    Membership,
+    Presence,
+    RoomInfo,
+    is_room_target,
+    room_of,
+)
 from chatproto.session import (
     AsyncSession,
     ChatError,
@@ -185,16 +194,14 @@ class ChatLink:
 
     async def send_chat(self, text: str, to: str | None) -> ChatMessage:
         """To everyone (None), a user, or a ``#room``."""
-        if to is not None and to.startswith("#"):
-            return await self._session().send_chat(text, room=to[1:])
-        return await self._session().send_chat(text, to)
+        user, room = _split_target(to)
+        return await self._session().send_chat(text, user, room)
 
     async def send_file(
         self, path: str | PathLike[str], to: str | None, progress: ProgressCallback | None,
     ) -> FileAvailable:
-        if to is not None and to.startswith("#"):
-            return await self._session().send_file(path, None, progress, room=to[1:])
-        return await self._session().send_file(path, to, progress)
+        user, room = _split_target(to)
+        return await self._session().send_file(path, user, progress, room=room)
 
     async def list_rooms(self) -> list[RoomInfo]:
         return await self._session().list_rooms()
@@ -221,5 +228,11 @@ class ChatLink:
         if session is not None:
             await session.close()
 
+
+
+def _split_target(to: str | None) -> tuple[str | None, str | None]:
+    """The session's ``to`` and ``room`` for a recipient: None (general), a
+    user, or a ``#room``."""
+    return (None, room_of(to)) if is_room_target(to) else (to, None)
 
 __all__ = ["STABLE_SECONDS", "Account", "ChatLink", "LinkListener"]
