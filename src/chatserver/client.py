@@ -279,8 +279,12 @@ class ClientProtocol(asyncio.Protocol):
         self._end_session(left=False, reason="connection closed without goodbye")
         self._close()
 
+    def _flooded(self) -> bool:
+        """Spend one from the user's flood bucket: true when it is empty."""
+        return self._flood is not None and not self._flood.take(asyncio.get_running_loop().time())
+
     def _on_chat(self, event: SendChat) -> None:
-        if self._flood is not None and not self._flood.take(asyncio.get_running_loop().time()):
+        if self._flooded():
             self.queue(ChatRejected(event.client_id, RejectReason.RATE_LIMITED, "slow down"))
             return
         self.hub.submit_chat(self, event)
@@ -303,7 +307,7 @@ class ClientProtocol(asyncio.Protocol):
     def _limited(self, request_id: int) -> bool:
         """Requests spend from the user's chat flood bucket: one limit for
         everything a user can make the server do over and over."""
-        if self._flood is not None and not self._flood.take(asyncio.get_running_loop().time()):
+        if self._flooded():
             self.queue(RequestRejected(request_id, RequestRejectReason.RATE_LIMITED, "slow down"))
             return True
         return False
@@ -406,22 +410,19 @@ class ClientProtocol(asyncio.Protocol):
         self.outbox.close()
         self._abort_at = asyncio.get_running_loop().time()
 
-    def _fail(self, code: str, message: str, reason: str = "") -> None:
-        """Tell the peer why in an Error frame, then close."""
+    def _fail(self, code: str, message: str, reason: str = "", *, left: bool = False) -> None:
+        """Tell the peer why in an Error frame, then close; ``left``: the user
+        has left (else, if logged in, it is deactivated)."""
         if self.closed:
             return
         self.queue(Error(code, _short(message)))
-        self._end_session(left=False, reason=reason or message)
+        self._end_session(left=left, reason=reason or message)
         self._close()
 
     def end_by_admin(self, code: str, message: str) -> None:
         """An administrator ended this user's session (account disabled or
         deleted): an Error with ``code`` and the reason, and the user has left."""
-        if self.closed:
-            return
-        self.queue(Error(code, _short(message)))
-        self._end_session(left=True, reason=message)
-        self._close()
+        self._fail(code, message, left=True)
 
     def shutdown(self, message: str) -> None:
         """The server stops: Goodbye, flush, close (the user is not 'left')."""

@@ -80,7 +80,7 @@ class RoomRequests:
         rooms, seq = self.rooms, self.store.last_seq
         decision: Change | Refusal
         if isinstance(event, CreateRoom):
-            decision = rooms.create(user, event.room, event.private, seq)
+            decision = rooms.create(user, event.room, event.private)
         elif isinstance(event, JoinRoom):
             decision = rooms.join(user, event.room)
         elif isinstance(event, LeaveRoom):

@@ -157,7 +157,7 @@ class RoomRegistry:
                            f"#{room.name} has {limit} members, the most this server allows")
         return None
 
-    def create(self, user: str, name: str, private: bool, seq: int) -> Change | Refusal:
+    def create(self, user: str, name: str, private: bool) -> Change | Refusal:
         problem = username_problem(name)
         if problem is not None:
             return Refusal(RequestRejectReason.INVALID_NAME,

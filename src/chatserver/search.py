@@ -33,7 +33,7 @@ from pathlib import Path
 
 from chatproto import is_general, username_skeleton
 
-from .search_text import match_expression, term
+from .search_text import match_expression, quote, term
 
 #: One result: (seq, timestamp_ms, sender, recipient, text).
 SearchRow = tuple[int, int, str, str | None, str]
@@ -112,7 +112,7 @@ class _Search:
         self.user = user
         self.sender = sender
         self.before = _SQL_MAX if before_seq <= 0 or before_seq > _SQL_MAX else before_seq
-        self.match = match if sender is None else f"{match} AND {_quote(term('s', sender))}"
+        self.match = match if sender is None else f"{match} AND {quote(term('s', sender))}"
         #: The lowest seq each target is visible after: None for general,
         #: ``#room`` for a room. Direct messages are the user's all along.
         self.after: dict[str | None, int] = {}
@@ -139,15 +139,15 @@ class _Search:
     def parts(self) -> list[Iterator[int]]:
         parts: list[tuple[str, int]] = []
         if None in self.after:
-            parts.append((_quote(term("g", "")), self.after[None]))
+            parts.append((quote(term("g", "")), self.after[None]))
         if self.direct:
-            parts.append((_quote(term("p", self.user)), 0))
+            parts.append((quote(term("p", self.user)), 0))
         rooms = sorted((joined, target[1:]) for target, joined in self.after.items()
                        if target is not None)
         size = -(-len(rooms) // _ROOM_PARTS)
         for i in range(0, len(rooms), size or 1):
             group = rooms[i : i + size]
-            terms = " OR ".join(_quote(term("r", name)) for _, name in group)
+            terms = " OR ".join(quote(term("r", name)) for _, name in group)
             parts.append((f"({terms})", group[0][0]))
         return [self._walk(f"{self.match} AND {where}", after) for where, after in parts]
 
@@ -187,5 +187,3 @@ class _Search:
         return visible
 
 
-def _quote(text: str) -> str:
-    return '"' + text + '"'

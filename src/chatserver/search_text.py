@@ -115,9 +115,9 @@ def match_expression(query: str) -> str | None:
             _add_plain(terms, word[last : run.start()])
             chars = run.group()
             if len(chars) == 1:
-                terms.append(_quote(chars) + " *")
+                terms.append(quote(chars) + " *")
             else:
-                terms.append(_quote(" ".join(chars[i : i + 2] for i in range(len(chars) - 1))))
+                terms.append(quote(" ".join(chars[i : i + 2] for i in range(len(chars) - 1))))
             last = run.end()
         _add_plain(terms, word[last:])
     if not terms:
@@ -127,8 +127,9 @@ def match_expression(query: str) -> str | None:
 
 def _add_plain(terms: list[str], piece: str) -> None:
     if _WORD.search(piece) is not None:
-        terms.append(_quote(piece))
+        terms.append(quote(piece))
 
 
-def _quote(term: str) -> str:
+def quote(term: str) -> str:
+    """``term`` as an FTS5 string: nothing in it is query syntax."""
     return '"' + term.replace('"', '""') + '"'

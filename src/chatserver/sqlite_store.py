@@ -31,7 +31,8 @@ SCHEMA_VERSION = 4
 #: names held back after an account was deleted (``until_ms`` NULL: for
 #: good), and the full-text index of the chat text (``search_text.py`` says
 #: what it holds; contentless, keyed by seq: the text itself stays in
-#: ``history`` alone).
+#: ``history`` alone), and the history's file entries by file id (a fetch
+#: finds the seq of its file, which decides who may see it, without a scan).
 _VERSION_4 = """
 CREATE TABLE rooms (
     name TEXT PRIMARY KEY,
@@ -57,7 +58,8 @@ CREATE VIRTUAL TABLE history_fts USING fts5(
     body, content='', columnsize=0, tokenize='unicode61 remove_diacritics 2'
 );
 INSERT INTO history_fts (rowid, body)
-    SELECT seq, index_body(text, sender, recipient) FROM history WHERE text IS NOT NULL
+    SELECT seq, index_body(text, sender, recipient) FROM history WHERE text IS NOT NULL;
+CREATE INDEX history_by_file ON history (file_id) WHERE file_id IS NOT NULL
 """
 
 #: What version 3 adds: resume tokens (docs/protocol.md 7.8), by the SHA-256 of

@@ -93,7 +93,8 @@ def test_a_version_1_database_gets_an_epoch_and_keeps_its_history(tmp_path: Path
     db = sqlite3.connect(data / DATABASE_NAME)
     db.executescript("DROP TABLE resume_tokens; DROP TABLE meta; DROP INDEX accounts_by_skeleton;"
                      "DROP TABLE room_members; DROP TABLE rooms; DROP TABLE reserved_names;"
-                     "DROP TABLE history_fts; ALTER TABLE accounts DROP COLUMN disabled;"
+                     "DROP TABLE history_fts; DROP INDEX history_by_file;"
+                     "ALTER TABLE accounts DROP COLUMN disabled;"
                      "ALTER TABLE accounts DROP COLUMN skeleton; PRAGMA user_version = 1;")
     db.close()
     with server_process(data) as server:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from chatproto import LoginRejectReason
+from chatproto import ErrorCode, LoginRejectReason
 from chatproto.session import (
     CertificateRefused,
     ChatError,
@@ -15,6 +15,7 @@ from chatproto.session import (
     ServerUnreachable,
     TLSFailed,
 )
+from chatproto.session.rooms import NOT_SUPPORTED
 
 
 class ExitCode(IntEnum):
@@ -56,12 +57,12 @@ _REQUEST_CODES: dict[str, ExitCode] = {
     "too-many-rooms": ExitCode.LIMIT_REACHED,
     "room-full": ExitCode.LIMIT_REACHED,
     "too-many-private-rooms": ExitCode.LIMIT_REACHED,
-    "not-supported": ExitCode.NOT_SUPPORTED,
+    NOT_SUPPORTED: ExitCode.NOT_SUPPORTED,
     "rate-limited": ExitCode.RATE_LIMITED,
 }
 
 #: The Error codes that end a live session for good (an administrator's doing).
-ACCOUNT_ENDED = frozenset({"account-disabled", "account-deleted"})
+ACCOUNT_ENDED = frozenset({ErrorCode.ACCOUNT_DISABLED, ErrorCode.ACCOUNT_DELETED})
 
 #: One code per kind of mistake, whether it is found before connecting
 #: (``checks.py``) or by the server: a file that cannot be sent is 7 whether
@@ -97,26 +98,24 @@ Exit codes (what needs no server is checked before connecting):
 
 
 def exit_code_for(error: ChatError) -> ExitCode:
+    if error.code in ACCOUNT_ENDED:  # however it reached us: a login, a send, a lost session
+        return ExitCode.ACCOUNT_DISABLED
     if isinstance(error, ServerUnreachable | TLSFailed):
         return ExitCode.UNREACHABLE
     if isinstance(error, CertificateRefused):
         return ExitCode.CERTIFICATE_REFUSED
     if isinstance(error, LoginRefused):
-        if error.code in ACCOUNT_ENDED:
-            return ExitCode.ACCOUNT_DISABLED
         return _LOGIN_CODES.get(error.code, ExitCode.LOGIN_REFUSED)
     if isinstance(error, RequestRefused):
         return _REQUEST_CODES.get(error.code, ExitCode.REQUEST_REFUSED)
     if isinstance(error, FileRefused | MessageRefused) and error.code in (
-        "not-found", "not-member", "not-supported"
+        "not-found", "not-member", NOT_SUPPORTED
     ):
         return _REQUEST_CODES[error.code]  # a send to a room that is not there, or not ours
     if isinstance(error, FileRefused):
         return ExitCode.FILE_REFUSED
     if isinstance(error, MessageRefused):
         return ExitCode.MESSAGE_REFUSED
-    if error.code in ACCOUNT_ENDED:
-        return ExitCode.ACCOUNT_DISABLED
     return ExitCode.CONNECTION_LOST
 
 

@@ -7,7 +7,7 @@ its class and code, so its exit code does not change.
 
 from __future__ import annotations
 
-from chatproto import LoginRejectReason
+from chatproto import ErrorCode, LoginRejectReason
 from chatproto.session import (
     CertificateRefused,
     ChatError,
@@ -19,10 +19,10 @@ from chatproto.session import FingerprintMismatch as _Mismatch
 from chatproto.session.pins import host_port
 
 #: What an administrator's ending of a live session means for its user.
-_ENDED = {
-    "account-disabled": "your account was disabled by the server's administrator; ask them "
+_ENDED: dict[str, str] = {
+    ErrorCode.ACCOUNT_DISABLED: "your account was disabled by the server's administrator; ask them "
                         "to enable it",
-    "account-deleted": "your account was deleted by the server's administrator",
+    ErrorCode.ACCOUNT_DELETED: "your account was deleted by the server's administrator",
 }
 
 

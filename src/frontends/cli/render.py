@@ -69,11 +69,15 @@ def human_presence(event: Presence, when: datetime) -> str:
     )
 
 
+def member_count_text(count: int) -> str:
+    """``1 member``, ``3 members``."""
+    return "1 member" if count == 1 else f"{count} members"
+
+
 def human_membership(event: Membership, when: datetime) -> str:
-    members = "1 member" if event.member_count == 1 else f"{event.member_count} members"
     return (
         f"[{_clock(when)}] #{escape(event.room)} * {escape(event.user)} {event.state.value} "
-        f"({members})"
+        f"({member_count_text(event.member_count)})"
     )
 
 

@@ -13,7 +13,7 @@ from chatproto.limits import MAX_SEARCH_LIMIT
 from .commands import login
 from .exitcodes import ExitCode
 from .options import PROG, Target
-from .render import escape, hit_record, human_hit, json_line
+from .render import escape, hit_record, human_hit, json_line, member_count_text
 
 
 async def list_rooms(target: Target, as_json: bool) -> ExitCode:
@@ -28,7 +28,7 @@ async def list_rooms(target: Target, as_json: bool) -> ExitCode:
         return ExitCode.OK
     width = max((len(escape(room.name)) + 1 for room in rooms), default=0)
     for room in rooms:
-        members = "1 member" if room.member_count == 1 else f"{room.member_count} members"
+        members = member_count_text(room.member_count)
         notes = [n for n, on in (("private", room.private), ("you are a member", room.member))
                  if on]
         tail = f"  ({', '.join(notes)})" if notes else ""

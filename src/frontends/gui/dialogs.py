@@ -11,6 +11,7 @@ from __future__ import annotations
 import tkinter as tk
 from collections.abc import Callable, Sequence
 from tkinter import ttk
+from typing import TypeVar
 
 from .i18n import _
 
@@ -75,13 +76,21 @@ def place_over(window: tk.Toplevel, parent: tk.Misc) -> None:
     window.geometry(f"+{x}+{y}")
 
 
-def open_dialogs(root: tk.Misc) -> list[MessageDialog]:
-    """The message dialogs currently open under ``root``, oldest first."""
-    found: list[MessageDialog] = []
+W = TypeVar("W", bound=tk.Misc)
+
+
+def open_windows(root: tk.Misc, kind: type[W]) -> list[W]:
+    """The widgets of ``kind`` currently open under ``root``, oldest first."""
+    found: list[W] = []
     pending = list(root.winfo_children())
     while pending:
         widget = pending.pop(0)
-        if isinstance(widget, MessageDialog):
+        if isinstance(widget, kind):
             found.append(widget)
         pending.extend(widget.winfo_children())
     return found
+
+
+def open_dialogs(root: tk.Misc) -> list[MessageDialog]:
+    """The message dialogs currently open under ``root``, oldest first."""
+    return open_windows(root, MessageDialog)

@@ -15,7 +15,7 @@ from tkinter import ttk
 
 from chatproto import RoomInfo, username_problem
 
-from .dialogs import place_over
+from .dialogs import open_windows, place_over
 from .i18n import _
 from .safetext import clean
 from .theme import fit_columns
@@ -173,11 +173,4 @@ class InviteDialog(FormDialog):
 
 def open_forms(root: tk.Misc) -> list[FormDialog]:
     """The forms currently open under ``root``, oldest first."""
-    found: list[FormDialog] = []
-    pending = list(root.winfo_children())
-    while pending:
-        widget = pending.pop(0)
-        if isinstance(widget, FormDialog):
-            found.append(widget)
-        pending.extend(widget.winfo_children())
-    return found
+    return open_windows(root, FormDialog)
