@@ -56,17 +56,17 @@ class StoredFile:
     #: The seq of its announcement in the history.
     seq: int = 0
 
-    def visible_to(self, user: str, joined: Mapping[str, int] | None = None) -> bool:
+    def visible_to(self, user: str, joined: Mapping[str, int]) -> bool:
         """Whether ``user`` may fetch it: one of ``general``, a direct message
         of theirs, or a file of a room they are in (``joined``: their rooms
         and the seq from which they see each) announced after they joined,
         the rule of the history itself."""
+        if self.recipient is None:
+            return True
         room = room_of(self.recipient)
         if room is None:
             return user in (self.sender, self.recipient)
-        if self.recipient is None:
-            return True
-        since = (joined or {}).get(room)
+        since = joined.get(room)
         return since is not None and self.seq > since
 
 

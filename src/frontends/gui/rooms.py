@@ -13,6 +13,7 @@ from __future__ import annotations
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
+from typing import Any
 
 from .conversations import GENERAL, Conversation, ordered
 from .i18n import _
@@ -111,7 +112,7 @@ class RoomList(ttk.Frame):
         if conversation.key == self.current.key:
             return
         self.unread[conversation.key] = self.unread.get(conversation.key, 0) + 1
-        self._redraw()
+        self._show_count(conversation.key)  # on every message: one row, not the list
 
     def unread_count(self, conversation: Conversation) -> int:
         return self.unread.get(conversation.key, 0)
@@ -133,7 +134,7 @@ class RoomList(ttk.Frame):
         changed = conversation.key != self.current.key
         self.current = conversation
         if self.unread.pop(conversation.key, 0):
-            self._redraw()
+            self._show_count(conversation.key)
         self._update_buttons()
         if changed:
             self.on_select(conversation)
@@ -145,13 +146,19 @@ class RoomList(ttk.Frame):
         for button in (self.invite_button, self.leave_button):
             button.state(["!disabled"] if own_room else ["disabled"])
 
+    def _row(self, key: str) -> dict[str, Any]:
+        count = self.unread.get(key, 0)
+        return {"values": (str(count) if count else "",), "tags": ("unread",) if count else ()}
+
+    def _show_count(self, key: str) -> None:
+        self.tree.item(key, **self._row(key))
+        fit_columns(self.tree)
+
     def _redraw(self) -> None:
         self.tree.delete(*self.tree.get_children())
         for conversation in ordered(list(self.conversations.values())):
-            count = self.unread.get(conversation.key, 0)
             self.tree.insert("", "end", iid=conversation.key, text=entry_label(conversation),
-                             values=(str(count) if count else "",),
-                             tags=("unread",) if count else ())
+                             **self._row(conversation.key))
         if self.current.key in self.conversations:
             # Restoring the selection is no new pick: _picked sees the same key.
             self.tree.selection_set(self.current.key)
