@@ -136,6 +136,7 @@ def running_server(data_dir: Path, **overrides: Any) -> Iterator[RunningServer]:
 # -- the server as a subprocess -----------------------------------------------------------
 
 _LISTENING = re.compile(r"listening on (\S+):(\d+)")
+_WEB_URL = re.compile(r"web client at (https?://\S+/)")
 
 
 class ServerProcess:
@@ -147,6 +148,9 @@ class ServerProcess:
         self.port = 0
         #: Whether it serves TLS (``server_process`` passes --no-tls unless told).
         self.tls = False
+        #: The browser client's URL (``server_process(web=True)``), e.g.
+        #: ``http://127.0.0.1:PORT/``.
+        self.web_url = ""
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -214,15 +218,21 @@ def server_command(*args: str) -> list[str]:
 
 @contextmanager
 def server_process(
-    data_dir: Path, *extra_args: str, env: dict[str, str] | None = None, tls: bool = False
+    data_dir: Path,
+    *extra_args: str,
+    env: dict[str, str] | None = None,
+    tls: bool = False,
+    web: bool = False,
 ) -> Iterator[ServerProcess]:
     """Run the real ``chat-server`` on 127.0.0.1 with a free port, plain TCP
-    (``--no-tls``) unless ``tls=True``."""
+    (``--no-tls``) unless ``tls=True``; the browser client's listener on a
+    free port with ``web=True`` (``web_url``), none otherwise."""
     full_env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
     proc = subprocess.Popen(
         server_command(
             "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir),
-            *(() if tls else ("--no-tls",)), *extra_args,
+            *(() if tls else ("--no-tls",)),
+            *(("--web-port", "0") if web else ("--no-web",)), *extra_args,
         ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -234,6 +244,8 @@ def server_process(
     try:
         match = server.wait_for_line(_LISTENING.pattern, timeout=30)
         server.port = int(match.group(2))
+        if web:
+            server.web_url = server.wait_for_line(_WEB_URL.pattern, timeout=30).group(1)
         yield server
     finally:
         if proc.poll() is None:

@@ -206,6 +206,13 @@ class Connection:
     def open_uploads(self) -> int:
         return self._conversation.open_uploads
 
+    def upload_progress(self, upload_id: int) -> tuple[int, int] | None:
+        """(bytes sent so far, size) of the accepted upload ``upload_id`` while
+        its chunks may still come (docs/protocol.md 7.6); else None. A server
+        that takes an upload's bytes from elsewhere (the browser client's HTTP
+        upload) knows from it where they must continue."""
+        return self._conversation.upload_progress(upload_id)
+
     @property
     def open_fetches(self) -> int:
         return self._conversation.open_fetches

@@ -133,6 +133,14 @@ class TransferChecks:
     def open_uploads(self) -> int:
         return len(self._uploads)
 
+    def upload_progress(self, upload_id: int) -> tuple[int, int] | None:
+        """(bytes sent so far, size) of an accepted upload whose bytes are
+        still to come; None for any other upload id."""
+        upload = self._uploads.get(upload_id)
+        if upload is None or not upload.accepted or upload.ended:
+            return None
+        return upload.next_offset, upload.size
+
     @property
     def open_fetches(self) -> int:
         return len(self._fetches)

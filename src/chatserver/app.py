@@ -21,6 +21,8 @@ from .sqlite_store import SqliteStore, StoreError
 from .timeouts import TimeoutSweeper, sweep_period
 from .tls_client import TLSClientProtocol
 from .tls_transport import TLSEndpoint
+from .web import WebListener
+from .web.listener import WebListenerError
 
 DATABASE_NAME = "chat.sqlite3"
 
@@ -79,7 +81,10 @@ class ChatServer:
         self._stopped: asyncio.Event | None = None
         self._sweeper: TimeoutSweeper | None = None
         self._account_watch: AccountWatch | None = None
+        self._web: WebListener | None = None
         self.port: int = config.port
+        #: The browser client's port once listening (None: no web listener).
+        self.web_port: int | None = None
 
     @property
     def hub(self) -> Hub:
@@ -123,6 +128,12 @@ class ChatServer:
             store.close()
             why = os.strerror(exc.errno) if exc.errno else str(exc)
             raise StartupError(f"cannot listen on {config.host}:{config.port}: {why}") from None
+        try:
+            await self._start_web(ctx, hub, context)
+        except StartupError:
+            self._server.close()
+            store.close()
+            raise
         self.ctx, self._hub = ctx, hub
         self._stopped = asyncio.Event()
         self._sweeper = TimeoutSweeper(ctx.registry, sweep_period(config))
@@ -132,6 +143,27 @@ class ChatServer:
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("listening on %s:%d (data in %s)", config.host, self.port, config.data_dir)
         log.info("%s", tls_line)
+        if self._web is not None:
+            log.info("web client at %s", " and ".join(self._web.urls(config.host)))
+
+    async def _start_web(
+        self, ctx: ServerContext, hub: Hub, context: ssl.SSLContext | None
+    ) -> None:
+        """The browser client's listener, if asked for. The default port, not
+        asked for, may be taken (another server on the machine): then the
+        server starts without it and says so."""
+        config = self.config
+        if config.web_port is None:
+            return
+        web = WebListener(ctx, hub, context)
+        try:
+            await web.start(config.host, config.web_port)
+        except WebListenerError as exc:
+            if config.web_port_required:
+                raise StartupError(str(exc)) from None
+            log.warning("%s; starting without the browser client", exc)
+            return
+        self._web, self.web_port = web, web.port
 
     async def serve_forever(self) -> None:
         """Serve until ``stop()`` is called."""
@@ -162,6 +194,8 @@ class ChatServer:
         self, ctx: ServerContext, hub: Hub, server: asyncio.Server, timeout: float
     ) -> None:
         server.close()
+        if self._web is not None:
+            self._web.close_listening()
         if self._sweeper is not None:
             self._sweeper.stop()
         hub.flush()
@@ -174,3 +208,5 @@ class ChatServer:
         for client in list(ctx.registry.clients):
             client.abort()
         await asyncio.sleep(0)
+        if self._web is not None:
+            await self._web.stop()

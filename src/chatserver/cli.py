@@ -58,6 +58,14 @@ def old_variables(command: click.Command, environ: Mapping[str, str]) -> list[tu
     return found
 
 
+DEFAULT_WEB_PORT = 8080
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Whether the option was set on the command line or by its variable."""
+    return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+
+
 async def _run(config: ServerConfig) -> None:
     server = ChatServer(config)
     # Handlers first: a signal that arrives while the server starts (SIGINT is
@@ -133,6 +141,12 @@ async def _run(config: ServerConfig) -> None:
          help="PEM certificate to serve instead of the self-signed one.")
 @_option("--tls-key", type=click.Path(path_type=Path), default=None,
          help="PEM private key of --tls-cert.")
+@_option("--web-port", type=click.IntRange(0, 65535), default=DEFAULT_WEB_PORT,
+         show_default=True,
+         help="Port of the browser client (HTTPS, or HTTP with --no-tls; 0 picks a free one). "
+         "If the default port is taken the server starts without it.")
+@_option("--no-web", "no_web", is_flag=True, default=False,
+         help="Serve no browser client.")
 def main(
     host: str,
     port: int,
@@ -158,6 +172,8 @@ def main(
     no_tls: bool,
     tls_cert: Path | None,
     tls_key: Path | None,
+    web_port: int,
+    no_web: bool,
 ) -> None:
     """Run the LAN chat server; with the admin command, manage its accounts."""
     if click.get_current_context().invoked_subcommand is not None:
@@ -188,6 +204,8 @@ def main(
             tls=not no_tls,
             tls_cert=tls_cert,
             tls_key=tls_key,
+            web_port=None if no_web else web_port,
+            web_port_required=_given(click.get_current_context(), "web_port"),
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

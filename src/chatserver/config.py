@@ -78,12 +78,20 @@ class ServerConfig:
     tls: bool = True
     tls_cert: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
     tls_key: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
+    #: The browser client's port (HTTP(S) and WebSocket, ``chatserver.web``);
+    #: None: no web listener. ``chat-server`` turns it on at 8080.
+    web_port: int | None = None
+    #: The port was asked for (not the command line's default): if it is
+    #: taken the server does not start, instead of starting without the web.
+    web_port_required: bool = True
 
     def __attrs_post_init__(self) -> None:
         if not self.heartbeat_interval < self.heartbeat_timeout:
             raise ValueError("heartbeat_interval must be shorter than heartbeat_timeout")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port {self.port} is out of range")
+        if self.web_port is not None and not 0 <= self.web_port <= 65535:
+            raise ValueError(f"web port {self.web_port} is out of range")
         if self.deactivated_grace is not None and self.deactivated_grace < 0:
             raise ValueError("deactivated_grace must not be negative")
         if not self.resume_token_lifetime >= 0:  # NaN too

@@ -45,6 +45,7 @@ def test_client_variables_do_not_move_the_server_and_are_named_in_its_log(
         XDG_DATA_HOME=str(tmp_path / "xdg"),
         CHAT_SERVER_HOST="127.0.0.1",
         CHAT_SERVER_PORT="0",
+        CHAT_SERVER_WEB_PORT="0",  # the browser client on a free port, not 8080
         # What a user exported for chat-cli; none of it may reach the server.
         CHAT_HOST="192.0.2.10",  # overridden by CHAT_SERVER_HOST: not even a warning
         CHAT_NO_TLS="1",
@@ -58,6 +59,7 @@ def test_client_variables_do_not_move_the_server_and_are_named_in_its_log(
         listening = server.wait_for_line(r"listening on 127\.0\.0\.1:(\d+) \(data in (.*)\)")
         assert Path(listening.group(2)) == tmp_path / "xdg" / "lanchat"
         server.wait_for_line(r"TLS on")  # CHAT_NO_TLS was not applied
+        server.wait_for_line(r"web client at https://127\.0\.0\.1:(?!8080/)\d+/")
         warnings = [line for line in server.lines if " WARNING " in line]
         assert len(warnings) == 3, warnings
         for old, new in [("CHAT_NO_TLS", "CHAT_SERVER_NO_TLS"),
@@ -77,7 +79,8 @@ def test_client_variables_do_not_move_the_server_and_are_named_in_its_log(
 def test_the_new_names_configure_it(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_")}
     env.update(PYTHONUNBUFFERED="1", CHAT_SERVER_HOST="127.0.0.1", CHAT_SERVER_PORT="0",
-               CHAT_SERVER_NO_TLS="1", CHAT_SERVER_DATA_DIR=str(tmp_path / "data"))
+               CHAT_SERVER_NO_TLS="1", CHAT_SERVER_DATA_DIR=str(tmp_path / "data"),
+               CHAT_SERVER_NO_WEB="1")
     proc = subprocess.Popen(server_command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=env)
     server = ServerProcess(proc)
@@ -86,6 +89,7 @@ def test_the_new_names_configure_it(tmp_path: Path) -> None:
         RawClient.login_as(server, "toad").goodbye()  # plain TCP: --no-tls came from the env
         assert (tmp_path / "data" / "chat.sqlite3").exists()
         assert not any(" WARNING " in line for line in server.lines)
+        assert not any("web client" in line for line in server.lines)  # CHAT_SERVER_NO_WEB
     finally:
         proc.send_signal(signal.SIGTERM)
         assert server.wait() == 0

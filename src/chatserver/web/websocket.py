@@ -1,0 +1,273 @@
+"""A chat connection over a WebSocket: the browser's ``ClientProtocol``.
+
+Everything a TCP connection does, it does (login, presence, replay, the
+hub's rules, the flood limit, the registry's connection limits): only the
+framing differs. Each binary message in carries exactly one chatproto frame,
+fed to the connection's ``ServerConnection`` as TCP bytes are; each frame out
+is one binary message (``WebSocketWriter`` wraps what the outbox writes).
+
+The handshake, the parsing of the browser's masked frames, ping, pong and
+the closing handshake are the ``websockets`` library's sans-IO
+``ServerProtocol``; the frames out are built here, because a server's frames
+are unmasked and the outbox writes many at once (one header each and one
+write per turn, instead of a library call and a list per frame).
+
+An upload's body does not come over the WebSocket: once its ``FileAccepted``
+is out the page PUTs the bytes (``http_app``), and ``upload_body`` feeds them
+to the connection as the ``FileChunk`` and ``FileEnd`` frames a TCP client
+would send, so the protocol's checks and the server's upload code are the
+same for both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from typing import Any
+
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+
+from chatproto import ErrorCode, FileChunk, FileEnd, encode_event
+from chatproto.limits import DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE
+
+from ..client import ClientProtocol
+from ..context import ServerContext
+from ..fanout import Writer
+from ..hub import Hub
+from ..log import log
+from .sessions import COOKIE, WebSessions, valid_session_id
+
+#: The largest message a browser may send: one frame of the largest size
+#: the server accepts (its Hello announces the default).
+MAX_MESSAGE = HEADER_SIZE + DEFAULT_MAX_FRAME_SIZE
+_CLOSE_NORMAL = b"\x88\x02\x03\xe8"  # close frame, code 1000, no reason
+#: Headers of the small frames, made once: most frames out are small.
+_SMALL_HEADERS = tuple(bytes((0x82, size)) for size in range(126))
+_MEDIUM = struct.Struct("!BBH")
+_LARGE = struct.Struct("!BBQ")
+
+
+def _header(size: int) -> bytes:
+    if size < 126:
+        return _SMALL_HEADERS[size]
+    if size < 65536:
+        return _MEDIUM.pack(0x82, 126, size)
+    return _LARGE.pack(0x82, 127, size)
+
+
+def _one_frame(payload: bytes) -> bool:
+    """``payload`` is exactly one chatproto frame (header and its length)."""
+    return (
+        len(payload) >= HEADER_SIZE
+        and HEADER_SIZE + int.from_bytes(payload[1:HEADER_SIZE]) == len(payload)
+    )
+
+
+class WebSocketWriter:
+    """The outbox's writer for a WebSocket: each frame written becomes one
+    binary message. The outbox writes whole frames only (events it encoded,
+    and the turn's broadcast log cut at frame boundaries)."""
+
+    __slots__ = ("_transport", "close_sent")
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        #: A close frame is out (ours or the library's reply): nothing more.
+        self.close_sent = False
+
+    def write(self, data: bytes) -> None:
+        if self.close_sent:
+            return
+        view = memoryview(data)
+        pieces: list[bytes | memoryview] = []
+        position, end = 0, len(data)
+        while position < end:
+            size = HEADER_SIZE + int.from_bytes(view[position + 1 : position + HEADER_SIZE])
+            pieces.append(_header(size))
+            pieces.append(view[position : position + size])
+            position += size
+        self._transport.write(b"".join(pieces))
+
+    def write_raw(self, data: bytes) -> None:
+        """Bytes that are WebSocket frames already (the library's pongs, a close)."""
+        self._transport.write(data)
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size()
+
+    def close(self) -> None:
+        if not self.close_sent:
+            self.close_sent = True
+            self._transport.write(_CLOSE_NORMAL)
+        self._transport.close()
+
+    def abort(self) -> None:
+        self.close_sent = True
+        self._transport.abort()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+
+class WebSocketClientProtocol(ClientProtocol):
+    __slots__ = ("_opened", "_secure", "_sessions", "_ws", "_ws_writer",
+                 "session_id")
+
+    def __init__(self, ctx: ServerContext, hub: Hub, sessions: WebSessions, secure: bool) -> None:
+        super().__init__(ctx, hub)
+        self._sessions = sessions
+        self._secure = secure
+        self._ws = ServerProtocol(max_size=MAX_MESSAGE)
+        self._ws_writer: WebSocketWriter | None = None
+        self._opened = False
+        self.session_id: str | None = None
+
+    # -- the handshake: before it, the connection is not a chat connection yet ----
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.address = str(peer[0]) if peer else "?"
+
+    def _writer(self, transport: asyncio.Transport) -> Writer:
+        self._ws_writer = WebSocketWriter(transport)
+        return self._ws_writer
+
+    def _handshake(self) -> None:
+        ws, transport = self._ws, self.transport
+        assert transport is not None
+        events = ws.events_received()
+        if not events or not isinstance(events[0], Request):
+            if ws.handshake_exc is not None:
+                log.info("WebSocket handshake from %s failed: %s", self.address, ws.handshake_exc)
+                self._send_handshake_reply()
+                transport.close()
+            return  # the rest of the request is still to come
+        request = events[0]
+        refusal = self._refusal(request)
+        if refusal is not None:
+            log.info("WebSocket from %s refused: %s", self.address, refusal)
+            response = ws.reject(403, refusal + "\n")
+        else:
+            response = ws.accept(request)
+        if "Server" in response.headers:
+            del response.headers["Server"]
+        ws.send_response(response)
+        self._send_handshake_reply()
+        if refusal is not None:
+            transport.close()
+            return
+        self._opened = True
+        assert self.session_id is not None
+        self._sessions.add(self.session_id, self)
+        super().connection_made(transport)
+
+    def _refusal(self, request: Request) -> str | None:
+        """Why this upgrade is refused: a foreign page (its Origin is not ours),
+        or no session cookie (the page sets one; scripts of other sites cannot)."""
+        host = request.headers.get("Host")
+        origin = request.headers.get("Origin")
+        scheme = "https" if self._secure else "http"
+        if host is None or origin != f"{scheme}://{host}":
+            return "the WebSocket must come from this server's own page"
+        for header in request.headers.get_all("Cookie"):
+            for pair in header.split(";"):
+                name, _, value = pair.strip().partition("=")
+                if name == COOKIE and valid_session_id(value):
+                    self.session_id = value
+                    return None
+        return "no session cookie: open the page first"
+
+    def _send_handshake_reply(self) -> None:
+        assert self.transport is not None
+        for data in self._ws.data_to_send():
+            if data:
+                self.transport.write(data)
+
+    # -- frames in ----------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        ws = self._ws
+        ws.receive_data(data)
+        if not self._opened:
+            self._handshake()
+            if not self._opened:
+                return
+        for frame in ws.events_received():
+            if self.closed:
+                break
+            if isinstance(frame, Frame):
+                self._frame_received(frame)
+        self._flush_control()
+
+    def _frame_received(self, frame: Frame) -> None:
+        if frame.opcode is Opcode.BINARY and frame.fin:
+            payload = bytes(frame.data)
+            if _one_frame(payload):
+                super().data_received(payload)
+            else:
+                self._fail(ErrorCode.MALFORMED, "a WebSocket message must hold exactly one frame",
+                           reason="protocol error (malformed)")
+        elif frame.opcode is Opcode.CLOSE:
+            super().eof_received()  # like TCP's end of stream: no Goodbye, deactivated
+        elif frame.opcode in (Opcode.TEXT, Opcode.CONT) or not frame.fin:
+            self._fail(ErrorCode.MALFORMED, "only whole binary WebSocket messages are spoken",
+                       reason="protocol error (malformed)")
+        # ping: the library queued the pong; pong: a sign of life like any input
+
+    def _flush_control(self) -> None:
+        """Write what the library made (pongs, the reply to a close, the close of
+        a broken stream), and close once the closing handshake is done."""
+        ws, writer = self._ws, self._ws_writer
+        if writer is None:
+            return
+        for data in ws.data_to_send():
+            if data and not writer.close_sent:
+                writer.write_raw(data)
+        if ws.close_sent is not None:
+            writer.close_sent = True
+        if ws.state is State.CLOSING or ws.state is State.CLOSED:
+            if ws.parser_exc is not None and not self.closed:
+                log.info("%r broke the WebSocket protocol: %s", self, ws.parser_exc)
+                self._end_session(left=False, reason="WebSocket protocol error")
+            self._close()
+
+    def eof_received(self) -> bool | None:
+        self._ws.receive_eof()
+        if self._opened:
+            super().eof_received()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self._opened:
+            return  # refused at the handshake: never a chat connection
+        if self.session_id is not None:
+            self._sessions.remove(self.session_id, self)
+        super().connection_lost(exc)
+
+    # -- uploads whose body comes over HTTP ------------------------------------------------
+
+    def upload_progress(self, upload_id: int) -> tuple[int, int] | None:
+        """(bytes in so far, size) of an upload of this connection that the
+        server accepted and whose bytes are still to come."""
+        if self.closed or self.username is None:
+            return None
+        return self.conn.upload_progress(upload_id)
+
+    def upload_body(self, upload_id: int, data: bytes) -> bool:
+        """Feed the next bytes of ``upload_id``'s body as a FileChunk frame (and
+        its FileEnd once the size is reached); False when it cannot go on."""
+        progress = self.upload_progress(upload_id)
+        if progress is None:
+            return False
+        offset, size = progress
+        frames = [encode_event(FileChunk(upload_id, offset, data))] if data else []
+        if offset + len(data) >= size:
+            frames.append(encode_event(FileEnd(upload_id)))
+        # Not through data_received: these bytes are not WebSocket messages.
+        ClientProtocol.data_received(self, b"".join(frames))
+        return not self.closed
