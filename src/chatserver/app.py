@@ -7,6 +7,7 @@ import os
 import ssl
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .account_watch import AccountWatch
 from .client import ClientProtocol
@@ -21,8 +22,9 @@ from .sqlite_store import SqliteStore, StoreError
 from .timeouts import TimeoutSweeper, sweep_period
 from .tls_client import TLSClientProtocol
 from .tls_transport import TLSEndpoint
-from .web import WebListener
-from .web.listener import WebListenerError
+
+if TYPE_CHECKING:
+    from .web import WebListener
 
 DATABASE_NAME = "chat.sqlite3"
 
@@ -81,7 +83,7 @@ class ChatServer:
         self._stopped: asyncio.Event | None = None
         self._sweeper: TimeoutSweeper | None = None
         self._account_watch: AccountWatch | None = None
-        self._web: WebListener | None = None
+        self._web: WebListener | None = None  # chatserver.web, imported on demand
         self.port: int = config.port
         #: The browser client's port once listening (None: no web listener).
         self.web_port: int | None = None
@@ -155,6 +157,11 @@ class ChatServer:
         config = self.config
         if config.web_port is None:
             return
+        # Imported only when asked for: a server without the browser client
+        # loads none of its code (websockets, h11).
+        from .web import WebListener
+        from .web.listener import WebListenerError
+
         web = WebListener(ctx, hub, context)
         try:
             await web.start(config.host, config.web_port)

@@ -1,6 +1,6 @@
 """The browser client's listener: the page, its files, and its WebSocket.
 
-One port serves HTTP(S) for the page (``http_app``, on aiohttp) and the
+One port serves HTTP(S) for the page (``http_app``, on h11) and the
 WebSocket that carries chatproto's frames (``websocket``), one frame per
 binary message. A WebSocket connection is a ``ClientProtocol`` like a TCP one,
 in the same hub under the same rules; only its framing differs. ``front``

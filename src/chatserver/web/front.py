@@ -9,7 +9,7 @@ line only:
 
 - ``GET /ws``: the connection becomes a ``WebSocketClientProtocol``, a chat
   connection like a TCP one (``websocket.py``), which answers the handshake;
-- anything else: the connection goes to aiohttp's request handler
+- anything else: the connection goes to an ``HttpConnection``
   (``http_app.py``) with the bytes read so far, for this request and every
   later one on it (a browser opens a new connection for a WebSocket).
 

@@ -1,4 +1,4 @@
-"""The web listener's HTTP side, on aiohttp: the page, its files, and files.
+"""The web listener's HTTP side: the page, its files, and the chat's files.
 
 - ``GET /`` and ``GET /static/NAME``: the browser client, from memory
   (``assets``); the page's response sets the session cookie (``sessions``).
@@ -10,6 +10,12 @@
 - ``GET /files/FILE_ID``: a stored file, to a browser whose logged-in
   connection may see it (the rule of FetchFile), with ``Range``.
 
+HTTP/1.1 is h11's (sans-IO, like the rest of the server's edges) in an
+``asyncio.Protocol`` per connection. aiohttp was the first choice and was
+measured: it adds 15.6 MB to the server's resident memory at rest, half of
+what the whole server needs without it, for four routes that need no more
+than this module (docs/performance.md, "Browser client").
+
 Every response carries a strict Content-Security-Policy: nothing but the
 page's own scripts, styles and connections, so a peer's text that a bug
 let through as HTML still could not run.
@@ -17,11 +23,14 @@ let through as HTML still could not run.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import urllib.parse
-from collections.abc import Awaitable, Callable
-from typing import IO, Any
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import IO
 
-from aiohttp import web
+import h11
 
 from chatproto import sanitize_filename
 
@@ -29,7 +38,7 @@ from ..context import ServerContext
 from ..hub import Hub
 from ..log import log
 from .assets import Asset
-from .front import InnerTransport
+from .ranges import byte_range
 from .sessions import COOKIE, WebSessions, new_session_id, valid_session_id
 from .websocket import WebSocketClientProtocol
 
@@ -38,52 +47,45 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-}
-#: Bytes of an upload's body fed to its connection at a time.
-BODY_PIECE = 256 * 1024
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+]
+MAX_HEAD = 16 * 1024
+#: A keep-alive connection with nothing to do is closed after this long.
+IDLE_TIMEOUT = 30.0
+#: Bytes of a stored file read and written at a time.
+FILE_PIECE = 256 * 1024
 _MAX_ID = 2**64 - 1
 
+Headers = list[tuple[bytes, bytes]]
+#: What h11 gives of a request's headers: names lowercased.
+RequestHeaders = Sequence[tuple[bytes, bytes]]
 
-def _decimal_id(text: str) -> int | None:
+
+def decimal_id(text: str) -> int | None:
     if not text.isascii() or not text.isdigit() or len(text) > 20:
         return None
     value = int(text)
     return value if value <= _MAX_ID else None
 
 
-def _attachment(name: str) -> str:
+def attachment(name: str) -> bytes:
     """Content-Disposition for a peer-chosen name: sanitised, then both an
     ASCII fallback and the exact UTF-8 form (RFC 6266)."""
     safe = sanitize_filename(name)
     fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\%' else "_"
                        for c in safe)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{urllib.parse.quote(safe)}"
-
-
-class _FileResponse(web.FileResponse):
-    """aiohttp's file response (Range, conditional requests), whose bytes go
-    through ``write`` when the server's own TLS is in between: the kernel's
-    sendfile cannot encrypt."""
-
-    async def _sendfile(
-        self, request: web.BaseRequest, fobj: IO[Any], offset: int, count: int
-    ) -> Any:
-        if isinstance(request.transport, InnerTransport):
-            writer = await web.StreamResponse.prepare(self, request)
-            assert writer is not None
-            return await self._sendfile_fallback(writer, fobj, offset, count)
-        return await super()._sendfile(request, fobj, offset, count)
+    quoted = urllib.parse.quote(safe, safe="")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quoted}".encode("ascii")
 
 
 class WebApp:
-    """The aiohttp application, bound to one server's context and hub."""
+    """What every HTTP connection of one web listener shares."""
 
     def __init__(self, ctx: ServerContext, hub: Hub, sessions: WebSessions,
                  assets: dict[str, Asset], secure: bool) -> None:
@@ -92,126 +94,345 @@ class WebApp:
         self.sessions = sessions
         self.assets = assets
         self.secure = secure
+        self.connections: set[HttpConnection] = set()
         #: (connection, upload id) whose body a request is sending right now.
-        self._sending: set[tuple[int, int]] = set()
-        self.app = web.Application(client_max_size=1024, middlewares=[self._headers])
-        self.app.router.add_get("/", self.page)
-        self.app.router.add_get("/static/{name}", self.static)
-        self.app.router.add_put("/files/upload/{upload_id}", self.upload)
-        self.app.router.add_get("/files/{file_id}", self.download)
+        self.sending: set[tuple[int, int]] = set()
 
-    @web.middleware
-    async def _headers(
-        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
+    def web_clients(self, cookie: str | None) -> list[WebSocketClientProtocol]:
+        return [c for c in self.sessions.logged_in(cookie)
+                if isinstance(c, WebSocketClientProtocol)]
+
+    def close_all(self) -> None:
+        for connection in list(self.connections):
+            connection.close()
+
+
+class _Upload:
+    """A PUT whose body is being fed to its WebSocket connection."""
+
+    __slots__ = ("client", "key", "left", "size", "upload_id")
+
+    def __init__(
+        self, client: WebSocketClientProtocol, upload_id: int, size: int, length: int
+    ) -> None:
+        self.client = client
+        self.upload_id = upload_id
+        self.size = size
+        self.key = (id(client), upload_id)
+        self.left = length
+
+
+class HttpConnection(asyncio.Protocol):
+    """One HTTP/1.1 connection (keep-alive: one request after another)."""
+
+    def __init__(self, app: WebApp) -> None:
+        self.app = app
+        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+        self.transport: asyncio.Transport | None = None
+        self._upload: _Upload | None = None
+        self._cookie: str | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._writable = asyncio.Event()
+        self._writable.set()
+        loop = asyncio.get_running_loop()
+        self._clock = loop.time
+        self._last_seen = self._clock()
+        self._idle_check = loop.call_later(IDLE_TIMEOUT, self._check_idle)
+
+    # -- asyncio.Protocol ------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.app.connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        self._last_seen = self._clock()
         try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            response = exc
-        response.headers.update(SECURITY_HEADERS)
-        return response
+            self.h11.receive_data(data)
+        except RuntimeError:  # after a close: nothing more is read
+            return
+        self._process()
 
-    # -- the page ---------------------------------------------------------------------
+    def eof_received(self) -> bool | None:
+        with contextlib.suppress(RuntimeError):  # after a close
+            self.h11.receive_data(b"")
+        self._process()
+        return None
 
-    async def page(self, request: web.Request) -> web.Response:
-        response = self._asset_response(request, self.assets["index.html"])
-        response.headers["Cache-Control"] = "no-cache"
-        if not valid_session_id(request.cookies.get(COOKIE)):
-            response.set_cookie(COOKIE, new_session_id(), path="/", httponly=True,
-                                samesite="Strict", secure=self.secure)
-        return response
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.app.connections.discard(self)
+        self._idle_check.cancel()
+        self._end_upload()
+        if self._task is not None:
+            self._task.cancel()
+        self._writable.set()
 
-    async def static(self, request: web.Request) -> web.Response:
-        asset = self.assets.get(request.match_info["name"])
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
+
+    # -- events in ----------------------------------------------------------------------
+
+    def _process(self) -> None:
+        while self.transport is not None and not self.transport.is_closing():
+            try:
+                event = self.h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                self._fail(exc.error_status_hint, "bad request")
+                return
+            if event is h11.NEED_DATA or event is h11.PAUSED:
+                return
+            if isinstance(event, h11.Request):
+                self._request(event)
+            elif isinstance(event, h11.Data):
+                self._body(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                self._body_done()
+            elif isinstance(event, h11.ConnectionClosed):
+                self.close()
+                return
+
+    def _request(self, request: h11.Request) -> None:
+        method = request.method.decode("ascii", "replace")
+        path = request.target.decode("ascii", "replace").partition("?")[0]
+        self._cookie = _cookie(request.headers)
+        if method in ("GET", "HEAD") and path == "/":
+            self._page(method)
+        elif method in ("GET", "HEAD") and path.startswith("/static/"):
+            self._static(method, path.removeprefix("/static/"), request.headers)
+        elif method == "PUT" and path.startswith("/files/upload/"):
+            self._start_upload(path.removeprefix("/files/upload/"), request.headers)
+        elif method in ("GET", "HEAD") and path.startswith("/files/"):
+            self._download(method, path.removeprefix("/files/"), request.headers)
+        elif path in ("/", "/ws") or path.startswith(("/static/", "/files/")):
+            self._respond(405, b"method not allowed\n", [(b"allow", b"GET, HEAD, PUT")])
+        else:
+            self._respond(404, b"not found\n")
+
+    # -- the page and its files ------------------------------------------------------
+
+    def _page(self, method: str) -> None:
+        headers: Headers = [(b"cache-control", b"no-cache")]
+        if not valid_session_id(self._cookie):
+            secure = "; Secure" if self.app.secure else ""
+            cookie = f"{COOKIE}={new_session_id()}; Path=/; HttpOnly; SameSite=Strict{secure}"
+            headers.append((b"set-cookie", cookie.encode("ascii")))
+        self._asset(method, self.app.assets["index.html"], headers)
+
+    def _static(self, method: str, name: str, request_headers: RequestHeaders) -> None:
+        asset = self.app.assets.get(name)
         if asset is None:
-            raise web.HTTPNotFound()
-        response = self._asset_response(request, asset)
-        response.headers["Cache-Control"] = "no-cache"  # revalidated: ETag
-        return response
+            self._respond(404, b"not found\n")
+            return
+        etag = asset.etag.encode("ascii")
+        if _header(request_headers, b"if-none-match") == etag:
+            self._respond(304, b"", [(b"etag", etag)])
+            return
+        self._asset(method, asset, [(b"cache-control", b"no-cache")])
 
-    @staticmethod
-    def _asset_response(request: web.Request, asset: Asset) -> web.Response:
-        if request.headers.get("If-None-Match") == asset.etag:
-            return web.Response(status=304, headers={"ETag": asset.etag})
-        return web.Response(body=asset.body, headers={
-            "Content-Type": asset.content_type, "ETag": asset.etag,
-        })
+    def _asset(self, method: str, asset: Asset, headers: Headers) -> None:
+        headers += [(b"content-type", asset.content_type.encode()),
+                    (b"etag", asset.etag.encode("ascii"))]
+        self._respond(200, asset.body, headers, head_only=method == "HEAD")
 
-    # -- files ---------------------------------------------------------------------------
+    # -- uploads ---------------------------------------------------------------------------
 
-    def _connections(self, request: web.Request) -> list[WebSocketClientProtocol]:
-        clients = self.sessions.logged_in(request.cookies.get(COOKIE))
-        return [c for c in clients if isinstance(c, WebSocketClientProtocol)]
-
-    async def upload(self, request: web.Request) -> web.Response:
-        upload_id = _decimal_id(request.match_info["upload_id"])
-        connections = self._connections(request)
-        if not connections:
-            raise web.HTTPForbidden(text="not logged in\n")
-        found = None
-        if upload_id is not None:
-            for client in connections:
-                if client.upload_progress(upload_id) is not None:
-                    found = client
-                    break
-        if found is None or upload_id is None:
-            raise web.HTTPNotFound(text="no such upload waiting for its bytes\n")
-        key = (id(found), upload_id)
-        if key in self._sending:
-            raise web.HTTPConflict(text="this upload is being sent already\n")
-        self._sending.add(key)
-        try:
-            return await self._take_body(request, found, upload_id)
-        finally:
-            self._sending.discard(key)
-
-    async def _take_body(
-        self, request: web.Request, client: WebSocketClientProtocol, upload_id: int
-    ) -> web.Response:
+    def _start_upload(self, text_id: str, headers: RequestHeaders) -> None:
+        upload_id = decimal_id(text_id)
+        clients = self.app.web_clients(self._cookie)
+        if not clients:
+            self._refuse(403, b"not logged in\n")
+            return
+        client = None if upload_id is None else next(
+            (c for c in clients if c.upload_progress(upload_id) is not None), None)
+        if client is None or upload_id is None:
+            self._refuse(404, b"no such upload waiting for its bytes\n")
+            return
         progress = client.upload_progress(upload_id)
         assert progress is not None
         taken, size = progress
-        offset = _decimal_id(request.headers.get("Upload-Offset", "0"))
-        if offset != taken:
-            raise web.HTTPConflict(headers={"Upload-Offset": str(taken)},
-                                   text=f"the upload has {taken} bytes: send from there\n")
-        length = request.content_length
+        key = (id(client), upload_id)
+        offset = decimal_id(_header(headers, b"upload-offset", b"0").decode("ascii", "replace"))
+        if offset != taken or key in self.app.sending:
+            self._refuse(409, b"send the bytes from Upload-Offset\n",
+                         [(b"upload-offset", str(taken).encode())])
+            return
+        length = _content_length(headers)
         if length is None:
-            raise web.HTTPLengthRequired(text="Content-Length is required\n")
+            self._refuse(411, b"Content-Length is required\n")
+            return
         if length > size - taken:
-            raise web.HTTPRequestEntityTooLarge(
-                max_size=size - taken, actual_size=length,
-                text="longer than the file offered\n")
-        sent = 0
-        async for piece in request.content.iter_chunked(BODY_PIECE):
-            sent += len(piece)
-            if sent > length or not client.upload_body(upload_id, piece):
-                raise web.HTTPGone(text="the upload's connection has ended\n")
+            self._refuse(413, b"longer than the file offered\n")
+            return
+        self._upload = _Upload(client, upload_id, size, length)
+        self.app.sending.add(key)
         if taken == size:  # an empty file: only its FileEnd
             client.upload_body(upload_id, b"")
-        progress = client.upload_progress(upload_id)
-        return web.Response(status=204, headers={
-            "Upload-Offset": str(size if progress is None else progress[0]),
-        })
 
-    async def download(self, request: web.Request) -> web.StreamResponse:
-        file_id = _decimal_id(request.match_info["file_id"])
-        users = {client.username for client in self._connections(request)}
-        users.discard(None)
+    def _body(self, data: bytes) -> None:
+        upload = self._upload
+        if upload is None:
+            return  # the body of a request that has no use for one
+        upload.left -= len(data)
+        if not upload.client.upload_body(upload.upload_id, data):
+            self._end_upload()
+            self._refuse(410, b"the upload's connection has ended\n")
+
+    def _body_done(self) -> None:
+        upload = self._upload
+        if upload is None:
+            return
+        self._end_upload()
+        progress = upload.client.upload_progress(upload.upload_id)
+        offset = str(upload.size if progress is None else progress[0]).encode()
+        self._respond(204, b"", [(b"upload-offset", offset)])
+
+    def _end_upload(self) -> None:
+        if self._upload is not None:
+            self.app.sending.discard(self._upload.key)
+            self._upload = None
+
+    # -- downloads ---------------------------------------------------------------------------
+
+    def _download(self, method: str, text_id: str, headers: RequestHeaders) -> None:
+        file_id = decimal_id(text_id)
+        users = [c.username for c in self.app.web_clients(self._cookie) if c.username]
         if not users:
-            raise web.HTTPForbidden(text="not logged in\n")
-        stored = None if file_id is None else self.ctx.store.file(file_id)
-        if stored is None or not any(
-            stored.visible_to(user, self.hub.rooms.joined(user)) for user in users if user
-        ):
-            raise web.HTTPNotFound(text="no such file\n")
-        path = self.ctx.storage.path_of(stored.stored_name)
-        if not path.is_file():
-            log.error("stored file %s of file %d is missing", path.name, stored.id)
-            raise web.HTTPNotFound(text="the file is gone\n")
-        return _FileResponse(path, headers={
-            "Content-Type": "application/octet-stream",
-            "Content-Disposition": _attachment(stored.name),
-            "Cache-Control": "private, no-cache",
-            "X-File-SHA256": stored.sha256.hex(),
-        })
+            self._respond(403, b"not logged in\n")
+            return
+        store, rooms = self.app.ctx.store, self.app.hub.rooms
+        stored = None if file_id is None else store.file(file_id)
+        if stored is None or not any(stored.visible_to(u, rooms.joined(u)) for u in users):
+            self._respond(404, b"no such file\n")
+            return
+        path = self.app.ctx.storage.path_of(stored.stored_name)
+        etag = f'"{stored.sha256.hex()}"'.encode("ascii")
+        wanted = _header(headers, b"range")
+        if_range = _header(headers, b"if-range")
+        span = byte_range(wanted, stored.size) if wanted and if_range in (b"", etag) else None
+        common: Headers = [
+            (b"content-type", b"application/octet-stream"),
+            (b"content-disposition", attachment(stored.name)),
+            (b"accept-ranges", b"bytes"), (b"etag", etag),
+            (b"x-file-sha256", stored.sha256.hex().encode("ascii")),
+            (b"cache-control", b"private, no-cache"),
+        ]
+        if span == "unsatisfiable":
+            self._respond(416, b"", [(b"content-range", f"bytes */{stored.size}".encode())])
+            return
+        start, end = span if isinstance(span, tuple) else (0, stored.size)
+        status = 206 if isinstance(span, tuple) else 200
+        if status == 206:
+            common.append((b"content-range", f"bytes {start}-{end - 1}/{stored.size}".encode()))
+        try:
+            handle = path.open("rb")
+        except OSError as exc:
+            log.error("stored file %s of file %d is unreadable: %s", path.name, stored.id, exc)
+            self._respond(404, b"the file is gone\n")
+            return
+        length = (b"content-length", str(end - start).encode())
+        self._send(h11.Response(status_code=status, headers=[*common, length, *SECURITY_HEADERS]))
+        if method == "HEAD":
+            handle.close()
+            self._send(h11.EndOfMessage())
+            self._next_cycle()
+            return
+        self._task = asyncio.get_running_loop().create_task(
+            self._stream(handle, path, start, end))
+
+    async def _stream(self, handle: IO[bytes], path: Path, start: int, end: int) -> None:
+        with handle:
+            handle.seek(start)
+            position = start
+            while position < end:
+                await self._writable.wait()
+                if self.transport is None or self.transport.is_closing():
+                    return
+                data = handle.read(min(FILE_PIECE, end - position))
+                if not data:
+                    log.error("stored file %s is truncated", path.name)
+                    self.close()  # its length was promised: the client sees a short body
+                    return
+                self._send(h11.Data(data=data))
+                position += len(data)
+                self._last_seen = self._clock()
+        self._task = None
+        self._send(h11.EndOfMessage())
+        self._next_cycle()
+
+    # -- responses ----------------------------------------------------------------------------
+
+    def _respond(self, status: int, body: bytes, headers: Iterable[tuple[bytes, bytes]] = (),
+                 *, head_only: bool = False) -> None:
+        if self.h11.our_state is not h11.SEND_RESPONSE:
+            return
+        all_headers = [*headers, (b"content-length", str(len(body)).encode())]
+        if status >= 400:
+            all_headers.append((b"content-type", b"text/plain; charset=utf-8"))
+        self._send(h11.Response(status_code=status, headers=[*all_headers, *SECURITY_HEADERS]))
+        if body and not head_only:
+            self._send(h11.Data(data=body))
+        self._send(h11.EndOfMessage())
+        self._next_cycle()
+
+    def _refuse(self, status: int, body: bytes, headers: Headers | None = None) -> None:
+        """An answer before the request's body was read: the connection ends
+        after it (what the body would have been is not waited for)."""
+        self._respond(status, body, [*(headers or []), (b"connection", b"close")])
+
+    def _send(self, event: h11.Event) -> None:
+        data = self.h11.send(event)
+        if data and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def _next_cycle(self) -> None:
+        """After a response: the next request on this connection, or the end."""
+        if self.h11.our_state is h11.MUST_CLOSE or self.h11.their_state is h11.MUST_CLOSE:
+            self.close()
+        elif self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
+            self.h11.start_next_cycle()
+            asyncio.get_running_loop().call_soon(self._process)  # pipelined requests
+
+    def _fail(self, status: int, message: str) -> None:
+        if self.h11.our_state is h11.SEND_RESPONSE:
+            self._respond(status, message.encode() + b"\n", [(b"connection", b"close")])
+        self.close()
+
+    def _check_idle(self) -> None:
+        idle = self._clock() - self._last_seen
+        if self._task is None and self._upload is None and idle >= IDLE_TIMEOUT:
+            self.close()
+            return
+        self._idle_check = asyncio.get_running_loop().call_later(
+            max(IDLE_TIMEOUT - idle, 1.0), self._check_idle)
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+
+def _header(headers: RequestHeaders, name: bytes, default: bytes = b"") -> bytes:
+    for key, value in headers:
+        if key == name:
+            return value
+    return default
+
+
+def _content_length(headers: RequestHeaders) -> int | None:
+    if _header(headers, b"transfer-encoding"):
+        return None
+    value = _header(headers, b"content-length")
+    return int(value) if value.isdigit() else None
+
+
+def _cookie(headers: RequestHeaders) -> str | None:
+    for key, value in headers:
+        if key == b"cookie":
+            for pair in value.decode("latin-1").split(";"):
+                name, _, found = pair.strip().partition("=")
+                if name == COOKIE and valid_session_id(found):
+                    return found
+    return None

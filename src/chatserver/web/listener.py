@@ -8,14 +8,12 @@ import os
 import socket
 import ssl
 
-from aiohttp import web
-
 from ..context import ServerContext
 from ..hub import Hub
 from ..tls_transport import TLSEndpoint
 from .assets import AssetsMissing, client_folder, load_assets
 from .front import WebFront
-from .http_app import WebApp
+from .http_app import HttpConnection, WebApp
 from .sessions import WebSessions
 from .websocket import WebSocketClientProtocol
 
@@ -36,7 +34,7 @@ class WebListener:
         self.secure = context is not None
         self._endpoint = TLSEndpoint(context) if context is not None else None
         self.sessions = WebSessions()
-        self._runner: web.AppRunner | None = None
+        self._app: WebApp | None = None
         self._server: asyncio.Server | None = None
         self.port = 0
 
@@ -46,11 +44,6 @@ class WebListener:
         except AssetsMissing as exc:
             raise WebListenerError(f"no browser client: {exc}") from None
         app = WebApp(self.ctx, self.hub, self.sessions, assets, self.secure)
-        runner = web.AppRunner(app.app, access_log=None, handle_signals=False,
-                               shutdown_timeout=1.0)
-        await runner.setup()
-        http = runner.server
-        assert http is not None
         timeout = self.ctx.config.login_timeout
         endpoint, ctx, hub, sessions, secure = (
             self._endpoint, self.ctx, self.hub, self.sessions, self.secure)
@@ -60,9 +53,9 @@ class WebListener:
             target = rest.partition(b" ")[0].partition(b"?")[0]
             if method == b"GET" and target in _WEBSOCKET_PATHS:
                 return WebSocketClientProtocol(ctx, hub, sessions, secure)
-            if len(http.connections) >= MAX_HTTP_CONNECTIONS:
+            if len(app.connections) >= MAX_HTTP_CONNECTIONS:
                 return None
-            return http()
+            return HttpConnection(app)
 
         loop = asyncio.get_running_loop()
         try:
@@ -71,14 +64,13 @@ class WebListener:
                 reuse_address=True, backlog=1024,
             )
         except OSError as exc:
-            await runner.cleanup()
             why = os.strerror(exc.errno) if exc.errno else str(exc)
             in_use = exc.errno == errno.EADDRINUSE
             raise WebListenerError(
                 f"cannot listen on {host}:{port} for the browser client: {why}"
                 + (" (--web-port to choose another, --no-web for none)" if in_use else "")
             ) from None
-        self._runner = runner
+        self._app = app
         self.port = self._server.sockets[0].getsockname()[1]
 
     def urls(self, host: str) -> list[str]:
@@ -98,6 +90,6 @@ class WebListener:
 
     async def stop(self) -> None:
         self.close_listening()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._app is not None:
+            self._app.close_all()
+            self._app = None
