@@ -66,6 +66,41 @@ def _one_frame(payload: bytes) -> bool:
     )
 
 
+class _LastFraming:
+    """The frames of the last bytes written, kept for the next writer: in a
+    broadcast every live connection writes the very same turn log (the same
+    object), so the fan-out frames it once per turn, not once per socket."""
+
+    __slots__ = ("framed", "plain")
+
+    def __init__(self) -> None:
+        self.plain: bytes | None = None
+        self.framed = b""
+
+    def of(self, data: bytes) -> bytes:
+        if data is self.plain:  # identity: this reference keeps it alive
+            return self.framed
+        framed = as_messages(data)
+        self.plain, self.framed = data, framed
+        return framed
+
+
+def as_messages(data: bytes) -> bytes:
+    """Whole chatproto frames as WebSocket binary messages, one per frame."""
+    view = memoryview(data)
+    pieces: list[bytes | memoryview] = []
+    position, end = 0, len(data)
+    while position < end:
+        size = HEADER_SIZE + int.from_bytes(view[position + 1 : position + HEADER_SIZE])
+        pieces.append(_header(size))
+        pieces.append(view[position : position + size])
+        position += size
+    return b"".join(pieces)
+
+
+_LAST = _LastFraming()  # one loop thread per server: no lock
+
+
 class WebSocketWriter:
     """The outbox's writer for a WebSocket: each frame written becomes one
     binary message. The outbox writes whole frames only (events it encoded,
@@ -79,17 +114,8 @@ class WebSocketWriter:
         self.close_sent = False
 
     def write(self, data: bytes) -> None:
-        if self.close_sent:
-            return
-        view = memoryview(data)
-        pieces: list[bytes | memoryview] = []
-        position, end = 0, len(data)
-        while position < end:
-            size = HEADER_SIZE + int.from_bytes(view[position + 1 : position + HEADER_SIZE])
-            pieces.append(_header(size))
-            pieces.append(view[position : position + size])
-            position += size
-        self._transport.write(b"".join(pieces))
+        if not self.close_sent:
+            self._transport.write(_LAST.of(data))
 
     def write_raw(self, data: bytes) -> None:
         """Bytes that are WebSocket frames already (the library's pongs, a close)."""
