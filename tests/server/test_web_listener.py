@@ -168,16 +168,17 @@ def test_the_websocket_needs_the_page_origin_and_its_cookie(data_dir: Path, tls:
 
 
 @pytest.mark.parametrize(
-    "message",
+    ("message", "code"),
     [
-        "a text message",
-        b"\x05\x00\x00\x00\x00" * 2,  # two Pings in one message
-        b"\x05\x00\x00\x00\x08abc",  # a Ping cut short
+        ("a text message", ErrorCode.MALFORMED),
+        (b"\x05\x00\x00\x00\x00" * 2, ErrorCode.MALFORMED),  # two Pings in one message
+        (b"\x05\x00\x00\x00\x08abc", ErrorCode.TRUNCATED),  # a Ping cut short
+        (b"\x05\x00", ErrorCode.TRUNCATED),  # not even a header
     ],
-    ids=["text", "two-frames", "half-a-frame"],
+    ids=["text", "two-frames", "half-a-frame", "half-a-header"],
 )
-def test_a_message_that_is_not_one_binary_frame_is_malformed(
-    data_dir: Path, message: bytes | str
+def test_a_message_that_is_not_one_binary_frame_is_refused(
+    data_dir: Path, message: bytes | str, code: str
 ) -> None:
     with web_server(data_dir) as server:
         chat = WebChat(server)
@@ -187,7 +188,7 @@ def test_a_message_that_is_not_one_binary_frame_is_malformed(
         answers = chat.raw_messages_until_closed()
         chat.conn.receive_data(b"".join(a for a in answers if isinstance(a, bytes)))
         error = chat.next_event()
-        assert isinstance(error, Error) and error.code == ErrorCode.MALFORMED
+        assert isinstance(error, Error) and error.code == code
         server.wait_until(lambda: server.server.hub.participants.snapshot()[0].state.value
                           == "deactivated", what="frog deactivated")
 
@@ -254,3 +255,18 @@ def test_config_refuses_a_web_port_out_of_range(data_dir: Path) -> None:
     with pytest.raises(ValueError, match="web port"):
         ServerConfig(data_dir=data_dir, web_port=70000)
     assert ChatServer(ServerConfig(data_dir=data_dir)).web_port is None  # off unless asked
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_one_connection_serves_request_after_request(data_dir: Path, tls: bool) -> None:
+    with web_server(data_dir, tls=tls) as server:
+        host = f"127.0.0.1:{server.server.web_port}"
+        conn = (http.client.HTTPSConnection(host, context=_unverified(), timeout=DEFAULT_TIMEOUT)
+                if tls else http.client.HTTPConnection(host, timeout=DEFAULT_TIMEOUT))
+        for path in ("/", "/static/app.js", "/nowhere", "/static/style.css", "/"):
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            assert response.status == (404 if path == "/nowhere" else 200), path
+            assert not response.will_close
+        assert conn.sock is not None  # still the first connection

@@ -191,6 +191,7 @@ class HttpConnection(asyncio.Protocol):
                 self._body(event.data)
             elif isinstance(event, h11.EndOfMessage):
                 self._body_done()
+                self._next_cycle()  # a request answered before its end was read
             elif isinstance(event, h11.ConnectionClosed):
                 self.close()
                 return
@@ -390,6 +391,8 @@ class HttpConnection(asyncio.Protocol):
 
     def _next_cycle(self) -> None:
         """After a response: the next request on this connection, or the end."""
+        if self.h11.our_state is h11.SEND_RESPONSE or self.h11.our_state is h11.SEND_BODY:
+            return  # our answer is still going out (a download): it comes back here
         if self.h11.our_state is h11.MUST_CLOSE or self.h11.their_state is h11.MUST_CLOSE:
             self.close()
         elif self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:

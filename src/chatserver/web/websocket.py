@@ -58,12 +58,12 @@ def _header(size: int) -> bytes:
     return _LARGE.pack(0x82, 127, size)
 
 
-def _one_frame(payload: bytes) -> bool:
-    """``payload`` is exactly one chatproto frame (header and its length)."""
-    return (
-        len(payload) >= HEADER_SIZE
-        and HEADER_SIZE + int.from_bytes(payload[1:HEADER_SIZE]) == len(payload)
-    )
+def _missing(payload: bytes) -> int:
+    """How many bytes ``payload`` lacks to be exactly one chatproto frame:
+    0 when it is one, negative when it holds more than one."""
+    if len(payload) < HEADER_SIZE:
+        return HEADER_SIZE - len(payload)
+    return HEADER_SIZE + int.from_bytes(payload[1:HEADER_SIZE]) - len(payload)
 
 
 class _LastFraming:
@@ -233,11 +233,13 @@ class WebSocketClientProtocol(ClientProtocol):
     def _frame_received(self, frame: Frame) -> None:
         if frame.opcode is Opcode.BINARY and frame.fin:
             payload = bytes(frame.data)
-            if _one_frame(payload):
+            missing = _missing(payload)
+            if missing == 0:
                 super().data_received(payload)
             else:
-                self._fail(ErrorCode.MALFORMED, "a WebSocket message must hold exactly one frame",
-                           reason="protocol error (malformed)")
+                code = ErrorCode.TRUNCATED if missing > 0 else ErrorCode.MALFORMED
+                self._fail(code, "a WebSocket message must hold exactly one frame",
+                           reason=f"protocol error ({code})")
         elif frame.opcode is Opcode.CLOSE:
             super().eof_received()  # like TCP's end of stream: no Goodbye, deactivated
         elif frame.opcode in (Opcode.TEXT, Opcode.CONT) or not frame.fin:
