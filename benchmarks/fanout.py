@@ -12,7 +12,14 @@ over TLS (chat-server's default, its self-signed certificate; ngircd's
 ``[SSL]`` port with a self-signed certificate made the same way), the same
 generator encrypting for both without checking the certificate: TLS rows are
 compared with TLS rows, plain with plain. TLS rows take latency at the
-generator's read (no kernel timestamps through TLS). Memory is given twice:
+generator's read (no kernel timestamps through TLS).
+
+``--transport ws`` (or ``both``) also runs chat-server's browser path: the
+same clients over WebSockets on its web port (``--web-port 0``; one page
+load, ``GET /``, per client for its session cookie, then ``GET /ws`` with
+that cookie and the page's Origin), each binary message one chatproto
+frame; rows *chat-ws* and *chat-ws+tls*, compared with the TCP rows of the
+same TLS setting (the target: server CPU per delivery within 2x). Memory is given twice:
 *RSS in run*, the highest RSS sampled during the run itself, and *peak RSS*,
 the process's ``VmHWM`` since it started, which includes the logins (two
 scrypt hashes at once on chat-server's hashing threads, 16 MiB each).
@@ -20,6 +27,7 @@ scrypt hashes at once on chat-server's hashing threads, 16 MiB each).
     python benchmarks/fanout.py            # N = 10, 50, 200, both servers, TLS on and off
     python benchmarks/fanout.py --quick    # a smoke run of a few seconds
     python benchmarks/fanout.py --tls on   # only the TLS rows, the default configuration
+    python benchmarks/fanout.py --servers chat --transport both   # TCP and WebSocket rows
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from typing import Any
 
 from loadgen import procs, report
 from loadgen.worker import Generator
+from loadgen.wsclients import WebError, WebTarget, fetch_cookies
 
 CHAT_SERVER_ARGS = (
     "--max-connections-per-address", "100000",
@@ -58,6 +67,9 @@ def parse_args() -> argparse.Namespace:
                         choices=["chat", "ngircd"])
     parser.add_argument("--tls", choices=["both", "on", "off"], default="both",
                         help="plain TCP, TLS or both, for every server (default: %(default)s)")
+    parser.add_argument("--transport", choices=["tcp", "ws", "both"], default="tcp",
+                        help="chat-server's clients over TCP, over WebSockets (its browser "
+                        "client's path) or both (default: %(default)s)")
     args = parser.parse_args()
     if args.quick:
         args.clients = [10]
@@ -67,41 +79,62 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-#: (server kind, TLS) of each row.
-Variant = tuple[str, bool]
+#: (server kind, TLS, over WebSockets) of each row.
+Variant = tuple[str, bool, bool]
 
 
 def variants(args: argparse.Namespace) -> list[Variant]:
     tls_modes = {"both": [False, True], "on": [True], "off": [False]}[args.tls]
-    return [(kind, tls) for kind in args.servers for tls in tls_modes]
+    transports = {"tcp": [False], "ws": [True], "both": [False, True]}[args.transport]
+    return [
+        (kind, tls, ws)
+        for kind in args.servers for ws in transports for tls in tls_modes
+        if kind == "chat" or not ws  # the IRC reference has no WebSocket
+    ]
 
 
-def label(kind: str, tls: bool) -> str:
+def label(kind: str, tls: bool, ws: bool = False) -> str:
+    kind = f"{kind}-ws" if ws else kind
     return f"{kind}+tls" if tls else kind
 
 
 @contextlib.contextmanager
 def start_server(
-    kind: str, cpus: set[int] | None, tls: bool
+    kind: str, cpus: set[int] | None, tls: bool, ws: bool = False
 ) -> Iterator[procs.ServerProcess]:
     if kind == "chat":
-        with procs.chat_server(cpus, CHAT_SERVER_ARGS, tls=tls) as server:
+        with procs.chat_server(cpus, CHAT_SERVER_ARGS, tls=tls, web=ws) as server:
             yield server
     else:
         with procs.ngircd(cpus, tls=tls) as server:
             yield server
 
 
-def run_one(kind: str, tls: bool, n: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+def web_target(server: procs.ServerProcess, tls: bool, n: int) -> WebTarget:
+    """The page loads of ``n`` browsers: their cookies, Host and Origin."""
+    try:
+        cookies = fetch_cookies(server.web_address, tls, n)
+    except WebError as exc:
+        raise SystemExit(f"the browser client's page: {exc}") from None
+    return WebTarget(f"{server.host}:{server.web_port}", tls, cookies)
+
+
+def run_one(
+    kind: str, tls: bool, n: int, args: argparse.Namespace, ws: bool = False
+) -> list[dict[str, Any]]:
     server_cpus, generator_cpus = procs.cpu_plan()
     protocol = "chat" if kind == "chat" else "irc"
     # Names of one width: every delivery is then a frame (a line) of one
     # length, which the generator's receivers check and read in bulk.
     names = [f"bench{n}_{i:05d}" for i in range(n)]
     rows = []
-    with start_server(kind, server_cpus, tls) as server, Generator(
-        protocol, server.address, names, generator_cpus, tls=tls
-    ) as generator:
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(start_server(kind, server_cpus, tls, ws))
+        web = web_target(server, tls, n) if ws else None
+        generator = stack.enter_context(Generator(
+            protocol, server.web_address if web else server.address, names, generator_cpus,
+            tls=tls, web=web,
+        ))
         fanout = n if protocol == "chat" else n - 1
         runs: list[tuple[str, dict[str, Any]]] = [
             ("unbounded", {
@@ -116,7 +149,7 @@ def run_one(kind: str, tls: bool, n: int, args: argparse.Namespace) -> list[dict
         for mode, options in runs:
             cpu_before = server.stats.cpu_seconds()
             wait_before = server.stats.cpu_wait_seconds()
-            profile = f"{args.profile}.{label(kind, tls)}.{n}.{mode}" if args.profile else None
+            profile = f"{args.profile}.{label(kind, tls, ws)}.{n}.{mode}" if args.profile else None
             with procs.profiled(
                 server.popen.pid, profile if kind == "chat" else None
             ), procs.RssSampler(server.stats) as rss:
@@ -126,7 +159,7 @@ def run_one(kind: str, tls: bool, n: int, args: argparse.Namespace) -> list[dict
             if not server.alive():
                 raise SystemExit(f"{kind} died during the {mode} run")
             result.update(
-                server=label(kind, tls),
+                server=label(kind, tls, ws),
                 login_s=generator.login_seconds,
                 server_cpu_s=server_cpu,
                 cpu_s_per_million=server_cpu / max(1, result["deliveries"]) * 1e6,
@@ -155,6 +188,27 @@ def row_cells(r: dict[str, Any]) -> list[Any]:
     ]
 
 
+def websocket_ratios(results: list[dict[str, Any]]) -> list[list[Any]]:
+    ratios = []
+    for ours in (r for r in results if r["server"].startswith("chat-ws")):
+        tcp = next(
+            (r for r in results
+             if r["server"] == ours["server"].replace("chat-ws", "chat", 1)
+             and r["n"] == ours["n"] and r["mode"] == ours["mode"]),
+            None,
+        )
+        if tcp is not None:
+            ratios.append([
+                ours["server"], ours["n"], row_cells(ours)[2],
+                f"{report.ratio(ours['deliveries_per_s'], tcp['deliveries_per_s']):.2f}x",
+                f"{report.ratio(ours['cpu_s_per_million'], tcp['cpu_s_per_million']):.2f}x",
+                f"{report.ratio(ours['p50_ms'], tcp['p50_ms']):.2f}x",
+                f"{report.ratio(ours['p99_ms'], tcp['p99_ms']):.2f}x",
+                f"{report.ratio(ours['run_rss_mib'], tcp['run_rss_mib']):.2f}x",
+            ])
+    return ratios
+
+
 def main() -> int:
     args = parse_args()
     print(report.machine())
@@ -163,8 +217,8 @@ def main() -> int:
         args.servers.remove("ngircd")
     results: list[dict[str, Any]] = []
     for n in args.clients:
-        for kind, tls in variants(args):
-            rows = run_one(kind, tls, n, args)
+        for kind, tls, ws in variants(args):
+            rows = run_one(kind, tls, n, args, ws)
             results += rows
             for r in rows:
                 # Progress while the run goes on; the table follows at the end.
@@ -191,6 +245,13 @@ def main() -> int:
         print("\nchat-server / ngircd (TLS against TLS, plain against plain)")
         print(report.table(
             ("ours", "N", "mode", "deliveries/s", "CPU s/M", "p99", "RSS in run"), ratios
+        ))
+    web_ratios = websocket_ratios(results)
+    if web_ratios:
+        print("\nchat-server over WebSocket / over TCP (same TLS setting; target CPU s/M <= 2x)")
+        print(report.table(
+            ("ours", "N", "mode", "deliveries/s", "CPU s/M", "p50", "p99", "RSS in run"),
+            web_ratios,
         ))
     lost = sum(r["lost"] for r in results)
     refused = sum(r["refused"] for r in results)

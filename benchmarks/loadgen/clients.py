@@ -182,6 +182,11 @@ class BenchClient:
         if sent < len(data):
             self.outbox += data[sent:]
 
+    def send_frames(self, data: bytes) -> None:
+        """Send whole protocol frames (a pong): as they are over TCP; a
+        WebSocket client wraps each in a message of its own."""
+        self.write(data)
+
     def flush(self) -> None:
         assert self.sock is not None
         if self.outbox:
@@ -222,7 +227,7 @@ class ChatClient(BenchClient):
             elif isinstance(event, LoginRejected):
                 self.failure = f"login refused: {event.reason} {event.message}"
             elif isinstance(event, Ping):
-                self.write(conn.send(Pong(event.nonce)))
+                self.send_frames(conn.send(Pong(event.nonce)))
             elif isinstance(event, Error | Goodbye | ConnectionClosed):
                 self.failure = f"server closed during login: {event}"
             elif not isinstance(event, Hello):
@@ -328,7 +333,7 @@ class ChatClient(BenchClient):
         elif isinstance(event, LoginRejected):
             self.failure = f"login refused: {event.reason} {event.message}"
         elif isinstance(event, Ping):
-            self.write(self.conn.send(Pong(event.nonce)))
+            self.send_frames(self.conn.send(Pong(event.nonce)))
         elif isinstance(event, Error | Goodbye):
             self.failure = f"server ended the session: {event}"
 
@@ -343,7 +348,7 @@ class ChatClient(BenchClient):
                 self.refused += 1
                 self.refusal = f"{event.reason}: {event.message}"
             elif isinstance(event, Ping):
-                self.write(conn.send(Pong(event.nonce)))
+                self.send_frames(conn.send(Pong(event.nonce)))
             elif isinstance(event, Error | Goodbye | ConnectionClosed):
                 self.failure = f"server ended the session: {event}"
         return joined(stamps)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,6 +22,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+#: The start-up line with the browser client's URL.
+_WEB_URL = re.compile(r"web client at https?://[^\s/]+:(\d+)/")
 
 
 def cpu_plan() -> tuple[set[int] | None, set[int] | None]:
@@ -137,10 +140,16 @@ class ServerProcess:
         self.stats = ProcStats(popen.pid)
         self.output: deque[str] = deque(maxlen=50)
         self.data_dir: Path | None = None
+        #: The browser client's port (HTTP and WebSocket), when it has one.
+        self.web_port = 0
 
     @property
     def address(self) -> tuple[str, int]:
         return self.host, self.port
+
+    @property
+    def web_address(self) -> tuple[str, int]:
+        return self.host, self.web_port
 
     def alive(self) -> bool:
         return self.popen.poll() is None
@@ -180,6 +189,7 @@ def chat_server(
     config: dict[str, object] | None = None,
     tls: bool = False,
     runner: Sequence[str] = (),
+    web: bool = False,
 ) -> Iterator[ServerProcess]:
     """A ``chat-server`` on 127.0.0.1, a free port and a temporary data dir.
 
@@ -190,7 +200,8 @@ def chat_server(
     the first loads it, without importing ``cryptography`` (10 MiB of RSS).
     Otherwise plain TCP (``--no-tls``). ``runner`` is another script taking
     the settings as ``serve.py`` does, then its own arguments (``config``
-    must be given with it).
+    must be given with it). With ``web`` it also serves the browser client
+    on a free port (``web_port``); without, none (not the CLI's 8080).
     """
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as data_dir:
         if tls:
@@ -203,12 +214,13 @@ def chat_server(
             command = [
                 *chat_server_command(),
                 "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir,
-                *(() if tls else ("--no-tls",)), "--flood-rate", "0", *extra_args,
+                *(() if tls else ("--no-tls",)), "--flood-rate", "0",
+                *(("--web-port", "0") if web else ("--no-web",)), *extra_args,
             ]
         else:
             settings = {
                 **config, "host": "127.0.0.1", "port": 0, "data_dir": data_dir, "tls": tls,
-                "flood_rate": 0.0,
+                "flood_rate": 0.0, **({"web_port": 0} if web else {}),
             }
             script, *script_args = runner or (str(Path(__file__).with_name("serve.py")),)
             command = [sys.executable, script, json.dumps(settings), *script_args]
@@ -219,17 +231,19 @@ def chat_server(
         server.data_dir = Path(data_dir)
         try:
             pin(popen.pid, cpus)
-            server.port = _await_listening(server, timeout)
+            server.port, server.web_port = _await_listening(server, timeout, web)
             yield server
         finally:
             server.stop()
 
 
-def _await_listening(server: ServerProcess, timeout: float) -> int:
-    """Read the server's output until ``listening on HOST:PORT``; keep draining after."""
+def _await_listening(server: ServerProcess, timeout: float, web: bool = False) -> tuple[int, int]:
+    """Read the server's output until ``listening on HOST:PORT`` (and, with
+    ``web``, ``web client at URL``); keep draining after. The ports."""
     assert server.popen.stdout is not None
     stdout = server.popen.stdout
     found: list[int] = []
+    web_found: list[int] = []
     ready = threading.Event()
 
     def reader() -> None:
@@ -238,15 +252,19 @@ def _await_listening(server: ServerProcess, timeout: float) -> int:
             server.output.append(line)
             if not found and "listening on " in line:
                 found.append(int(line.rsplit(":", 1)[1].split()[0]))
+            elif web and not web_found and (url := _WEB_URL.search(line)):
+                web_found.append(int(url.group(1)))
+            if found and (web_found or not web):
                 ready.set()
         ready.set()
 
     threading.Thread(target=reader, daemon=True).start()
-    if not ready.wait(timeout) or not found:
+    if not ready.wait(timeout) or not found or (web and not web_found):
         server.stop()
         tail = "\n".join(server.output)
-        raise SystemExit(f"chat-server did not start listening:\n{tail}")
-    return found[0]
+        what = "its web listener (src/frontends/web/index.html?)" if found else "listening"
+        raise SystemExit(f"chat-server did not start {what}:\n{tail}")
+    return found[0], web_found[0] if web_found else 0
 
 
 NGIRCD_CONFIG = """\

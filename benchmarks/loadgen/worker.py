@@ -11,7 +11,7 @@ import contextlib
 import multiprocessing
 import os
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from .clients import BenchClient, ChatClient, IdleChatClient
 from .engine import GeneratorError, Traffic, connect_all, hold, settle
 from .irc import IdleIrcClient, IrcClient
+from .wsclients import IdleWsChatClient, WebTarget, WsChatClient, WsEchoClient
 
 PROTOCOLS: dict[str, type[BenchClient]] = {
     "chat": ChatClient,
@@ -26,6 +27,20 @@ PROTOCOLS: dict[str, type[BenchClient]] = {
     "chat-idle": IdleChatClient,
     "irc-idle": IdleIrcClient,
 }
+#: The same over a WebSocket (``Generator(web=...)``); ``ws-echo`` is for the
+#: bare WebSocket servers of ``web_stack.py``, busy or idle.
+WS_PROTOCOLS: dict[str, type[WsChatClient]] = {
+    "chat": WsChatClient,
+    "chat-idle": IdleWsChatClient,
+    "ws-echo": WsEchoClient,
+}
+
+
+def _factory(protocol: str, web: WebTarget | None) -> Callable[[int, str], BenchClient]:
+    if web is None:
+        return PROTOCOLS[protocol]
+    kind = WS_PROTOCOLS[protocol]
+    return lambda index, name: kind(index, name, web)
 
 
 def _child(
@@ -39,12 +54,13 @@ def _child(
     max_pending: int,
     partial_ok: bool,
     tls: bool,
+    web: WebTarget | None,
 ) -> None:
     try:
         if cpus is not None:
             os.sched_setaffinity(0, cpus)
         clients, login_seconds = connect_all(
-            PROTOCOLS[protocol], address, names, source_hosts=source_hosts,
+            _factory(protocol, web), address, names, source_hosts=source_hosts,
             timeout=login_timeout, max_pending=max_pending, partial_ok=partial_ok, tls=tls,
         )
         settle(clients)
@@ -88,14 +104,17 @@ class Generator:
         max_pending: int = 100,
         partial_ok: bool = False,
         tls: bool = False,
+        web: WebTarget | None = None,
     ) -> None:
+        """With ``web``, every client is a WebSocket to ``address`` (the web
+        port) carrying ``web``'s Host, Origin and cookies."""
         context = multiprocessing.get_context("fork")
         self._pipe, child_end = context.Pipe()
         self._process = context.Process(
             target=_child,
             args=(
                 child_end, protocol, address, list(names), cpus, list(source_hosts),
-                login_timeout, max_pending, partial_ok, tls,
+                login_timeout, max_pending, partial_ok, tls, web,
             ),
             daemon=True,
         )

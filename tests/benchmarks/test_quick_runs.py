@@ -26,14 +26,33 @@ OURS_ONLY = {
     "fanout.py": ["--servers", "chat"], "connections.py": ["--servers", "chat"],
     "tails.py": ["--no-ngircd", "--tls", "on"],
 }
+#: The browser client's WebSocket path (issue 17): its modes of the TCP
+#: benchmarks, TLS on and off, and the stacks compared on TLS alone (the
+#: plain rows are the same code without ``ServerTLS``, and a quick run must
+#: stay short).
+WEBSOCKET_RUNS = {
+    "fanout-ws": ("fanout.py", ["--servers", "chat", "--transport", "ws"]),
+    "connections-ws": ("connections.py", ["--servers", "chat", "--transport", "ws"]),
+    "web_stack": ("web_stack.py", ["--tls", "on"]),
+}
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_quick_run_loses_nothing(script: str) -> None:
+    quick_run(script, OURS_ONLY.get(script, []))
+
+
+@pytest.mark.parametrize("run", sorted(WEBSOCKET_RUNS))
+def test_quick_websocket_run_loses_nothing(run: str) -> None:
+    script, options = WEBSOCKET_RUNS[run]
+    quick_run(script, options)
+
+
+def quick_run(script: str, options: list[str]) -> None:
     # Its own session: on a timeout the servers it started go too, not only
     # the script (an orphaned server would hold its port and a core).
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "benchmarks" / script), "--quick", *OURS_ONLY.get(script, [])],
+        [sys.executable, str(ROOT / "benchmarks" / script), "--quick", *options],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,
     )
