@@ -73,10 +73,8 @@ class WebTarget:
 
 def fetch_cookies(address: tuple[str, int], secure: bool, count: int) -> list[str]:
     """``count`` page loads (``GET /``), a fresh session cookie from each:
-    one browser per client, as the figures mean. One connection per load
-    (``Connection: close``): the listener's keep-alive is not what is
-    measured, and a second request on a kept connection went unanswered in
-    the tree of 2026-12-02 (h11's next cycle was not started after a GET)."""
+    one browser per client, as the figures mean, so one connection per load
+    (``Connection: close``), as separate browsers would open."""
     host, port = address
     cookies: list[str] = []
     connection: http.client.HTTPConnection | None = None
