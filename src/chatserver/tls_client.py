@@ -19,7 +19,7 @@ from .context import ServerContext
 from .fanout import Writer
 from .hub import Hub
 from .log import log
-from .tls_transport import ServerTLS, TLSEndpoint
+from .tls_transport import ServerTLS, TLSEndpoint, failure_reason
 
 
 class TLSClientProtocol(ClientProtocol):
@@ -54,7 +54,7 @@ class TLSClientProtocol(ClientProtocol):
             super().eof_received()  # close_notify: the end of the peer's stream
 
     def _tls_failed(self, exc: ssl.SSLError) -> None:
-        reason = (exc.reason or type(exc).__name__).lower().replace("_", " ")
+        reason = failure_reason(exc)
         log.info("TLS with %s failed: %s", self.address, reason)
         self._end_session(left=False, reason=f"TLS failed ({reason})")
         self._close()

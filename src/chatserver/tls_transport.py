@@ -59,6 +59,11 @@ SCRATCH_SIZE = 256 * 1024
 WRITE_SLICE = 64 * 1024
 
 
+def failure_reason(exc: ssl.SSLError) -> str:
+    """What went wrong in a TLS handshake or record, for the log."""
+    return (exc.reason or type(exc).__name__).lower().replace("_", " ")
+
+
 class TLSEndpoint:
     """What every TLS connection of one server shares; used by one thread only."""
 

@@ -27,15 +27,15 @@ from collections.abc import Callable
 from typing import Any
 
 from ..log import log
-from ..tls_transport import ServerTLS, TLSEndpoint
+from ..tls_transport import ServerTLS, TLSEndpoint, failure_reason
 
 #: The first request's head must fit (request line and headers).
 MAX_HEAD = 16 * 1024
 _TLS_HANDSHAKE = 0x16  # the first byte of every ClientHello record
 
 #: Makes the protocol that takes a connection over once its head is in:
-#: (request line, head bytes, secure) -> protocol, or None to refuse it.
-Dispatch = Callable[[bytes, bool], asyncio.BaseProtocol | None]
+#: head bytes -> protocol, or None to refuse it.
+Dispatch = Callable[[bytes], asyncio.BaseProtocol | None]
 
 
 class InnerTransport(asyncio.Transport):
@@ -89,8 +89,6 @@ class InnerTransport(asyncio.Transport):
         return self._raw.is_reading()
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        if name == "sslcontext":
-            return self._tls.get_extra_info("ssl_object").context
         return self._tls.get_extra_info(name, default)
 
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
@@ -181,7 +179,7 @@ class WebFront(asyncio.Protocol):
             self._send_redirect(bytes(head))
             return
         data, self._head = bytes(head), bytearray()
-        inner = self._dispatch(data, self._tls is not None)
+        inner = self._dispatch(data)
         if inner is None:
             self._refuse(b"400 Bad Request")
             return
@@ -231,8 +229,7 @@ class WebFront(asyncio.Protocol):
 
     def _tls_failed(self, exc: ssl.SSLError) -> None:
         peer = self._transport.get_extra_info("peername") if self._transport else None
-        reason = (exc.reason or type(exc).__name__).lower().replace("_", " ")
-        log.info("TLS with %s (web) failed: %s", peer[0] if peer else "?", reason)
+        log.info("TLS with %s (web) failed: %s", peer[0] if peer else "?", failure_reason(exc))
         self._cancel_deadline()
         # Closed, not aborted: the alert OpenSSL made goes out first. The
         # protocol inside, if any, hears of it in connection_lost.

@@ -39,7 +39,7 @@ from ..hub import Hub
 from ..log import log
 from .assets import Asset
 from .ranges import byte_range
-from .sessions import COOKIE, WebSessions, new_session_id, valid_session_id
+from .sessions import COOKIE, WebSessions, new_session_id, session_cookie, valid_session_id
 from .websocket import WebSocketClientProtocol
 
 CONTENT_SECURITY_POLICY = (
@@ -110,16 +110,13 @@ class WebApp:
 class _Upload:
     """A PUT whose body is being fed to its WebSocket connection."""
 
-    __slots__ = ("client", "key", "left", "size", "upload_id")
+    __slots__ = ("client", "key", "size", "upload_id")
 
-    def __init__(
-        self, client: WebSocketClientProtocol, upload_id: int, size: int, length: int
-    ) -> None:
+    def __init__(self, client: WebSocketClientProtocol, upload_id: int, size: int) -> None:
         self.client = client
         self.upload_id = upload_id
         self.size = size
         self.key = (id(client), upload_id)
-        self.left = length
 
 
 class HttpConnection(asyncio.Protocol):
@@ -199,7 +196,8 @@ class HttpConnection(asyncio.Protocol):
     def _request(self, request: h11.Request) -> None:
         method = request.method.decode("ascii", "replace")
         path = request.target.decode("ascii", "replace").partition("?")[0]
-        self._cookie = _cookie(request.headers)
+        self._cookie = session_cookie(
+            value.decode("latin-1") for name, value in request.headers if name == b"cookie")
         if method in ("GET", "HEAD") and path == "/":
             self._page(method)
         elif method in ("GET", "HEAD") and path.startswith("/static/"):
@@ -268,7 +266,7 @@ class HttpConnection(asyncio.Protocol):
         if length > size - taken:
             self._refuse(413, b"longer than the file offered\n")
             return
-        self._upload = _Upload(client, upload_id, size, length)
+        self._upload = _Upload(client, upload_id, size)
         self.app.sending.add(key)
         if taken == size:  # an empty file: only its FileEnd
             client.upload_body(upload_id, b"")
@@ -277,7 +275,6 @@ class HttpConnection(asyncio.Protocol):
         upload = self._upload
         if upload is None:
             return  # the body of a request that has no use for one
-        upload.left -= len(data)
         if not upload.client.upload_body(upload.upload_id, data):
             self._end_upload()
             self._refuse(410, b"the upload's connection has ended\n")
@@ -429,13 +426,3 @@ def _content_length(headers: RequestHeaders) -> int | None:
         return None
     value = _header(headers, b"content-length")
     return int(value) if value.isdigit() else None
-
-
-def _cookie(headers: RequestHeaders) -> str | None:
-    for key, value in headers:
-        if key == b"cookie":
-            for pair in value.decode("latin-1").split(";"):
-                name, _, found = pair.strip().partition("=")
-                if name == COOKIE and valid_session_id(found):
-                    return found
-    return None

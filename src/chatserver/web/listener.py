@@ -48,7 +48,7 @@ class WebListener:
         endpoint, ctx, hub, sessions, secure = (
             self._endpoint, self.ctx, self.hub, self.sessions, self.secure)
 
-        def dispatch(head: bytes, tls: bool) -> asyncio.BaseProtocol | None:
+        def dispatch(head: bytes) -> asyncio.BaseProtocol | None:
             method, _, rest = head.partition(b" ")
             target = rest.partition(b" ")[0].partition(b"?")[0]
             if method == b"GET" and target in _WEBSOCKET_PATHS:

@@ -12,7 +12,7 @@ WebSocket the cookie is worth nothing, so it needs no expiry of its own.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 COOKIE = "lanchat_session"
@@ -31,6 +31,16 @@ def valid_session_id(value: str | None) -> bool:
         and 0 < len(value) <= MAX_COOKIE_LENGTH
         and all(c.isascii() and (c.isalnum() or c in "-_") for c in value)
     )
+
+
+def session_cookie(headers: Iterable[str]) -> str | None:
+    """The valid ``lanchat_session`` value among these ``Cookie`` headers."""
+    for header in headers:
+        for pair in header.split(";"):
+            name, _, value = pair.strip().partition("=")
+            if name == COOKIE and valid_session_id(value):
+                return value
+    return None
 
 
 class WebClient(Protocol):
@@ -67,9 +77,3 @@ class WebSessions:
         for client in self._clients.get(session_id, ()):
             if client.username is not None and not client.closed and not client.transient:
                 yield client
-
-    def user_of(self, session_id: str | None) -> str | None:
-        """The user logged in on one of its connections (the newest first)."""
-        for client in reversed(list(self.logged_in(session_id))):
-            return client.username
-        return None

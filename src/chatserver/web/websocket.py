@@ -38,7 +38,7 @@ from ..context import ServerContext
 from ..fanout import Writer
 from ..hub import Hub
 from ..log import log
-from .sessions import COOKIE, WebSessions, valid_session_id
+from .sessions import WebSessions, session_cookie
 
 #: The largest message a browser may send: one frame of the largest size
 #: the server accepts (its Hello announces the default).
@@ -200,13 +200,10 @@ class WebSocketClientProtocol(ClientProtocol):
         scheme = "https" if self._secure else "http"
         if host is None or origin != f"{scheme}://{host}":
             return "the WebSocket must come from this server's own page"
-        for header in request.headers.get_all("Cookie"):
-            for pair in header.split(";"):
-                name, _, value = pair.strip().partition("=")
-                if name == COOKIE and valid_session_id(value):
-                    self.session_id = value
-                    return None
-        return "no session cookie: open the page first"
+        self.session_id = session_cookie(request.headers.get_all("Cookie"))
+        if self.session_id is None:
+            return "no session cookie: open the page first"
+        return None
 
     def _send_handshake_reply(self) -> None:
         assert self.transport is not None
