@@ -223,7 +223,7 @@ async def serve_server_path(context: ssl.SSLContext | None) -> asyncio.Server:
 
     endpoint = TLSEndpoint(context) if context is not None else None
 
-    def dispatch(head: bytes, secure: bool) -> asyncio.BaseProtocol | None:
+    def dispatch(head: bytes) -> asyncio.BaseProtocol | None:
         return ServerPath()
 
     loop = asyncio.get_running_loop()
