@@ -18,6 +18,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# PostgreSQL and Redis for the cluster tests (started, or installed, when
+# they are not up; exports CHAT_TEST_PG and CHAT_TEST_REDIS).
+source scripts/services.sh
+
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null

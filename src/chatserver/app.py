@@ -18,12 +18,14 @@ from .files.uploads import FileStorage
 from .hub import Hub
 from .log import log
 from .memory import tune_allocator
+from .ports import Store
 from .sqlite_store import SqliteStore, StoreError
 from .timeouts import TimeoutSweeper, sweep_period
 from .tls_client import TLSClientProtocol
 from .tls_transport import TLSEndpoint
 
 if TYPE_CHECKING:
+    from .cluster.node import ClusterNode
     from .web import WebListener
 
 DATABASE_NAME = "chat.sqlite3"
@@ -84,6 +86,7 @@ class ChatServer:
         self._sweeper: TimeoutSweeper | None = None
         self._account_watch: AccountWatch | None = None
         self._web: WebListener | None = None  # chatserver.web, imported on demand
+        self._node: ClusterNode | None = None  # chatserver.cluster, likewise
         self.port: int = config.port
         #: The browser client's port once listening (None: no web listener).
         self.web_port: int | None = None
@@ -97,12 +100,15 @@ class ChatServer:
         config = self.config
         tune_allocator()  # process-wide, and harmless to repeat (see memory.py)
         prepare_data_dir(config.data_dir)
+        store = self._open_store()
         try:
-            store = SqliteStore(config.data_dir / DATABASE_NAME)
-        except StoreError as exc:
-            raise StartupError(str(exc)) from None
-        try:
-            storage = FileStorage(config.data_dir, config.max_file_size, config.min_free_space)
+            file_bytes = None
+            if config.store_url is not None:  # the cluster: files' bytes in PostgreSQL too
+                from .cluster.pg_files import PgFileBytes
+
+                file_bytes = PgFileBytes(config.store_url)
+            storage = FileStorage(config.data_dir, config.max_file_size, config.min_free_space,
+                                  file_bytes)
             storage.clean(set(store.stored_names()))
         except OSError as exc:
             store.close()
@@ -114,7 +120,11 @@ class ChatServer:
             storage,
             ConnectionRegistry(config.max_connections, config.max_connections_per_address),
         )
-        hub = Hub(config, store, ctx.fanout)
+        try:
+            hub = await self._hub_for(ctx)
+        except StartupError:
+            store.close()
+            raise
         try:
             context, tls_line = _tls_context(config)
         except StartupError:
@@ -140,13 +150,45 @@ class ChatServer:
         self._stopped = asyncio.Event()
         self._sweeper = TimeoutSweeper(ctx.registry, sweep_period(config))
         self._sweeper.start()
-        self._account_watch = AccountWatch(store, hub, ctx)  # chat-server admin's changes
-        self._account_watch.start()
+        if isinstance(store, SqliteStore):  # chat-server admin works on SQLite's file
+            self._account_watch = AccountWatch(store, hub, ctx)
+            self._account_watch.start()
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("listening on %s:%d (data in %s)", config.host, self.port, config.data_dir)
         log.info("%s", tls_line)
         if self._web is not None:
             log.info("web client at %s", " and ".join(self._web.urls(config.host)))
+
+    def _open_store(self) -> Store:
+        """SQLite in the data dir, or the cluster's PostgreSQL."""
+        config = self.config
+        if config.store_url is not None:
+            from .cluster.setup import ClusterStartError, open_store
+
+            try:
+                store: Store = open_store(config)
+                return store
+            except ClusterStartError as exc:
+                raise StartupError(str(exc)) from None
+        try:
+            return SqliteStore(config.data_dir / DATABASE_NAME)
+        except StoreError as exc:
+            raise StartupError(str(exc)) from None
+
+    async def _hub_for(self, ctx: ServerContext) -> Hub:
+        """The single node's hub, or a cluster node's, joined (``chatserver.cluster``)."""
+        if self.config.store_url is None:
+            return Hub(self.config, ctx.store, ctx.fanout)
+        # Imported only in the cluster mode: a single node loads neither psycopg nor redis.
+        from .cluster.pg_store import PgStore
+        from .cluster.setup import ClusterStartError, join
+
+        assert isinstance(ctx.store, PgStore)
+        try:
+            hub, self._node = await join(self.config, ctx.store, ctx.fanout)
+        except ClusterStartError as exc:
+            raise StartupError(str(exc)) from None
+        return hub
 
     async def _start_web(
         self, ctx: ServerContext, hub: Hub, context: ssl.SSLContext | None
@@ -191,8 +233,11 @@ class ChatServer:
         finally:
             if self._account_watch is not None:
                 self._account_watch.stop()
+            if self._node is not None:
+                await self._node.stop()
             hub.close()
             ctx.store.close()
+            ctx.storage.bytes.close()
             log.info("stopped")
             assert self._stopped is not None
             self._stopped.set()

@@ -147,6 +147,20 @@ async def _run(config: ServerConfig) -> None:
          "If the default port is taken the server starts without it.")
 @_option("--no-web", "no_web", is_flag=True, default=False,
          help="Serve no browser client.")
+@_option("--store", "store", default=None, metavar="postgresql://...",
+         help="Cluster mode: keep accounts, history, rooms and files in this PostgreSQL "
+         "database (with --bus) [default: SQLite in --data-dir].")
+@_option("--bus", "bus", default=None, metavar="redis://...",
+         help="Cluster mode: reach the other nodes and keep presence through this Redis "
+         "(with --store).")
+@_option("--bus-prefix", default="lanchat:", show_default=True,
+         help="Prefix of this cluster's Redis keys and channels.")
+@_option("--node-name", default=None,
+         help="This node's name in the logs [default: the host name].")
+@_option("--lease-time", type=click.FloatRange(min=0, min_open=True), default=5.0,
+         show_default=True,
+         help="Seconds after which a node that stopped renewing its lease counts as dead: "
+         "a survivor deactivates its users.")
 def main(
     host: str,
     port: int,
@@ -174,6 +188,11 @@ def main(
     tls_key: Path | None,
     web_port: int,
     no_web: bool,
+    store: str | None,
+    bus: str | None,
+    bus_prefix: str,
+    node_name: str | None,
+    lease_time: float,
 ) -> None:
     """Run the LAN chat server; with the admin command, manage its accounts."""
     if click.get_current_context().invoked_subcommand is not None:
@@ -206,6 +225,11 @@ def main(
             tls_key=tls_key,
             web_port=None if no_web else web_port,
             web_port_required=_given(click.get_current_context(), "web_port"),
+            store_url=store or None,
+            bus_url=bus or None,
+            bus_prefix=bus_prefix,
+            node_name=node_name,
+            lease_time=lease_time,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

@@ -84,6 +84,17 @@ class ServerConfig:
     #: The port was asked for (not the command line's default): if it is
     #: taken the server does not start, instead of starting without the web.
     web_port_required: bool = True
+    #: The cluster mode (docs/cluster.md): a PostgreSQL URL for what must
+    #: last and a Redis URL for what moves between nodes, both or neither.
+    store_url: str | None = None
+    bus_url: str | None = None
+    #: Prefix of every Redis key and channel of this cluster.
+    bus_prefix: str = "lanchat:"
+    #: This node's name in the logs (a random suffix makes its lease's id).
+    node_name: str | None = None
+    #: Seconds a node's presence lease lasts unrenewed: a node dead this
+    #: long has its users deactivated by a survivor (within one sweep more).
+    lease_time: float = attrs.field(default=5.0, validator=_positive)
 
     def __attrs_post_init__(self) -> None:
         if not self.heartbeat_interval < self.heartbeat_timeout:
@@ -94,5 +105,17 @@ class ServerConfig:
             raise ValueError(f"web port {self.web_port} is out of range")
         if self.deactivated_grace is not None and self.deactivated_grace < 0:
             raise ValueError("deactivated_grace must not be negative")
+        if (self.store_url is None) != (self.bus_url is None):
+            raise ValueError("the cluster mode needs both --store and --bus")
+        if self.store_url is not None and not self.store_url.startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ValueError("--store takes a postgresql:// URL")
+        if self.bus_url is not None and not self.bus_url.startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("--bus takes a redis:// or rediss:// URL")
+        if not 0 < len(self.bus_prefix) <= 64 or any(c.isspace() for c in self.bus_prefix):
+            raise ValueError("--bus-prefix must be 1 to 64 characters without spaces")
         if not self.resume_token_lifetime >= 0:  # NaN too
             raise ValueError("resume_token_lifetime must not be negative")

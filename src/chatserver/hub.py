@@ -266,7 +266,13 @@ class Hub:
         files, self._files = self._files, []
         if not chats and not files:
             return
-        timestamp = now_ms()
+        self._commit_batch(chats, files, now_ms())
+
+    def _commit_batch(
+        self, chats: list[PendingChat], files: list[PendingFile], timestamp: int
+    ) -> None:
+        """Number this turn's batch from the store's last seq, commit it, deliver it
+        (the cluster's hub commits and delivers another way: ``cluster.hub``)."""
         first = self.store.last_seq + 1
         # The rows straight from the batch: no pass over ChatMessage objects.
         rows: list[ChatRow] = [

@@ -16,7 +16,7 @@ from before its password is checked until its connection ends.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Container
+from collections.abc import Callable, Container
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -99,6 +99,9 @@ class Logins:
         self.password_hashes = 0
         #: Disabled accounts and held names (``account_watch`` fills it in).
         self.restrictions = AccountRestrictions()
+        #: Told of every failed login (name, address): a cluster counts them
+        #: across its nodes (``cluster.hub``).
+        self.on_failed: Callable[[str, str], None] | None = None
 
     async def check(self, client: Session, login: Login | TransientLogin) -> Admission | None:
         """The account ``login`` opens (created if new), or None once
@@ -187,6 +190,8 @@ class Logins:
             return b""
 
     def _failed(self, client: Session, name: str, reason: LoginRejectReason) -> None:
+        if self.on_failed is not None:
+            self.on_failed(name, client.address)
         now = asyncio.get_running_loop().time()
         self._failed_by_user.record(_user_at(name, client.address), now)
         self._failed_by_address.record(client.address, now)

@@ -3,9 +3,9 @@ reaches the logged-in users' connections (``Bus``), with the values that
 cross them.
 
 The hub knows only these Protocols. ``sqlite_store.SqliteStore`` and
-``fanout.Fanout`` (in-process) are today's only implementations; another
-backend (a shared database, a message bus between several servers) goes
-behind them without a change to the hub.
+``fanout.Fanout`` (in-process) are the single node's; the cluster mode's are
+``cluster.pg_store.PgStore`` and ``cluster.bus.ClusterBus``, with the few
+rules that must differ in ``cluster.hub.ClusterHub``.
 """
 
 from __future__ import annotations

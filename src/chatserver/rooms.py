@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
+from typing import Any
 
 import attrs
 
@@ -233,6 +234,29 @@ class RoomRegistry:
             if change.drops:
                 self._drop(room)
         return len(room.members)
+
+    def replicate(self, kind: str, data: Mapping[str, Any]) -> None:
+        """A change another node committed (``cluster.entries``' control
+        kinds): made here too. Each is idempotent, since the node that made it
+        has it already; the seqs are the store's."""
+        if kind == "room_created":
+            name, creator = str(data["name"]), data["creator"]
+            room = self._by_name.get(name)
+            if room is None:
+                room = Room(name, bool(data["private"]), None if creator is None else str(creator))
+                self._add(room)
+            if creator is not None:
+                self._join(room, str(creator), int(data["created_seq"]))
+            return
+        room = self._by_name.get(str(data["room"]))
+        if room is None:
+            return
+        if kind == "member_added":
+            self._join(room, str(data["account"]), int(data["joined_seq"]))
+        elif kind == "member_removed":
+            self._leave(room, str(data["account"]))
+            if data.get("drop_room"):
+                self._drop(room)
 
     def forget_user(self, name: str) -> list[tuple[Room, int]]:
         """The account was deleted (the store's rows went with it): the rooms

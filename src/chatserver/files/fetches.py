@@ -7,13 +7,13 @@ many receivers keeps the server's memory bounded by the buffers, not the file.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Protocol
 
 from chatproto import Event, FetchRejected, FileChunk, FileEnd, RejectReason
 
 from ..log import log
 from ..ports import StoredFile
+from .uploads import FileBytes
 
 
 class ChunkSender(Protocol):
@@ -36,19 +36,21 @@ class ChunkSender(Protocol):
 _CHUNKS_PER_TURN = 8
 
 
-async def stream_file(client: ChunkSender, stored: StoredFile, path: Path, offset: int) -> None:
+async def stream_file(
+    client: ChunkSender, stored: StoredFile, source: FileBytes, offset: int
+) -> None:
     """Send ``stored`` from ``offset`` as FileChunk... FileEnd (or FetchRejected)."""
     if not 0 <= offset <= stored.size:  # a peer's u64: seek takes 2**63 - 1 at most
         client.send_now(FetchRejected(stored.id, RejectReason.BAD_OFFSET, "past the end"))
         return
+    name = stored.stored_name
     try:
-        handle = path.open("rb")
+        handle = source.reader(name)
     except OSError as exc:
-        log.error("stored file %s of file %d is unreadable: %s", path.name, stored.id, exc)
+        log.error("stored file %s of file %d is unreadable: %s", name, stored.id, exc)
         client.send_now(FetchRejected(stored.id, RejectReason.NOT_FOUND, "the file is gone"))
         return
-    with handle:
-        handle.seek(offset)
+    try:
         position = offset
         while position < stored.size:
             await client.writable()
@@ -59,14 +61,23 @@ async def stream_file(client: ChunkSender, stored: StoredFile, path: Path, offse
                     return
                 if client.write_paused or position >= stored.size:
                     break
-                data = handle.read(min(client.chunk_size, stored.size - position))
+                try:
+                    data = await handle.read(position, min(client.chunk_size,
+                                                           stored.size - position))
+                except OSError as exc:
+                    log.error("stored file %s of file %d is unreadable: %s", name, stored.id, exc)
+                    data = b""
+                if client.closed:
+                    return
                 if not data:
-                    log.error("stored file %s of file %d is truncated", path.name, stored.id)
+                    log.error("stored file %s of file %d is truncated", name, stored.id)
                     client.send_now(
                         FetchRejected(stored.id, RejectReason.SERVER_ERROR, "the file is damaged")
                     )
                     return
                 client.send_now(FileChunk(stored.id, position, data))
                 position += len(data)
+    finally:
+        handle.close()
     if not client.closed:
         client.send_now(FileEnd(stored.id))

@@ -8,6 +8,7 @@ through the connection to the rest of the server.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Protocol
 
@@ -31,7 +32,10 @@ from ..accounts import AccountNames
 from ..log import log, peer_quoted
 from ..ports import Store
 from .fetches import ChunkSender, stream_file
-from .uploads import FileStorage, UploadFailed, Uploads
+from .uploads import FileStorage, Upload, UploadFailed, Uploads
+
+#: Uploads being copied to their ``FileBytes`` (a reference, so none is collected).
+_KEEPING: set[asyncio.Task[None]] = set()
 
 
 class TransferClient(Protocol):
@@ -126,11 +130,38 @@ class Transfers:
         client, user = self.client, self.client.username
         assert user is not None
         try:
+            if not self.storage.bytes.inline:
+                announcement, upload = self.uploads.verify(event.transfer_id, user)
+                # Not the connection's task: like an upload kept on the disk,
+                # one whose FileEnd arrived is announced even if its
+                # connection ends meanwhile.
+                task = asyncio.get_running_loop().create_task(
+                    self._keep_away(announcement, upload))
+                _KEEPING.add(task)
+                task.add_done_callback(_KEEPING.discard)
+                return
             announcement, stored_name = self.uploads.finish(event.transfer_id, user)
         except UploadFailed as failure:
             log.info("upload from %s refused: %s", user, failure.reason)
             client.queue(failure.rejection(event.transfer_id))
             return
+        self._submit(announcement, stored_name)
+
+    async def _keep_away(self, announcement: FileAvailable, upload: Upload) -> None:
+        """Store a verified upload's bytes off the loop, then announce it: the
+        bytes are where every node finds them before anyone hears of the file."""
+        try:
+            stored_name = await self.storage.keep_away(upload)
+        except Exception as exc:  # the backend's error: the upload is refused, not lost unseen
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            log.error("upload from %s could not be stored: %s", announcement.sender, reason)
+            self.client.queue(FileRejected(announcement.upload_id, RejectReason.STORAGE_FULL,
+                                           "could not store it"))
+            return
+        self._submit(announcement, stored_name)
+
+    def _submit(self, announcement: FileAvailable, stored_name: str) -> None:
+        user = announcement.sender
         log.info(
             "%s uploaded %s (%d bytes)%s", user, peer_quoted(announcement.name), announcement.size,
             f" for {announcement.recipient}" if announcement.recipient else "",
@@ -152,8 +183,7 @@ class Transfers:
         elif event.offset > stored.size:
             client.queue(FetchRejected(event.file_id, RejectReason.BAD_OFFSET, "past the end"))
         else:
-            path = self.storage.path_of(stored.stored_name)
-            client.spawn(stream_file(client.outbox, stored, path, event.offset))
+            client.spawn(stream_file(client.outbox, stored, self.storage.bytes, event.offset))
 
     def abort(self) -> None:
         self.uploads.abort_all()

@@ -1,18 +1,22 @@
 """Receiving uploads: stream to a temp file, hash on the way, verify, keep.
 
-The peer's file name is only ever a display name (sanitised); on disk a file
-is named by a random token chosen here, under ``<data dir>/files``.
+The peer's file name is only ever a display name (sanitised); a stored file
+is named by a random token chosen here. Where its bytes live is a seam
+(``FileBytes``): a single server keeps them under ``<data dir>/files``
+(``DiskBytes``), a cluster in PostgreSQL, where every node reads them
+(``cluster.pg_files``). Uploads in progress are always on the local disk.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import secrets
 import shutil
 from collections.abc import Container
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from chatproto import (
     FileAvailable,
@@ -40,7 +44,7 @@ class UploadFailed(Exception):
         return FileRejected(upload_id, self.reason, self.message)
 
 
-class _Upload:
+class Upload:
     def __init__(
         self, storage: FileStorage, offer: FileOffer, name: str, path: Path, handle: BinaryIO
     ) -> None:
@@ -71,21 +75,114 @@ class _Upload:
         self.release()
 
 
-class FileStorage:
-    """The folders of stored files and of uploads in progress."""
+class ByteReader(Protocol):
+    """One stored file, open for reading."""
 
-    def __init__(self, data_dir: Path, max_file_size: int, min_free_space: int) -> None:
+    async def read(self, position: int, count: int) -> bytes:
+        """At most ``count`` bytes from ``position``, perhaps fewer (the rest
+        of a chunk); none only at the end. Raises ``OSError`` when the bytes
+        cannot be read."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class FileBytes(Protocol):
+    """Where stored files' bytes live, by stored name."""
+
+    @property
+    def inline(self) -> bool:
+        """``keep`` is a quick local step (a rename), done on the event loop
+        at once; otherwise it runs on a worker thread before the announcement."""
+        ...
+
+    def keep(self, partial: Path, stored_name: str) -> None:
+        """Store the verified upload at ``partial`` as ``stored_name`` (which
+        may then be removed). Blocking; raises ``OSError`` or the backend's error."""
+        ...
+
+    def reader(self, stored_name: str) -> ByteReader:
+        """Its bytes; raises ``OSError`` if it is known to be missing."""
+        ...
+
+    def size(self, stored_name: str) -> int | None:
+        """How many bytes are stored under the name, None if none are."""
+        ...
+
+    def delete(self, stored_name: str) -> None: ...
+
+    def clean(self, known: set[str]) -> None:
+        """Remove the stored bytes of files no history entry refers to."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class _DiskReader:
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+
+    async def read(self, position: int, count: int) -> bytes:
+        # On the loop, as a single server always read: the OS cache answers.
+        if self._handle.tell() != position:
+            self._handle.seek(position)
+        return self._handle.read(count)
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+class DiskBytes:
+    """Stored files as files of one folder: the single server's ``FileBytes``."""
+
+    inline = True
+
+    def __init__(self, files_dir: Path) -> None:
+        self.files_dir = files_dir
+        files_dir.mkdir(exist_ok=True)
+
+    def keep(self, partial: Path, stored_name: str) -> None:
+        os.replace(partial, self.files_dir / stored_name)
+
+    def reader(self, stored_name: str) -> ByteReader:
+        return _DiskReader((self.files_dir / stored_name).open("rb"))
+
+    def size(self, stored_name: str) -> int | None:
+        try:
+            return (self.files_dir / stored_name).stat().st_size
+        except OSError:
+            return None
+
+    def delete(self, stored_name: str) -> None:
+        (self.files_dir / stored_name).unlink(missing_ok=True)
+
+    def clean(self, known: set[str]) -> None:
+        for path in self.files_dir.iterdir():
+            if path.name not in known:
+                log.warning("removing unreferenced stored file %s", path.name)
+                path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        pass
+
+
+class FileStorage:
+    """Uploads in progress (a folder), and where stored files go (``bytes``)."""
+
+    def __init__(self, data_dir: Path, max_file_size: int, min_free_space: int,
+                 file_bytes: FileBytes | None = None) -> None:
         self.files_dir = data_dir / "files"
         self.partial_dir = data_dir / "partial"
+        self.bytes: FileBytes = file_bytes or DiskBytes(self.files_dir)
         self.max_file_size = max_file_size
         self.min_free_space = min_free_space
         #: Bytes promised to uploads in progress (so parallel uploads cannot
         #: together overfill the disk).
         self.reserved = 0
-        self.files_dir.mkdir(exist_ok=True)
         self.partial_dir.mkdir(exist_ok=True)
 
     def path_of(self, stored_name: str) -> Path:
+        """Where ``DiskBytes`` keeps a stored file (single server only)."""
         return self.files_dir / stored_name
 
     def clean(self, known: set[str]) -> None:
@@ -93,10 +190,7 @@ class FileStorage:
         (left by a crash between storing a file and committing it)."""
         for path in self.partial_dir.iterdir():
             path.unlink(missing_ok=True)
-        for path in self.files_dir.iterdir():
-            if path.name not in known:
-                log.warning("removing unreferenced stored file %s", path.name)
-                path.unlink(missing_ok=True)
+        self.bytes.clean(known)
 
     def check_offer(self, offer: FileOffer, accounts: Container[str]) -> str:
         """The display name for ``offer``; raises ``UploadFailed`` to refuse it."""
@@ -116,20 +210,31 @@ class FileStorage:
             raise UploadFailed(RejectReason.STORAGE_FULL, "the server's disk is full")
         return name
 
-    def open(self, offer: FileOffer, name: str) -> _Upload:
+    def open(self, offer: FileOffer, name: str) -> Upload:
         path = self.partial_dir / f"{secrets.token_hex(16)}.part"
         try:
             handle = path.open("xb")
         except OSError as exc:
             raise UploadFailed(RejectReason.STORAGE_FULL, "cannot store the file") from exc
-        return _Upload(self, offer, name, path, handle)
+        return Upload(self, offer, name, path, handle)
 
-    def keep(self, upload: _Upload) -> str:
-        """Move a verified upload into place; returns its stored name."""
+    def keep(self, upload: Upload) -> str:
+        """Move a verified upload into place (``bytes.inline``); returns its stored name."""
         upload.handle.close()
         stored_name = secrets.token_hex(16)
-        os.replace(upload.path, self.path_of(stored_name))
+        self.bytes.keep(upload.path, stored_name)
         upload.release()
+        return stored_name
+
+    async def keep_away(self, upload: Upload) -> str:
+        """Copy a verified upload to ``bytes`` on a worker thread (the loop
+        goes on meanwhile), then drop the partial file; its stored name."""
+        upload.handle.close()
+        stored_name = secrets.token_hex(16)
+        try:
+            await asyncio.to_thread(self.bytes.keep, upload.path, stored_name)
+        finally:
+            upload.discard()
         return stored_name
 
 
@@ -138,7 +243,7 @@ class Uploads:
 
     def __init__(self, storage: FileStorage) -> None:
         self.storage = storage
-        self._open: dict[int, _Upload] = {}
+        self._open: dict[int, Upload] = {}
 
     def offer(self, offer: FileOffer, accounts: Container[str]) -> None:
         """Start receiving ``offer``; raises ``UploadFailed`` to refuse it."""
@@ -158,29 +263,36 @@ class Uploads:
         upload.wrote(len(data))
 
     def finish(self, upload_id: int, sender: str) -> tuple[FileAvailable, str]:
-        """Verify and keep a complete upload: the announcement (seq and file id
-        still 0) and its stored name. Raises ``UploadFailed``."""
+        """Verify and keep a complete upload (``bytes.inline``): the
+        announcement (seq and file id still 0) and its stored name. Raises
+        ``UploadFailed``."""
+        announcement, upload = self.verify(upload_id, sender)
+        try:
+            stored_name = self.storage.keep(upload)
+        except OSError as exc:
+            upload.discard()
+            raise UploadFailed(RejectReason.STORAGE_FULL, "cannot store the file") from exc
+        return announcement, stored_name
+
+    def verify(self, upload_id: int, sender: str) -> tuple[FileAvailable, Upload]:
+        """A complete upload checked against its offer, not kept yet: its
+        announcement and the upload (for ``FileStorage.keep_away``). Raises
+        ``UploadFailed``, the upload discarded."""
         upload = self._open.pop(upload_id)
         offer = upload.offer
-        try:
-            if upload.failure is not None:
-                raise upload.failure
-            if upload.hash.digest() != offer.sha256:
-                raise UploadFailed(
-                    RejectReason.CHECKSUM_MISMATCH, "the data does not match its SHA-256"
-                )
-            try:
-                stored_name = self.storage.keep(upload)
-            except OSError as exc:
-                raise UploadFailed(RejectReason.STORAGE_FULL, "cannot store the file") from exc
-        except UploadFailed:
+        failure = upload.failure
+        if failure is None and upload.hash.digest() != offer.sha256:
+            failure = UploadFailed(
+                RejectReason.CHECKSUM_MISMATCH, "the data does not match its SHA-256"
+            )
+        if failure is not None:
             upload.discard()
-            raise
+            raise failure
         announcement = FileAvailable(
             0, 0, 0, sender, offer.recipient, upload.name, offer.size, offer.sha256,
             offer.upload_id,
         )
-        return announcement, stored_name
+        return announcement, upload
 
     def abort_all(self) -> None:
         for upload in self._open.values():

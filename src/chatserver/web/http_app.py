@@ -27,14 +27,13 @@ import asyncio
 import contextlib
 import urllib.parse
 from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import IO
 
 import h11
 
 from chatproto import sanitize_filename
 
 from ..context import ServerContext
+from ..files.uploads import ByteReader
 from ..hub import Hub
 from ..log import log
 from .assets import Asset
@@ -306,7 +305,6 @@ class HttpConnection(asyncio.Protocol):
         if stored is None or not any(stored.visible_to(u, rooms.joined(u)) for u in users):
             self._respond(404, b"no such file\n")
             return
-        path = self.app.ctx.storage.path_of(stored.stored_name)
         etag = f'"{stored.sha256.hex()}"'.encode("ascii")
         wanted = _header(headers, b"range")
         if_range = _header(headers, b"if-range")
@@ -326,9 +324,10 @@ class HttpConnection(asyncio.Protocol):
         if status == 206:
             common.append((b"content-range", f"bytes {start}-{end - 1}/{stored.size}".encode()))
         try:
-            handle = path.open("rb")
+            handle = self.app.ctx.storage.bytes.reader(stored.stored_name)
         except OSError as exc:
-            log.error("stored file %s of file %d is unreadable: %s", path.name, stored.id, exc)
+            log.error("stored file %s of file %d is unreadable: %s", stored.stored_name,
+                      stored.id, exc)
             self._respond(404, b"the file is gone\n")
             return
         length = (b"content-length", str(end - start).encode())
@@ -339,24 +338,33 @@ class HttpConnection(asyncio.Protocol):
             self._next_cycle()
             return
         self._task = asyncio.get_running_loop().create_task(
-            self._stream(handle, path, start, end))
+            self._stream(handle, stored.stored_name, start, end))
 
-    async def _stream(self, handle: IO[bytes], path: Path, start: int, end: int) -> None:
-        with handle:
-            handle.seek(start)
+    async def _stream(self, handle: ByteReader, name: str, start: int, end: int) -> None:
+        """The bytes ``start`` to ``end`` of a stored file, wherever its bytes
+        live (``files.uploads.FileBytes``), at the pace the client reads."""
+        try:
             position = start
             while position < end:
                 await self._writable.wait()
                 if self.transport is None or self.transport.is_closing():
                     return
-                data = handle.read(min(FILE_PIECE, end - position))
+                try:
+                    data = await handle.read(position, min(FILE_PIECE, end - position))
+                except OSError as exc:
+                    log.error("stored file %s is unreadable: %s", name, exc)
+                    data = b""
+                if self.transport is None or self.transport.is_closing():
+                    return
                 if not data:
-                    log.error("stored file %s is truncated", path.name)
+                    log.error("stored file %s is truncated", name)
                     self.close()  # its length was promised: the client sees a short body
                     return
                 self._send(h11.Data(data=data))
                 position += len(data)
                 self._last_seen = self._clock()
+        finally:
+            handle.close()
         self._task = None
         self._send(h11.EndOfMessage())
         self._next_cycle()

@@ -1,0 +1,150 @@
+"""One node of a cluster: the store, Redis, the stream and presence, wired.
+
+``ClusterNode`` is the ``cluster.hub.NodeLink`` of its hub: it publishes
+what the hub committed and offers it to the stream, takes and releases
+names, and sends presence changes; in the other direction it feeds the hub
+what Redis brings (other nodes' entries, presence, notices) and what the
+database holds that nobody brought (``stream.StreamApplier``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import socket
+from collections.abc import Coroutine
+from typing import Any
+
+from chatproto import ParticipantState, PresenceState
+
+from ..log import log
+from .bus import NOTIFY_CHANNEL, ClusterBus
+from .entries import StreamEntry
+from .hub import ClusterHub
+from .pg_store import PgStore
+from .presence import PRESENCE_CHANNEL, ClusterPresence, parse_presence
+from .redis_link import RedisLink
+from .stream import STREAM_CHANNEL, StreamApplier, decode_entry, encode_entry
+
+#: How often each node looks for dead nodes, at most (a lease's third at least).
+SWEEP_PERIOD = 1.0
+
+
+def node_id_for(name: str | None) -> str:
+    """A node's id: its name and a random part, new at every start, so a
+    restarted node never takes over the lease of the process it replaces."""
+    base = (name or socket.gethostname() or "node")[:40]
+    return f"{base}-{secrets.token_hex(4)}"
+
+
+class ClusterNode:
+    def __init__(
+        self, hub: ClusterHub, store: PgStore, link: RedisLink, bus: ClusterBus,
+        node_id: str, lease_time: float,
+    ) -> None:
+        self.hub = hub
+        self.store = store
+        self.link = link
+        self.bus = bus
+        self.node_id = node_id
+        self.presence = ClusterPresence(link, node_id, lease_time)
+        self.applier = StreamApplier(store, hub.apply, store.stream_head())
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def start(self) -> None:
+        """Join the cluster; raises ``redis_link.RedisUnavailable``."""
+        self.store.on_control = self.committed
+        await self.link.start(
+            {
+                STREAM_CHANNEL: self._stream_received,
+                PRESENCE_CHANNEL: self._presence_received,
+                NOTIFY_CHANNEL: self.bus.received,
+            },
+            self._restore,
+        )
+        await self.presence.renew()
+        self.presence.on_forgotten = self._restore
+        participants = self.hub.participants
+        for name, state in (await self.presence.snapshot()).items():
+            if state == "d":
+                participants.deactivate(name)
+            else:
+                participants.activate(name)
+        self.presence.start(min(SWEEP_PERIOD, self.presence.lease_time / 3))
+        self.applier.start()
+        self.hub.link = self
+        self.hub.logins.on_failed = self.failed_login
+        log.info("cluster node %s: stream at %d, %d participants", self.node_id,
+                 self.applier.applied, len(participants))
+
+    # -- what the hub asks -----------------------------------------------------------
+
+    async def claim(self, name: str) -> int:
+        return await self.presence.claim(name)
+
+    def failed_login(self, name: str, address: str) -> None:
+        window = self.hub.config.failed_login_window
+        self._spawn(self.presence.failed_login(name, address, window), "counting a failed login")
+
+    async def login_blocked(self, name: str, address: str) -> bool:
+        """Too many failed logins of ``name`` from ``address``, or from
+        ``address`` at all, across the cluster (the single node's limits)."""
+        config = self.hub.config
+        by_user, by_address = await self.presence.failed_logins(name, address)
+        return (by_user >= config.max_failed_logins_per_user
+                or by_address >= config.max_failed_logins_per_address)
+
+    def release(self, name: str) -> None:
+        self._spawn(self.presence.unclaim(name), "releasing a name")
+
+    def presence_changed(self, name: str, state: PresenceState) -> None:
+        self._spawn(self.presence.change(name, state), f"presence of {name}")
+
+    def committed(self, entry: StreamEntry) -> None:
+        """This node's commit: to the other nodes, and to the stream here."""
+        self.link.publish(STREAM_CHANNEL, encode_entry(entry))
+        self.applier.offer(entry)
+
+    # -- what Redis brings -----------------------------------------------------------
+
+    def _stream_received(self, data: bytes) -> None:
+        self.applier.offer(decode_entry(data))
+
+    def _presence_received(self, data: bytes) -> None:
+        self.hub.remote_presence(*parse_presence(data))
+
+    async def _restore(self) -> None:
+        """Redis forgot this node (restarted, or swept it after a stall): put
+        back its lease and users, then catch up on the stream."""
+        participants = self.hub.participants
+        deactivated = [p.name for p in participants.snapshot()
+                       if p.state is ParticipantState.DEACTIVATED]
+        await self.presence.restore(list(self.hub.sessions), deactivated)
+        log.info("cluster node %s restored in Redis: %d users", self.node_id,
+                 len(self.hub.sessions))
+        self.applier.fill()
+
+    # -- stopping ----------------------------------------------------------------------
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
+        async def run() -> None:
+            try:
+                await coro
+            except Exception as exc:
+                log.warning("cluster: %s failed: %s: %s", what, type(exc).__name__, exc)
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self, timeout: float = 3.0) -> None:
+        """Leave the cluster cleanly: pending presence sent, lease given back."""
+        self.applier.stop()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
+        await self.presence.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.presence.leave_cluster(), timeout)
+        await self.link.close()
+        self.store.on_control = None

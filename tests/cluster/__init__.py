@@ -1,0 +1,1 @@
+"""Tests of the cluster mode on real PostgreSQL and Redis."""

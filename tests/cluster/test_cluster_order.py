@@ -1,0 +1,144 @@
+"""The single node's promises, held across real nodes on PostgreSQL and Redis:
+one global order of history with no gap and no duplicate, direct messages and
+private rooms only to their people, and presence that spans the nodes
+(``already-active`` on another node, a dead node's users deactivated by a
+survivor, then free to log in anywhere)."""
+
+from __future__ import annotations
+
+from chatproto import (
+    ChatMessage,
+    CreateRoom,
+    InviteToRoom,
+    LoginAccepted,
+    LoginRejected,
+    Membership,
+    Presence,
+    RequestDone,
+    SendChat,
+)
+from cluster.conftest import MakeCluster
+from support import RawClient, presence_of
+
+LONG = 30.0
+
+
+def chats_of(client: RawClient, count: int, timeout: float = LONG) -> list[ChatMessage]:
+    """The next ``count`` chat messages ``client`` receives, in order."""
+    return [client.wait_for(ChatMessage, timeout) for _ in range(count)]
+
+
+def replay(node: object, name: str) -> list[ChatMessage]:
+    """Everything ``name`` may see, replayed from the start by a new login."""
+    client = RawClient(node.address)  # type: ignore[attr-defined]
+    accepted = client.login(name, "pw")
+    assert isinstance(accepted, LoginAccepted), accepted
+    seen: list[ChatMessage] = []
+    while not seen or seen[-1].seq < accepted.last_seq:
+        seen.append(client.wait_for(ChatMessage, LONG))
+    client.goodbye()
+    return seen
+
+
+def test_every_client_on_every_node_sees_one_order(make_cluster: MakeCluster) -> None:
+    cluster = make_cluster(3, "--flood-rate", "0")
+    names = ["ann", "ben", "cat"]
+    clients = [RawClient.login_as(node, name, "pw") for node, name in zip(cluster.running, names,
+                                                                          strict=True)]
+    per_client = 150
+    for number in range(per_client):  # the three nodes commit at the same time
+        for client, name in zip(clients, names, strict=True):
+            client.send(SendChat(f"{name} {number}", client_id=number + 1))
+    seen = [chats_of(client, per_client * 3) for client in clients]
+    orders = [[(m.seq, m.sender, m.client_id) for m in messages] for messages in seen]
+    assert orders[0] == orders[1] == orders[2]
+    seqs = [seq for seq, _, _ in orders[0]]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "a gap or a repeat in seq"
+    for name in names:  # each message once, each sender's in its own order
+        mine = [client_id for _, sender, client_id in orders[0] if sender == name]
+        assert mine == list(range(1, per_client + 1))
+    for client in clients:
+        client.goodbye()
+    # The history holds exactly what was delivered, whichever node replays it.
+    for node in cluster.running:
+        history = [(m.seq, m.sender, m.client_id) for m in replay(node, "ann")]
+        assert history == orders[0]
+
+
+def test_direct_messages_and_private_rooms_reach_only_their_people(
+    make_cluster: MakeCluster,
+) -> None:
+    cluster = make_cluster(3)
+    alice = RawClient.login_as(cluster.node(0), "alice", "pw")
+    bob = RawClient.login_as(cluster.node(1), "bob", "pw")
+    carol = RawClient.login_as(cluster.node(2), "carol", "pw")
+    alice.send(SendChat("for bob only", recipient="bob", client_id=1))
+    assert bob.wait_for(ChatMessage, LONG).text == "for bob only"
+    alice.send(CreateRoom(1, "secret", private=True))
+    alice.wait_for(RequestDone, LONG)
+    alice.send(InviteToRoom(2, "secret", "bob"))
+    alice.wait_for(RequestDone, LONG)
+    bob.wait_for(lambda e: isinstance(e, Membership) and e.user == "bob", LONG)
+    alice.send(SendChat("for the room", recipient="#secret", client_id=2))
+    assert bob.wait_for(ChatMessage, LONG).text == "for the room"
+    # A message to everyone after both: when carol has it, she would have had them.
+    alice.send(SendChat("for everyone", client_id=3))
+    assert carol.wait_for(ChatMessage, LONG).text == "for everyone"
+    assert [m.text for m in carol.received if isinstance(m, ChatMessage)] == ["for everyone"]
+    assert not any(isinstance(e, Membership) for e in carol.received)
+    for client in (alice, bob, carol):
+        client.goodbye()
+    assert [m.text for m in replay(cluster.node(0), "carol")] == ["for everyone"]
+    assert [m.text for m in replay(cluster.node(2), "bob")] == [
+        "for bob only", "for the room", "for everyone"
+    ]
+
+
+def test_an_id_active_on_one_node_is_already_active_on_another(
+    make_cluster: MakeCluster,
+) -> None:
+    cluster = make_cluster(2)
+    alice = RawClient.login_as(cluster.node(0), "alice", "pw")
+    with RawClient(cluster.node(1).address) as again:
+        reply = again.login("alice", "pw")
+        assert isinstance(reply, LoginRejected) and reply.reason == "already-active", reply
+    alice.goodbye()
+    # Once she has left, any node takes her.
+    again = RawClient.login_as(cluster.node(1), "alice", "pw")
+    again.goodbye()
+
+
+def test_a_dead_nodes_users_are_deactivated_by_a_survivor_then_log_in_anywhere(
+    make_cluster: MakeCluster,
+) -> None:
+    cluster = make_cluster(2, lease_time=2.0)
+    bob = RawClient.login_as(cluster.node(1), "bob", "pw")
+    alice = RawClient.login_as(cluster.node(0), "alice", "pw")
+    joined = bob.wait_for(presence_of("alice", "joined"), LONG)
+    assert isinstance(joined, Presence) and joined.participant_count == 2
+    cluster.kill(0)
+    alice.close()
+    gone = bob.wait_for(presence_of("alice", "deactivated"), LONG)
+    assert isinstance(gone, Presence) and gone.participant_count == 2, "never left: still counted"
+    assert not any(isinstance(e, Presence) and e.user == "alice" and e.state == "left"
+                   for e in bob.received)
+    back = RawClient.login_as(cluster.node(1), "alice", "pw")
+    rejoined = bob.wait_for(presence_of("alice", "rejoined"), LONG)
+    assert isinstance(rejoined, Presence) and rejoined.participant_count == 2
+    back.goodbye()
+    bob.goodbye()
+
+
+def test_failed_logins_are_counted_across_nodes(make_cluster: MakeCluster) -> None:
+    """Five wrong passwords for one name from one address, spread over two
+    nodes (neither saw five), and the right one is refused for a while."""
+    cluster = make_cluster(2)
+    RawClient.login_as(cluster.node(0), "alice", "right").goodbye()
+    for attempt in range(5):
+        with RawClient(cluster.node(attempt % 2).address) as client:
+            reply = client.login("alice", "wrong")
+            assert isinstance(reply, LoginRejected) and reply.reason == "bad-password", reply
+    for node in cluster.running:
+        with RawClient(node.address) as client:
+            reply = client.login("alice", "right")
+            assert isinstance(reply, LoginRejected) and reply.reason == "rate-limited", reply
