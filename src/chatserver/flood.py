@@ -30,3 +30,12 @@ class TokenBucket:
             return False
         self._tokens = tokens - 1
         return True
+
+    def debit(self, count: int, now: float) -> None:
+        """Spend ``count`` tokens this bucket's owner spent elsewhere (another
+        node of a cluster); it may owe up to one burst, paid back by waiting."""
+        if self.rate <= 0 or count <= 0:
+            return
+        tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+        self._tokens = max(tokens - count, -float(self.burst))

@@ -71,6 +71,11 @@ class SharedFloods:
         entry[1].add(connection)
         return entry[0]
 
+    def bucket(self, name: str) -> TokenBucket | None:
+        """The bucket of ``name``'s connections here, if any."""
+        entry = self._buckets.get(name)
+        return None if entry is None else entry[0]
+
     def leave(self, name: str, connection: object) -> None:
         entry = self._buckets.get(name)
         if entry is None:

@@ -17,10 +17,22 @@ from chatproto import (
     RequestDone,
     SendChat,
 )
+from cluster.cluster_support import Cluster
 from cluster.conftest import MakeCluster
-from support import RawClient, presence_of
+from support import RawClient, presence_of, wait_until
 
 LONG = 30.0
+
+
+def reported_by_both(cluster: Cluster, name: str) -> bool:
+    """Both nodes have reported chat of ``name`` (Redis: spent:<name>:<second>)."""
+    import redis
+
+    with redis.Redis.from_url(cluster.bus) as client:
+        fields: set[bytes] = set()
+        for key in client.scan_iter(match=f"{cluster.prefix}spent:{name}:*"):
+            fields |= set(client.hkeys(key))
+        return len(fields) >= 2
 
 
 def chats_of(client: RawClient, count: int, timeout: float = LONG) -> list[ChatMessage]:
@@ -142,3 +154,34 @@ def test_failed_logins_are_counted_across_nodes(make_cluster: MakeCluster) -> No
         with RawClient(node.address) as client:
             reply = client.login("alice", "right")
             assert isinstance(reply, LoginRejected) and reply.reason == "rate-limited", reply
+
+
+def test_the_flood_limit_is_the_users_across_nodes(make_cluster: MakeCluster) -> None:
+    """A user's session spends its burst on one node; a transient login of the
+    same user on another node may not start a burst of its own."""
+    from chatproto import ChatRejected, LoginAccepted, TransientLogin
+
+    cluster = make_cluster(2, "--flood-rate", "0.2", "--flood-burst", "10")
+    alice = RawClient.login_as(cluster.node(0), "alice", "pw")
+    for number in range(1, 11):
+        alice.send(SendChat(f"burst {number}", client_id=number))
+    assert [alice.wait_for(ChatMessage, LONG).client_id for _ in range(10)] == list(range(1, 11))
+    script = RawClient(cluster.node(1).address)
+    script.hello()
+    script.send(TransientLogin("alice", "pw"))
+    assert isinstance(script.wait_for((LoginAccepted, LoginRejected), LONG), LoginAccepted)
+    answers: list[str] = []
+    for number in range(1, 11):  # one at a time: each answered before the next
+        script.send(SendChat(f"script {number}", client_id=number))
+        reply = script.wait_for(
+            lambda e: (isinstance(e, ChatRejected) and e.client_id == number)
+            or (isinstance(e, ChatMessage) and e.sender == "alice"
+                and e.text == f"script {number}"), LONG)
+        answers.append("rejected" if isinstance(reply, ChatRejected) else "sent")
+        if number == 1:  # its node reports it and, in the same answer, learns of the burst
+            wait_until(lambda: reported_by_both(cluster, "alice"), timeout=LONG)
+    # Its own node alone would take all ten (its bucket is full); the cluster's
+    # count stops it once the other node's burst is known here.
+    assert answers == ["sent"] + ["rejected"] * 9, answers
+    script.goodbye()
+    alice.goodbye()

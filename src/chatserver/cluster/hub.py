@@ -26,6 +26,7 @@ What differs from ``chatserver.hub.Hub``, and why:
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -39,6 +40,7 @@ from chatproto import (
     LoginRejectReason,
     Presence,
     PresenceState,
+    SendChat,
     TransientLogin,
     username_problem,
     username_skeleton,
@@ -96,6 +98,8 @@ class ClusterHub(Hub):
         self.link: NodeLink | None = None
         self._origins: dict[int, Origins] = {}
         self._claiming: set[str] = set()
+        #: Chat messages taken per user since the last report to the other nodes.
+        self.spent: Counter[str] = Counter()
 
     # -- login -----------------------------------------------------------------------
 
@@ -205,6 +209,20 @@ class ClusterHub(Hub):
         if name not in self.sessions or state in (PresenceState.JOINED, PresenceState.REJOINED):
             log.debug("%s %s on node %s %s", name, state.value, node, count_phrase(count))
         self.bus.announce(Presence(name, state, count))
+
+    # -- flood limits across nodes ------------------------------------------------
+
+    def submit_chat(self, client: Session, chat: SendChat) -> None:
+        if client.username is not None:
+            self.spent[client.username] += 1  # reported to the others (node.py)
+        super().submit_chat(client, chat)
+
+    def spent_elsewhere(self, name: str, count: int) -> None:
+        """``name`` sent ``count`` messages through other nodes: its bucket
+        here pays for them, so the flood limit is the user's, cluster-wide."""
+        bucket = self.floods.bucket(name)
+        if bucket is not None:
+            bucket.debit(count, asyncio.get_running_loop().time())
 
     # -- commit and the stream -------------------------------------------------------
 

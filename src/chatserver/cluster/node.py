@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import secrets
 import socket
+import time
 from collections.abc import Coroutine
 from typing import Any
 
@@ -23,12 +24,14 @@ from .bus import NOTIFY_CHANNEL, ClusterBus
 from .entries import StreamEntry
 from .hub import ClusterHub
 from .pg_store import PgStore
-from .presence import PRESENCE_CHANNEL, ClusterPresence, parse_presence
+from .presence import PRESENCE_CHANNEL, SPENT_SECONDS, ClusterPresence, parse_presence
 from .redis_link import RedisLink
 from .stream import STREAM_CHANNEL, StreamApplier, decode_entry, encode_entry
 
 #: How often each node looks for dead nodes, at most (a lease's third at least).
 SWEEP_PERIOD = 1.0
+#: How often each node tells the others what its users sent (the flood limit).
+FLOOD_REPORT = 0.1
 
 
 def node_id_for(name: str | None) -> str:
@@ -51,6 +54,7 @@ class ClusterNode:
         self.presence = ClusterPresence(link, node_id, lease_time)
         self.applier = StreamApplier(store, hub.apply, store.stream_head())
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._reporter: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Join the cluster; raises ``redis_link.RedisUnavailable``."""
@@ -72,6 +76,8 @@ class ClusterNode:
             else:
                 participants.activate(name)
         self.presence.start(min(SWEEP_PERIOD, self.presence.lease_time / 3))
+        if self.hub.config.flood_rate > 0:
+            self._reporter = asyncio.create_task(self._report_spent(), name="flood-report")
         self.applier.start()
         self.hub.link = self
         self.hub.logins.on_failed = self.failed_login
@@ -105,6 +111,33 @@ class ClusterNode:
         """This node's commit: to the other nodes, and to the stream here."""
         self.link.publish(STREAM_CHANNEL, encode_entry(entry))
         self.applier.offer(entry)
+
+    async def _report_spent(self) -> None:
+        """Every ``FLOOD_REPORT`` seconds: what this node's users sent, out;
+        what they sent through the other nodes in the last ``SPENT_SECONDS``,
+        debited here (once: ``seen`` holds what already was)."""
+        seen: dict[tuple[str, int], int] = {}
+        while True:
+            await asyncio.sleep(FLOOD_REPORT)
+            spent = dict(self.hub.spent)
+            if not spent:
+                continue
+            self.hub.spent.clear()
+            second = int(time.time())
+            try:
+                elsewhere = await self.presence.report_spent(spent, second)
+            except Exception as exc:  # Redis away: each node's own limit still holds
+                log.debug("chat sent across nodes unknown: %s", exc)
+                continue
+            oldest = second - SPENT_SECONDS + 1
+            seen = {key: count for key, count in seen.items() if key[1] >= oldest}
+            for name, counts in elsewhere.items():
+                new = 0
+                for slot, count in zip(range(oldest, second + 1), counts, strict=True):
+                    new += max(0, count - seen.get((name, slot), 0))
+                    seen[(name, slot)] = max(count, seen.get((name, slot), 0))
+                if new > 0:
+                    self.hub.spent_elsewhere(name, new)
 
     # -- what Redis brings -----------------------------------------------------------
 
@@ -141,6 +174,8 @@ class ClusterNode:
     async def stop(self, timeout: float = 3.0) -> None:
         """Leave the cluster cleanly: pending presence sent, lease given back."""
         self.applier.stop()
+        if self._reporter is not None:
+            self._reporter.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=timeout)
         await self.presence.stop()

@@ -35,6 +35,10 @@ from ..log import log
 from .redis_link import RedisLink, RedisUnavailable
 
 PRESENCE_CHANNEL = "presence"
+#: The other nodes' chat of a user counts here for this many seconds (wall
+#: clock, one Redis hash per second): a burst elsewhere is not forgotten at once.
+SPENT_SECONDS = 5
+SPENT_KEPT_MS = (SPENT_SECONDS + 5) * 1000
 
 # KEYS: owners, participants, names. ARGV: skeleton, node, lease prefix, channel.
 # 0: a live node has it; 1: taken; 2: taken from a dead node before any sweep,
@@ -268,6 +272,40 @@ class ClusterPresence:
         user_key, address_key = self._failure_keys(name, address)
         values = await self.link.call(lambda: self.link.client.mget(user_key, address_key))
         return int(values[0] or 0), int(values[1] or 0)
+
+    # -- chat sent, counted across nodes ----------------------------------------------
+
+    async def report_spent(
+        self, spent: dict[str, int], second: int,
+    ) -> dict[str, list[int]]:
+        """Add this node's chat messages per user to the cluster's counts of
+        wall-clock ``second``; each user's counts on the other nodes in the
+        ``SPENT_SECONDS`` seconds up to it, oldest first."""
+        redis = self.link.client
+        names = list(spent)
+        seconds = range(second - SPENT_SECONDS + 1, second + 1)
+
+        async def command() -> list[Any]:
+            async with redis.pipeline(transaction=False) as pipe:
+                for name in names:
+                    key = self.link.key(f"spent:{name}:{second}")
+                    pipe.hincrby(key, self.node_id, spent[name])
+                    pipe.pexpire(key, SPENT_KEPT_MS)
+                    for slot in seconds:
+                        pipe.hgetall(self.link.key(f"spent:{name}:{slot}"))
+                result: list[Any] = await pipe.execute()
+                return result
+
+        replies = await self.link.call(command)
+        mine = self.node_id.encode()
+        step = 2 + SPENT_SECONDS
+        return {
+            name: [
+                sum(int(count) for node, count in reply.items() if node != mine)
+                for reply in replies[step * index + 2: step * (index + 1)]
+            ]
+            for index, name in enumerate(names)
+        }
 
     async def snapshot(self) -> dict[str, str]:
         """The cluster's participant list: name -> ``a`` or ``d``."""
