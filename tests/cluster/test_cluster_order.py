@@ -173,10 +173,12 @@ def test_the_flood_limit_is_the_users_across_nodes(make_cluster: MakeCluster) ->
     answers: list[str] = []
     for number in range(1, 11):  # one at a time: each answered before the next
         script.send(SendChat(f"script {number}", client_id=number))
-        reply = script.wait_for(
-            lambda e: (isinstance(e, ChatRejected) and e.client_id == number)
-            or (isinstance(e, ChatMessage) and e.sender == "alice"
-                and e.text == f"script {number}"), LONG)
+        def answer(e: object, number: int = number) -> bool:
+            return (isinstance(e, ChatRejected) and e.client_id == number) or (
+                isinstance(e, ChatMessage) and e.sender == "alice"
+                and e.text == f"script {number}")
+
+        reply = script.wait_for(answer, LONG)
         answers.append("rejected" if isinstance(reply, ChatRejected) else "sent")
         if number == 1:  # its node reports it and, in the same answer, learns of the burst
             wait_until(lambda: reported_by_both(cluster, "alice"), timeout=LONG)
