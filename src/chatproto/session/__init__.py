@@ -20,10 +20,19 @@ from .errors import (
     RequestRefused,
     ServerUnreachable,
 )
+from .failover import connect_any, reconnect_any
 from .localfiles import partial_path
 from .notices import Disconnected, Progress
 from .reconnect import RETRYABLE_LOGIN_CODES, Backoff, RetryPlan, reconnect, retryable
 from .seqstore import HistoryMark, SeqStore, default_state_file
+from .servers import (
+    MAX_SERVERS,
+    ServerAddress,
+    ServerListError,
+    format_servers,
+    parse_server,
+    parse_servers,
+)
 from .tls import (
     NO_TLS,
     AliasMismatch,
@@ -39,6 +48,7 @@ from .tls import (
 from .transfers import ProgressCallback
 
 __all__ = [
+    "MAX_SERVERS",
     "NO_TLS",
     "RETRYABLE_LOGIN_CODES",
     "SKIP_REPLAY",
@@ -65,12 +75,19 @@ __all__ = [
     "RetryPlan",
     "SearchPage",
     "SeqStore",
+    "ServerAddress",
+    "ServerListError",
     "ServerUnreachable",
     "Session",
     "TLSFailed",
     "TrustMode",
+    "connect_any",
     "default_state_file",
+    "format_servers",
+    "parse_server",
+    "parse_servers",
     "partial_path",
     "reconnect",
+    "reconnect_any",
     "retryable",
 ]

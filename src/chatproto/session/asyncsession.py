@@ -23,6 +23,7 @@ from .errors import ChatError, FileRefused, MessageRefused
 from .handshake import open_and_login
 from .localfiles import hash_file, partial_path, publish
 from .rooms import RoomOperations, recipient_for
+from .servers import ServerAddress
 from .tls import ClientTLS, PeerTrust
 from .transfers import FetchSink, ProgressCallback, UploadWaiter, feed_prefix, open_upload
 
@@ -42,7 +43,9 @@ class AsyncSession(RoomOperations):
     None: pass it to the next ``connect``), ``by_resume_token`` (this login
     used one, and no password was sent), ``transient`` (logged in by a
     transient login: see ``connect``) and ``rooms_supported`` (the server
-    has rooms and search: version 4 or later).
+    has rooms and search: version 4 or later), ``server`` (the
+    ``ServerAddress`` connected to: with a list of servers, see
+    ``failover.connect_any``, the one that answered).
 
     Rooms (``rooms.py``): ``create_room``, ``join_room``, ``leave_room``,
     ``invite``, ``list_rooms`` and ``search``; ``send_chat`` and
@@ -51,6 +54,7 @@ class AsyncSession(RoomOperations):
     """
 
     trust: PeerTrust
+    server: ServerAddress
     by_resume_token: bool = False
 
     @classmethod
@@ -121,6 +125,7 @@ class AsyncSession(RoomOperations):
             max_queued_events=max_queued_events,
         )
         session.trust = opened.trust
+        session.server = ServerAddress(host, port)
         session.by_resume_token = opened.by_resume_token
         return session
 

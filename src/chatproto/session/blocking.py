@@ -15,7 +15,7 @@ import concurrent.futures
 import contextlib
 import queue
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from os import PathLike
 from pathlib import Path
 from types import TracebackType
@@ -26,7 +26,9 @@ from ..client_requests import SearchPage
 from .asyncsession import AsyncSession
 from .core import DEFAULT_MAX_QUEUED_EVENTS
 from .errors import ConnectionLost
+from .failover import connect_any
 from .notices import Disconnected, Progress
+from .servers import ServerAddress
 from .tls import ClientTLS, PeerTrust
 from .transfers import ProgressCallback
 
@@ -103,25 +105,43 @@ class Session:
         ``last_seen_seq``, ``epoch``, ``tls``, ``resume_token`` and
         ``transient`` (log in for one errand, not as a participant) as for
         ``AsyncSession.connect`` (``tls=None``: TLS with trust on first use)."""
+        return cls._start(lambda: AsyncSession.connect(
+            host, port, username, password, last_seen_seq=last_seen_seq, epoch=epoch,
+            timeout=timeout, heartbeat_interval=heartbeat_interval,
+            heartbeat_timeout=heartbeat_timeout, max_queued_events=max_queued_events,
+            tls=tls, resume_token=resume_token, transient=transient,
+        ), max_queued_events)
+
+    @classmethod
+    def connect_any(
+        cls,
+        servers: tuple[ServerAddress, ...],
+        username: str,
+        password: str,
+        *,
+        start: int = 0,
+        last_seen_seq: int = 0,
+        epoch: int = 0,
+        timeout: float = 10.0,
+        max_queued_events: int = DEFAULT_MAX_QUEUED_EVENTS,
+        tls: ClientTLS | None = None,
+        resume_token: bytes | None = None,
+    ) -> Session:
+        """Log in on the first of ``servers`` (from ``start`` on) that takes
+        the user, blocking; as ``failover.connect_any``. ``server`` says which."""
+        return cls._start(lambda: connect_any(
+            servers, username, password, start=start, last_seen_seq=last_seen_seq,
+            epoch=epoch, timeout=timeout, max_queued_events=max_queued_events, tls=tls,
+            resume_token=resume_token,
+        ), max_queued_events)
+
+    @classmethod
+    def _start(
+        cls, login: Callable[[], Coroutine[Any, Any, AsyncSession]], max_queued_events: int
+    ) -> Session:
         runner = _LoopThread()
         try:
-            inner = runner.submit(
-                AsyncSession.connect(
-                    host,
-                    port,
-                    username,
-                    password,
-                    last_seen_seq=last_seen_seq,
-                    epoch=epoch,
-                    timeout=timeout,
-                    heartbeat_interval=heartbeat_interval,
-                    heartbeat_timeout=heartbeat_timeout,
-                    max_queued_events=max_queued_events,
-                    tls=tls,
-                    resume_token=resume_token,
-                    transient=transient,
-                )
-            ).result()
+            inner = runner.submit(login()).result()
         except BaseException:
             runner.stop()
             raise
@@ -148,6 +168,11 @@ class Session:
     def trust(self) -> PeerTrust:
         """How the server was trusted (see ``AsyncSession.trust``)."""
         return self._inner.trust
+
+    @property
+    def server(self) -> ServerAddress:
+        """The server connected to (see ``AsyncSession.server``)."""
+        return self._inner.server
 
     @property
     def new_account(self) -> bool:

@@ -18,7 +18,7 @@ from .checks import (
 from .commands import list_users, send_file, send_text
 from .exitcodes import HELP_TEXT, ExitCode
 from .listen import listen
-from .options import PROG, Target, client_tls, resolve_target, run
+from .options import PROG, Target, client_tls, resolve_target, run, servers_option
 from .room_commands import add_room_commands
 
 
@@ -28,7 +28,9 @@ from .room_commands import add_room_commands
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.option("--host", envvar="CHAT_HOST", default="localhost", show_default=True,
-              help="Server host name or address (env CHAT_HOST).")
+              help="Server host name or address, or a comma-separated list of servers "
+                   "(host or host:port, [::1]:9000 for IPv6), tried in order and failed "
+                   "over to when one is lost (env CHAT_HOST).")
 @click.option("--port", envvar="CHAT_PORT", type=click.IntRange(1, 65535), default=9000,
               show_default=True, help="Server port (env CHAT_PORT).")
 @click.option("--user", envvar="CHAT_USER", help="Your user ID (env CHAT_USER).")
@@ -49,6 +51,7 @@ from .room_commands import add_room_commands
 @click.pass_context
 def cli(ctx: click.Context, host: str, port: int, user: str | None, password: str | None,
         no_tls: bool, ca: Path | None, fingerprint: str | None) -> None:
+    servers_option(host, port)  # a bad list is refused before anything else
     ctx.obj = (host, port, user, password, client_tls(no_tls, ca, fingerprint))
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from chatproto.session import SKIP_REPLAY, AsyncSession, ChatError
+from chatproto.session import SKIP_REPLAY, AsyncSession, ChatError, connect_any
 
 from .exitcodes import ExitCode
 from .explain import login_failure
@@ -24,9 +24,8 @@ async def _open(target: Target) -> AsyncSession:
     # it, and it works while the same user listens elsewhere. A version 2
     # server gets an ordinary login instead, without the replay of history
     # (that is the listener's job).
-    session = await AsyncSession.connect(
-        target.host,
-        target.port,
+    session = await connect_any(
+        target.server_list,
         target.user,
         target.password,
         last_seen_seq=SKIP_REPLAY,

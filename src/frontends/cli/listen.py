@@ -5,7 +5,10 @@ that is killed and started again asks the server for exactly what it has
 not printed yet. A lost connection (a server restart, the network) is one
 notice, then logins again after growing waits (``chatproto.session.reconnect``)
 with the lost session's resume token and the last seq printed, so the replay
-brings exactly what was missed, then one notice when it is back. ``--once``
+brings exactly what was missed, then one notice when it is back. With
+several servers (``--host a:9000,b:9000``) each attempt goes over the list,
+starting with the one after the server lost, so a dead node is tried last;
+the notice then names the server it is back on. ``--once``
 exits instead (9). A refusal another attempt would only repeat (a wrong
 password, a changed certificate, a disabled account) ends it with its own
 exit code, and so does a session the server ended because an administrator
@@ -36,9 +39,12 @@ from chatproto.session import (
     Disconnected,
     FileRefused,
     SeqStore,
+    ServerAddress,
+    connect_any,
     partial_path,
 )
 from chatproto.session.reconnect import Backoff, RetryPlan, reconnect
+from chatproto.session.servers import after
 
 from .exitcodes import ExitCode
 from .explain import account_ended, login_failure
@@ -99,7 +105,7 @@ class Listener:
         plan: RetryPlan | None = None
         loop = asyncio.get_running_loop()
         try:
-            session = await self._until_stopped(self._login(None))
+            session = await self._until_stopped(self._login(None, 0))
             self._follow_history(session)
             while True:
                 since, seen = loop.time(), self.printed_seq
@@ -120,26 +126,29 @@ class Listener:
                     # breaks every session (a bad frame in the replay) must
                     # meet growing waits, not a login twice a second.
                     plan.failed(ConnectionLost(lost.message))
-                token, session, failed_before = session.resume_token, None, plan.failures
+                token, failed_before = session.resume_token, plan.failures
+                start, session = after(t.server_list, session.server), None
                 session = await self._until_stopped(
-                    reconnect(functools.partial(self._login, token), plan)
+                    reconnect(functools.partial(self._login, token, start), plan)
                 )
-                self._emit_restored(plan.failures - failed_before + 1)
+                self._emit_restored(plan.failures - failed_before + 1, session.server)
                 self._follow_history(session)
         except _Stopped:
             if session is not None:
                 await session.close()
             return ExitCode.OK
 
-    async def _login(self, resume_token: bytes | None) -> AsyncSession:
-        """Log in, asking for what came after the last line printed. A token
-        (from the session that was lost) spares the server the password check;
-        a stale one costs a round trip, then the password goes instead."""
+    async def _login(self, resume_token: bytes | None, start: int) -> AsyncSession:
+        """Log in, asking for what came after the last line printed, on the
+        first server from index ``start`` on that takes it. A token (from the
+        session that was lost) spares the server the password check; a stale
+        one costs a round trip, then the password goes instead."""
         t = self.target
         try:
-            session = await AsyncSession.connect(
-                t.host, t.port, t.user, t.password, last_seen_seq=self.printed_seq,
-                epoch=self.epoch, tls=t.tls, resume_token=resume_token,
+            session = await connect_any(
+                t.server_list, t.user, t.password, start=start,
+                last_seen_seq=self.printed_seq, epoch=self.epoch, tls=t.tls,
+                resume_token=resume_token,
             )
         except ChatError as exc:
             raise login_failure(exc, t.tls, t.user) from None
@@ -228,13 +237,18 @@ class Listener:
         else:
             self._note(f"connection lost ({escape(lost.message)}); reconnecting")
 
-    def _emit_restored(self, attempts: int) -> None:
+    def _emit_restored(self, attempts: int, server: ServerAddress) -> None:
+        # The server is named only when there is a choice of them.
+        several = len(self.target.server_list) > 1
         if self.as_json:
-            record = connection_record("restored", datetime.now(tz=UTC), attempts=attempts)
+            where = {"server": str(server)} if several else {}
+            record = connection_record("restored", datetime.now(tz=UTC), attempts=attempts,
+                                       **where)
             self._emit(json_line(record))
         else:
             tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
-            self._note(f"connection restored (after {tries})")
+            on = f" to {escape(str(server))}" if several else ""
+            self._note(f"connection restored{on} (after {tries})")
 
     async def _download(
         self, session: AsyncSession, event: FileAvailable

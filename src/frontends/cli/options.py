@@ -11,7 +11,15 @@ from typing import Any, NoReturn
 import attrs
 import click
 
-from chatproto.session import ChatError, ClientTLS, PeerTrust, TrustMode
+from chatproto.session import (
+    ChatError,
+    ClientTLS,
+    PeerTrust,
+    ServerAddress,
+    ServerListError,
+    TrustMode,
+    parse_servers,
+)
 
 from .exitcodes import ExitCode, exit_code_for
 from .render import escape
@@ -21,13 +29,29 @@ PROG = "chat-cli"
 
 @attrs.frozen
 class Target:
-    """Where to connect and as whom."""
+    """Where to connect and as whom. ``servers``: the list ``--host`` gave,
+    tried in order (empty: ``host`` and ``port`` alone); ``host`` and
+    ``port`` are its first, under which the last seen seq is kept."""
 
     host: str
     port: int
     user: str
     password: str
     tls: ClientTLS = attrs.field(factory=ClientTLS)
+    servers: tuple[ServerAddress, ...] = ()
+
+    @property
+    def server_list(self) -> tuple[ServerAddress, ...]:
+        return self.servers or (ServerAddress(self.host, self.port),)
+
+
+def servers_option(host: str, port: int) -> tuple[ServerAddress, ...]:
+    """``--host`` (one server or a comma-separated list) read with ``--port``
+    as the default port; a bad list is a usage error of one line."""
+    try:
+        return parse_servers(host, port)
+    except ServerListError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--host' / CHAT_HOST") from None
 
 
 def client_tls(no_tls: bool, ca: Path | None, fingerprint: str | None) -> ClientTLS:
@@ -53,6 +77,14 @@ def report_trust(trust: PeerTrust) -> None:
 def resolve_target(
     host: str, port: int, user: str | None, password: str | None, tls: ClientTLS
 ) -> Target:
+    servers = servers_option(host, port)
+    return _with_password(servers[0].host, servers[0].port, user, password, tls, servers)
+
+
+def _with_password(
+    host: str, port: int, user: str | None, password: str | None, tls: ClientTLS,
+    servers: tuple[ServerAddress, ...],
+) -> Target:
     """Fill in a missing password from a hidden prompt when stdin is a terminal."""
     if not user:
         raise click.UsageError("no user name: give --user or set CHAT_USER")
@@ -60,7 +92,7 @@ def resolve_target(
         if not sys.stdin.isatty():
             raise click.UsageError("no password: give --password or set CHAT_PASSWORD")
         password = click.prompt("Password", hide_input=True, err=True)
-    return Target(host, port, user, password, tls)
+    return Target(host, port, user, password, tls, servers)
 
 
 def fail(message: str, code: ExitCode) -> NoReturn:

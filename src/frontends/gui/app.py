@@ -26,8 +26,12 @@ from chatproto.session import (
     PinRequest,
     Progress,
     SeqStore,
+    ServerAddress,
     TrustMode,
+    format_servers,
+    parse_servers,
 )
+from chatproto.session.servers import after
 from chatproto.session.tls import PIN_FILE_NAME
 
 from . import errors_text, i18n, theme
@@ -43,6 +47,7 @@ from .login_view import LoginView, login_problem
 from .mentions import mentions
 from .room_flow import RoomFlow
 from .rooms import RoomActions
+from .safetext import clean
 from .settings import Settings, config_dir, load_settings, save_settings
 from .trust import CONFIRM_TOKEN, ask_pin, client_tls
 
@@ -55,6 +60,11 @@ BATCH = 300
 #: The chat window's smallest size: room list, transcript and participants
 #: side by side, none of them clipped.
 CHAT_MIN_SIZE = (620, 380)
+
+
+def _several(servers: tuple[ServerAddress, ...]) -> str:
+    """The list as the user gave it when it has more than one server, else ""."""
+    return format_servers(servers) if len(servers) > 1 else ""
 
 
 class App:
@@ -160,13 +170,17 @@ class App:
             self.dialog(_("Login"), problem, kind="warning")
             return
         port = int(port_text)
+        servers = parse_servers(server, port)  # login_problem has checked it
+        first = servers[0]
         assert self.login_view is not None
         self.login_view.set_busy(True, _("Connecting to {server}:{port}\u2026").format(
-            server=server, port=port))
+            server=first.host, port=first.port) if len(servers) == 1 else _(
+            "Connecting to {servers}\u2026").format(servers=clean(format_servers(servers))))
         link = Link()
-        last_seq, epoch = self.seqs.load_mark(server, port, username)
+        last_seq, epoch = self.seqs.load_mark(first.host, first.port, username)
         self.tls = client_tls(self.config_folder, self.inbox) if tls else NO_TLS
-        attempt = link.connect(server, port, username, password, last_seq, epoch, self.tls)
+        attempt = link.connect(first.host, first.port, username, password, last_seq, epoch,
+                               self.tls, servers=servers)
         self.later(attempt, lambda f: self._login_done(link, f, server, port, password))
         self.pending = (link, attempt)
 
@@ -180,7 +194,8 @@ class App:
         if error is not None:
             self.login_view.set_busy(False)
             self.dialog(_("Login failed"),
-                        errors_text.login_error(error, server, port, self.pin_file()))
+                        errors_text.login_error(error, link.host, link.port, self.pin_file(),
+                                                _several(link.servers)))
             return
         self.settings.server, self.settings.port = server, port
         self.settings.username = link.username
@@ -344,8 +359,10 @@ class App:
         link = Link()
         # The lost session's token spares the server the password check: after a
         # restart every window reconnects at once (the password is the fallback).
+        # With several servers, the one after the lost one first: a dead node last.
         self.later(link.connect(old.host, old.port, old.username, self.password, self.shown_seq,
-                                self.epoch, self.tls, old.resume_token),
+                                self.epoch, self.tls, old.resume_token, servers=old.servers,
+                                start=after(old.servers, old.server)),
                    lambda f: self._reconnected(link, f))
 
     def _reconnected(self, link: Link, future: Future[None]) -> None:
@@ -355,7 +372,8 @@ class App:
             return
         error = future.exception()
         if error is not None:
-            message = errors_text.login_error(error, link.host, link.port, self.pin_file())
+            message = errors_text.login_error(error, link.host, link.port, self.pin_file(),
+                                              _several(link.servers))
             view.notice(notice_line(message))
             view.show_disconnected(message)
             return
@@ -364,7 +382,9 @@ class App:
         view.show_connected()
         view.participants.reset(link.username, link.participants())
         view.refresh_recipients()
-        view.notice(notice_line(_("Reconnected."), "presence"))
+        reconnected = _("Reconnected.") if len(link.servers) < 2 else _(
+            "Reconnected to {server}.").format(server=clean(str(link.server)))
+        view.notice(notice_line(reconnected, "presence"))
         if reset:
             view.notice(notice_line(errors_text.history_reset_text()))
         self.rooms.opened()

@@ -30,7 +30,16 @@ def history_reset_text() -> str:
              "everything it has for you is shown again from the start.")
 
 
-def login_error(error: BaseException, server: str, port: int, pin_file: Path) -> str:
+def login_error(error: BaseException, server: str, port: int, pin_file: Path,
+                servers: str = "") -> str:
+    """``server`` and ``port``: where the login went (the first of a list);
+    ``servers``: the whole list when there were several."""
+    if isinstance(error, FingerprintMismatch | AliasMismatch):
+        # With a list, the server that showed the certificate, not the first.
+        server, port = error.host, error.port
+    if isinstance(error, ServerUnreachable) and servers:
+        return _("None of the servers {servers} can be reached. Check the addresses and the "
+                 "ports, and that a server is running.").format(servers=clean(servers))
     if isinstance(error, AliasMismatch):
         return _("The certificate of {server}:{port} is not the one you trusted for the same "
                  "server as {other} (expected {expected}, got {actual}). Someone may be "

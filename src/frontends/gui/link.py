@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from chatproto import ChatMessage, Event, FileAvailable, ParticipantState, RoomInfo
-from chatproto.session import ClientTLS, ConnectionLost, PeerTrust, SearchPage, Session
+from chatproto.session import (
+    ClientTLS,
+    ConnectionLost,
+    PeerTrust,
+    SearchPage,
+    ServerAddress,
+    Session,
+)
 
 from .conversations import Conversation
 
@@ -48,8 +55,12 @@ def _failed(error: BaseException) -> Future[T]:
 class Link:
     def __init__(self) -> None:
         self.session: Session | None = None
+        #: The first server of the list (the last seq is kept under it).
         self.host = ""
         self.port = 0
+        #: Every server of the list, and the one that took the login.
+        self.servers: tuple[ServerAddress, ...] = ()
+        self.server: ServerAddress | None = None
         self.username = ""
         self.last_seen_seq = 0
         #: The server's history epoch, and whether it is not the one
@@ -66,17 +77,21 @@ class Link:
     def connect(
         self, host: str, port: int, username: str, password: str, last_seen_seq: int,
         epoch: int, tls: ClientTLS, resume_token: bytes | None = None,
+        servers: tuple[ServerAddress, ...] = (), start: int = 0,
     ) -> Future[None]:
-        """Log in; with ``resume_token`` (a reconnect) the password is sent
-        only if the server refuses the token."""
+        """Log in on the first of ``servers`` (from index ``start`` on; none:
+        ``host`` and ``port``) that takes the user; with ``resume_token`` (a
+        reconnect) the password is sent only if the server refuses the token."""
         self.host, self.port, self.username = host, port, username
+        self.servers = servers or (ServerAddress(host, port),)
         self.last_seen_seq = last_seen_seq
 
         def login() -> None:
-            session = Session.connect(host, port, username, password,
-                                      last_seen_seq=last_seen_seq, epoch=epoch, tls=tls,
-                                      resume_token=resume_token)
+            session = Session.connect_any(self.servers, username, password, start=start,
+                                          last_seen_seq=last_seen_seq, epoch=epoch, tls=tls,
+                                          resume_token=resume_token)
             self.session = session
+            self.server = session.server
             self.username = session.username
             self.resume_token = session.resume_token
             self.epoch, self.history_reset = session.epoch, session.history_reset

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from chatproto import is_valid_username
+from chatproto.session import ServerListError, parse_servers
 
 from .i18n import _
+from .safetext import clean
 from .settings import Settings
 
 LoginHandler = Callable[[str, str, str, str, bool], None]
@@ -105,6 +107,10 @@ def login_problem(server: str, port_text: str, username: str, password: str) -> 
         return _("Please enter the server's address.")
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         return _("The port must be a number between 1 and 65535.")
+    try:
+        parse_servers(server, int(port_text))
+    except ServerListError as exc:
+        return _("The list of servers is not valid: {reason}").format(reason=clean(str(exc)))
     if not username:
         return _("Please enter your ID.")
     if not is_valid_username(username):

@@ -39,7 +39,10 @@ from chatproto.session import (
     Disconnected,
     PinRequest,
     SeqStore,
+    ServerAddress,
     TrustMode,
+    format_servers,
+    parse_servers,
 )
 from chatproto.session.reconnect import Backoff, RetryPlan
 
@@ -58,12 +61,17 @@ from .render import (
     presence_entry,
     shown_path,
 )
-from .screens import ChatScreen, LoginForm, LoginScreen, TrustScreen
+from .screens import ChatScreen, LoginForm, LoginScreen, TrustScreen, login_problem
 from .styles import CSS
 from .widgets import Composer
 
 #: How long leaving waits for the server to take our goodbye.
 LEAVE_GRACE_SECONDS = 5.0
+
+
+def _several(servers: tuple[ServerAddress, ...]) -> str:
+    """The list as the user gave it when it has more than one server, else ""."""
+    return format_servers(servers) if len(servers) > 1 else ""
 
 
 @attrs.frozen
@@ -169,9 +177,18 @@ class ChatApp(App[int]):
 
     def login(self, form: LoginForm) -> None:
         screen = self.screen
+        problem = login_problem(form)
+        if problem is not None:
+            if isinstance(screen, LoginScreen):
+                screen.show_status(problem, error=True)
+            return
         if isinstance(screen, LoginScreen):
-            screen.show_status(_("Connecting to {server}:{port}\u2026").format(
-                server=name(form.host), port=form.port), busy=True)
+            servers = parse_servers(form.host, int(form.port))
+            status = (_("Connecting to {server}:{port}\u2026").format(
+                server=name(servers[0].host), port=servers[0].port) if len(servers) == 1
+                else _("Connecting to {servers}\u2026").format(
+                    servers=name(format_servers(servers))))
+            screen.show_status(status, busy=True)
         self.run_worker(self._login(form), group="login", exclusive=True, exit_on_error=False)
 
     def _tls(self, enabled: bool) -> ClientTLS:
@@ -193,7 +210,9 @@ class ChatApp(App[int]):
 
     async def _login(self, form: LoginForm) -> None:
         tls = self._tls(form.tls)
-        account = Account(form.host, int(form.port), form.user, form.password, tls)
+        servers = parse_servers(form.host, int(form.port))
+        account = Account(servers[0].host, servers[0].port, form.user, form.password, tls,
+                          servers)
         link = ChatLink(account, self.seqs, self, self.backoff)
         try:
             session = await link.login()
@@ -201,7 +220,8 @@ class ChatApp(App[int]):
             screen = self.screen
             if isinstance(screen, LoginScreen):
                 screen.show_status(errors_text.login_error(
-                    error, form.host, account.port, tls.pins.path), error=True)
+                    error, account.host, account.port, tls.pins.path,
+                    _several(servers)), error=True)
             return
         if self.leaving:
             await link.leave()
@@ -209,11 +229,15 @@ class ChatApp(App[int]):
         self.link = link
         self.transfers = Transfers(link, self.launch.download_dir, self, self._downloaded,
                                    self._uploaded)
-        self.chat = ChatScreen(session.username, f"{form.host}:{form.port}")
+        self.chat = ChatScreen(session.username, self._where(session))
         await self.switch_screen(self.chat)
         await self.chat.ready.wait()
         self._opened(session)
         self.run_worker(link.follow(), group="link", exit_on_error=False)
+
+    def _where(self, session: AsyncSession) -> str:
+        """The title's server: the one connected to, ``host:port``."""
+        return str(session.server)
 
     def _opened(self, session: AsyncSession) -> None:
         trust = session.trust
@@ -265,6 +289,8 @@ class ChatApp(App[int]):
         self._status(_("Reconnecting\u2026") + f" ({plan.failures}: {name(error.message)})")
 
     def link_restored(self, session: AsyncSession, attempts: int) -> None:
+        if self.chat is not None:
+            self.chat.show_where(self._where(session))
         self.notice(_("Reconnected."), "good")
         self._status("")
         self.refresh_bindings()
@@ -276,7 +302,8 @@ class ChatApp(App[int]):
         link = self.link
         where = (link.account.host, link.account.port) if link else ("", 0)
         pins = link.account.tls.pins.path if link else Path()
-        self.notice(errors_text.login_error(error, where[0], where[1], pins), "error")
+        several = _several(link.account.server_list) if link else ""
+        self.notice(errors_text.login_error(error, where[0], where[1], pins, several), "error")
         self.notice(_("Ctrl+R tries again."))
         self._status(_("Disconnected"))
 

@@ -14,6 +14,9 @@ the user should see is handed to a ``LinkListener``, the app.
   session's resume token, the password as fallback. A refusal another
   attempt would only repeat (a wrong password, a changed certificate) stops
   the attempts until ``retry()`` (the app's Ctrl+R).
+- With several servers (``Account.servers``) each attempt goes over the list
+  from the server after the one lost (``chatproto.session.connect_any``);
+  the last seq is kept under the first server of the list.
 """
 
 from __future__ import annotations
@@ -45,8 +48,11 @@ from chatproto.session import (
     Disconnected,
     ProgressCallback,
     SeqStore,
+    ServerAddress,
+    connect_any,
 )
 from chatproto.session.reconnect import Backoff, RetryPlan, reconnect
+from chatproto.session.servers import after
 
 #: A session that lasted this long was not "lost again at once": the next
 #: loss starts with short waits again (as ``chat-cli listen``).
@@ -55,13 +61,19 @@ STABLE_SECONDS = 30.0
 
 @attrs.frozen
 class Account:
-    """Where to connect and as whom."""
+    """Where to connect and as whom: ``servers`` in order (empty: ``host``
+    and ``port`` alone), ``host`` and ``port`` its first."""
 
     host: str
     port: int
     user: str
     password: str = attrs.field(repr=False)
     tls: ClientTLS = attrs.field(factory=ClientTLS)
+    servers: tuple[ServerAddress, ...] = ()
+
+    @property
+    def server_list(self) -> tuple[ServerAddress, ...]:
+        return self.servers or (ServerAddress(self.host, self.port),)
 
 
 class LinkListener(Protocol):
@@ -103,12 +115,13 @@ class ChatLink:
     def connected(self) -> bool:
         return self.session is not None and self.session.connected
 
-    async def login(self, resume_token: bytes | None = None) -> AsyncSession:
-        """Log in, asking for what came after the last ``seq`` shown; raises
+    async def login(self, resume_token: bytes | None = None, start: int = 0) -> AsyncSession:
+        """Log in, asking for what came after the last ``seq`` shown, on the
+        first server from index ``start`` on that takes it; raises
         ``ChatError``. The first login of a run and every comeback."""
         a = self.account
-        session = await AsyncSession.connect(
-            a.host, a.port, a.user, a.password, last_seen_seq=self.shown_seq,
+        session = await connect_any(
+            a.server_list, a.user, a.password, start=start, last_seen_seq=self.shown_seq,
             epoch=self.epoch, tls=a.tls, resume_token=resume_token,
         )
         self.session = session
@@ -133,7 +146,8 @@ class ChatLink:
                 # Lost again at once with nothing new: a server that breaks
                 # every session must meet growing waits, not a login a second.
                 plan.failed(ConnectionLost(lost.message))
-            await self._come_back(plan, session.resume_token)
+            start = after(self.account.server_list, session.server)
+            await self._come_back(plan, session.resume_token, start)
 
     async def _events_of(self, session: AsyncSession) -> Disconnected:
         while True:
@@ -142,11 +156,11 @@ class ChatLink:
                 return event
             self._dispatch(event)
 
-    async def _come_back(self, plan: RetryPlan, token: bytes | None) -> None:
+    async def _come_back(self, plan: RetryPlan, token: bytes | None, start: int) -> None:
         while not self.leaving:
             failed_before = plan.failures
             try:
-                session = await reconnect(functools.partial(self.login, token), plan,
+                session = await reconnect(functools.partial(self.login, token, start), plan,
                                           on_failure=self.listener.link_retry_failed)
             except ChatError as error:
                 self.listener.link_gave_up(error)

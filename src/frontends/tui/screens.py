@@ -18,7 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
 from chatproto import ParticipantState, is_valid_username
-from chatproto.session import PinRequest
+from chatproto.session import PinRequest, ServerListError, parse_servers
 
 from .i18n import _
 from .render import name
@@ -45,6 +45,10 @@ def login_problem(form: LoginForm) -> str | None:
         return _("Please enter the server's address.")
     if not form.port.isdigit() or not 1 <= int(form.port) <= 65535:
         return _("The port must be a number between 1 and 65535.")
+    try:
+        parse_servers(form.host, int(form.port))
+    except ServerListError as exc:
+        return _("The list of servers is not valid: {reason}").format(reason=name(str(exc)))
     if not form.user:
         return _("Please enter your ID.")
     if not is_valid_username(form.user):
@@ -202,6 +206,11 @@ class ChatScreen(Screen[None]):
         if self.status:
             title.append(f"  \u2014 {self.status}", style="bold yellow")
         return title
+
+    def show_where(self, where: str) -> None:
+        """The server now connected to (after a failover to another one)."""
+        self.where = where
+        self.query_one("#title-bar", Static).update(self._title_text())
 
     def show_status(self, status: str) -> None:
         """``status`` (safe already) beside the title; empty: all is well."""
