@@ -72,7 +72,9 @@ def _batch_end(chats: list[PendingChat]) -> int:
     return min(len(chats), MAX_BATCH)
 
 
-def _final(pending: FileAvailable, seq: int, timestamp: int, file_id: int) -> FileAvailable:
+def announced_as(
+    pending: FileAvailable, seq: int, timestamp: int, file_id: int
+) -> FileAvailable:
     """A verified upload's announcement, with its place in history."""
     return FileAvailable(
         seq, timestamp, file_id, pending.sender, pending.recipient, pending.name,
@@ -80,7 +82,7 @@ def _final(pending: FileAvailable, seq: int, timestamp: int, file_id: int) -> Fi
     )
 
 
-def _failure(exc: Exception) -> str:
+def failure_line(exc: Exception) -> str:
     """One line for the log: what went wrong, no traceback."""
     return f"{type(exc).__name__}: {exc}"
 
@@ -286,14 +288,14 @@ class Hub:
         for pending, stored_name, _ in files:
             seq += 1
             file_id += 1
-            announcements.append((_final(pending, seq, timestamp, file_id), stored_name))
+            announcements.append((announced_as(pending, seq, timestamp, file_id), stored_name))
         file_origins = [origin for _, _, origin in files]
         try:
             self.store.commit(rows, announcements)
         except Exception as exc:  # whatever it was: the entries must not be lost with it
             log.error(
                 "could not store %d entries at once (%s); storing them one by one",
-                len(rows) + len(files), _failure(exc),
+                len(rows) + len(files), failure_line(exc),
             )
             rows, origins, announcements, file_origins = self._store_one_by_one(
                 chats, files, timestamp
@@ -338,7 +340,7 @@ class Hub:
             origins.append(origin)
         for pending_file in files:
             pending, stored_name, origin = pending_file
-            final = _final(pending, store.last_seq + 1, timestamp, store.last_file_id + 1)
+            final = announced_as(pending, store.last_seq + 1, timestamp, store.last_file_id + 1)
             try:
                 store.commit((), ((final, stored_name),))
             except Exception as exc:
@@ -353,7 +355,7 @@ class Hub:
             log.error(
                 "could not store %d of %d entries (%s); their senders are told",
                 len(failed_chats) + len(failed_files), len(chats) + len(files),
-                _failure(failure),
+                failure_line(failure),
             )
             self._refuse_unstored(failed_chats, failed_files)
         return rows, origins, announcements, file_origins

@@ -45,9 +45,10 @@ from chatproto import (
     username_problem,
     username_skeleton,
 )
+from chatproto.limits import SKIP_REPLAY
 
 from ..config import ServerConfig
-from ..hub import Hub, PendingChat, PendingFile, _failure, _final
+from ..hub import Hub, PendingChat, PendingFile, announced_as, failure_line
 from ..log import log, peer_quoted
 from ..ports import Bus, ChatRow, Store
 from ..presence import count_phrase
@@ -71,6 +72,8 @@ class NodeLink(Protocol):
         ...
 
     def release(self, name: str) -> None: ...
+
+    def catch_up(self) -> None: ...
 
     async def login_blocked(self, name: str, address: str) -> bool: ...
 
@@ -130,7 +133,7 @@ class ClusterHub(Hub):
             claimed = await self._claim(name)
         except Exception as exc:
             log.warning("login of %s refused: where it is logged in is unknown (%s)",
-                        peer_quoted(name), _failure(exc))
+                        peer_quoted(name), failure_line(exc))
             self._refuse(client, "the cluster cannot tell where you are logged in just now; "
                                  "try again in a moment")
             return
@@ -152,6 +155,11 @@ class ClusterHub(Hub):
         if admission is None or client.closed:
             self.link.release(name)
             return
+        seen = login.last_seen_seq
+        if self.store.last_seq < seen != SKIP_REPLAY and login.epoch in (0, self.store.epoch):
+            # Seen on a node that was ahead of this one: catch up first, so
+            # the seq is not taken for another history's (history.replay_start).
+            self.link.catch_up()
         self._admit(client, admission, login)
 
     async def _blocked(self, client: Session, name: str) -> bool:
@@ -161,7 +169,7 @@ class ClusterHub(Hub):
         try:
             blocked = await self.link.login_blocked(name, client.address)
         except Exception as exc:  # Redis away: each node's own limit still holds
-            log.debug("failed logins across nodes unknown: %s", _failure(exc))
+            log.debug("failed logins across nodes unknown: %s", failure_line(exc))
             return False
         if blocked:
             log.info("login refused for %s from %s: rate-limited across the cluster",
@@ -237,12 +245,14 @@ class ClusterHub(Hub):
             (0, timestamp, sender, chat.recipient, chat.client_id, chat.text)
             for chat, sender, _ in chats
         ]
-        announcements = [(_final(pending, 0, timestamp, 0), stored) for pending, stored, _ in files]
+        announcements = [
+            (announced_as(pending, 0, timestamp, 0), stored) for pending, stored, _ in files
+        ]
         try:
             entry = self.sequencing_store.commit_entries(rows, announcements)
         except Exception as exc:  # refused, never acknowledged: nothing is lost unseen
             log.error("could not store %d entries (%s); their senders are told",
-                      len(rows) + len(files), _failure(exc))
+                      len(rows) + len(files), failure_line(exc))
             self._refuse_unstored(chats, files)
             return
         self._origins[entry.id] = (

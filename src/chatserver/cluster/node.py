@@ -101,6 +101,9 @@ class ClusterNode:
         return (by_user >= config.max_failed_logins_per_user
                 or by_address >= config.max_failed_logins_per_address)
 
+    def catch_up(self) -> None:
+        self.applier.catch_up()
+
     def release(self, name: str) -> None:
         self._spawn(self.presence.unclaim(name), "releasing a name")
 

@@ -138,6 +138,25 @@ class StreamApplier:
             delay = 0.0 if len(entries) >= FILL_LIMIT else POLL_PERIOD
             self._fill = asyncio.get_running_loop().call_later(delay, self.fill)
 
+    def catch_up(self) -> None:
+        """Apply everything committed up to now, reading the database: for a
+        login whose client has seen more than this node has applied (it
+        came from a node that was ahead); its seq must not look like another
+        history's."""
+        if self._fill is not None:
+            self._fill.cancel()
+            self._fill = None
+        try:
+            head = self._source.stream_head()
+        except Exception as exc:
+            log.warning("could not read the stream's head: %s: %s", type(exc).__name__, exc)
+            return
+        while self.applied < head:
+            before = self.applied
+            self.fill()
+            if self.applied == before:
+                break
+
     async def _poll(self) -> None:
         while True:
             await asyncio.sleep(POLL_PERIOD)
