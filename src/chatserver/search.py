@@ -30,6 +30,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from chatproto import is_general, username_skeleton
 
@@ -103,6 +104,34 @@ class Searcher:
                 self._db = None
 
 
+def visible_targets(
+    db: Any, user: str, room: str | None, mark: str,
+) -> tuple[dict[str | None, int], bool]:
+    """Where ``user``'s search looks, by the history's own rule: each target
+    (None for general, ``#room``) and the seq after which the user sees it,
+    and whether their direct messages count. ``db`` is a DB-API connection
+    of the store's schema (SQLite's or PostgreSQL's), ``mark`` its
+    placeholder (``?`` or ``%s``)."""
+    after: dict[str | None, int] = {}
+    row = db.execute(f"SELECT created_seq FROM accounts WHERE name = {mark}", (user,)).fetchone()
+    if row is None:
+        return after, False
+    if room is None or is_general(room):
+        after[None] = int(row[0])
+    if room is None:
+        members = db.execute(
+            f"SELECT room, joined_seq FROM room_members WHERE account = {mark}", (user,))
+    elif not is_general(room):
+        members = db.execute(
+            "SELECT r.name, m.joined_seq FROM rooms r JOIN room_members m ON m.room = r.name"
+            f" WHERE r.skeleton = {mark} AND m.account = {mark}", (username_skeleton(room), user))
+    else:
+        return after, False
+    for name, joined in members:
+        after["#" + str(name)] = int(joined)
+    return after, room is None
+
+
 class _Search:
     """One search: the parts of the history the user may see, and the check of each row."""
 
@@ -115,26 +144,7 @@ class _Search:
         self.match = match if sender is None else f"{match} AND {quote(term('s', sender))}"
         #: The lowest seq each target is visible after: None for general,
         #: ``#room`` for a room. Direct messages are the user's all along.
-        self.after: dict[str | None, int] = {}
-        self.direct = room is None
-        account = db.execute("SELECT created_seq FROM accounts WHERE name = ?", (user,))
-        row = account.fetchone()
-        if row is None:
-            self.direct = False
-            return
-        if room is None or is_general(room):
-            self.after[None] = int(row[0])
-        if room is None:
-            members = db.execute(
-                "SELECT room, joined_seq FROM room_members WHERE account = ?", (user,))
-        elif not is_general(room):
-            members = db.execute(
-                "SELECT r.name, m.joined_seq FROM rooms r JOIN room_members m ON m.room = r.name"
-                " WHERE r.skeleton = ? AND m.account = ?", (username_skeleton(room), user))
-        else:
-            return
-        for name, joined in members:
-            self.after["#" + str(name)] = int(joined)
+        self.after, self.direct = visible_targets(db, user, room, "?")
 
     def parts(self) -> list[Iterator[int]]:
         parts: list[tuple[str, int]] = []

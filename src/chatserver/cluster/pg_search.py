@@ -27,9 +27,7 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 
-from chatproto import is_general, username_skeleton
-
-from ..search import BadQuery, SearchRow
+from ..search import BadQuery, SearchRow, visible_targets
 from ..search_text import _RUN, _WORD, MARK, index_body, index_text, term
 from .pg_schema import Conn
 
@@ -172,25 +170,7 @@ class _Search:
         head = db.execute("SELECT coalesce(max(seq), 0) FROM history").fetchone()
         self.head = 0 if head is None else int(head[0])
         self.match = match if sender is None else f"({match}) & {_lexeme(term('s', sender))}"
-        self.after: dict[str | None, int] = {}
-        self.direct = room is None
-        row = db.execute("SELECT created_seq FROM accounts WHERE name = %s", (user,)).fetchone()
-        if row is None:
-            self.direct = False
-            return
-        if room is None or is_general(room):
-            self.after[None] = int(row[0])
-        if room is None:
-            members = db.execute(
-                "SELECT room, joined_seq FROM room_members WHERE account = %s", (user,))
-        elif not is_general(room):
-            members = db.execute(
-                "SELECT r.name, m.joined_seq FROM rooms r JOIN room_members m ON m.room = r.name"
-                " WHERE r.skeleton = %s AND m.account = %s", (username_skeleton(room), user))
-        else:
-            return
-        for name, joined in members:
-            self.after["#" + str(name)] = int(joined)
+        self.after, self.direct = visible_targets(db, user, room, "%s")
 
     def parts(self, page: int) -> list[Iterator[int]]:
         parts: list[tuple[str, int]] = []
