@@ -51,6 +51,9 @@ from .sessions import Session
 HASH_THREADS = 2
 
 
+TOO_MANY_FAILURES = "too many failed logins, try again later"
+TOO_MANY_REGISTRATIONS = "too many new accounts from your address, try again later"
+
 class Admission(NamedTuple):
     account: Account
     new_account: bool
@@ -102,6 +105,9 @@ class Logins:
         #: Told of every failed login (name, address): a cluster counts them
         #: across its nodes (``cluster.hub``).
         self.on_failed: Callable[[str, str], None] | None = None
+        #: Told of every account registered, with the address it came from: a
+        #: cluster counts registrations per address across its nodes.
+        self.on_registered: Callable[[str], None] | None = None
 
     async def check(self, client: Session, login: Login | TransientLogin) -> Admission | None:
         """The account ``login`` opens (created if new), or None once
@@ -135,8 +141,7 @@ class Logins:
         registered = self.accounts.registered(name)
         now = asyncio.get_running_loop().time()
         if registered is None and self._registrations.blocked(client.address, now):
-            self._reject(client, name, LoginRejectReason.RATE_LIMITED,
-                         "too many new accounts from your address, try again later")
+            self._reject(client, name, LoginRejectReason.RATE_LIMITED, TOO_MANY_REGISTRATIONS)
             return None
         name = registered or name
         skeleton = username_skeleton(name)
@@ -151,6 +156,8 @@ class Logins:
                 self._logging_in.discard(skeleton)
         if new_account:
             self._registrations.record(client.address, asyncio.get_running_loop().time())
+            if self.on_registered is not None:
+                self.on_registered(client.address)
         if account is None:
             self._failed(client, name, LoginRejectReason.BAD_PASSWORD)
             return None
@@ -270,7 +277,7 @@ class Logins:
             LoginRejectReason.BAD_PASSWORD: "wrong password",
             LoginRejectReason.BAD_RESUME_TOKEN: "the resume token is not valid: use the password",
             LoginRejectReason.INVALID_NAME: "invalid user name",
-            LoginRejectReason.RATE_LIMITED: "too many failed logins, try again later",
+            LoginRejectReason.RATE_LIMITED: TOO_MANY_FAILURES,
             LoginRejectReason.SERVER_FULL: "the server has too many participants",
             LoginRejectReason.TOO_MANY_LOGINS: (
                 f"{name} has {self.transients.limit} transient logins open already"

@@ -156,6 +156,30 @@ def test_failed_logins_are_counted_across_nodes(make_cluster: MakeCluster) -> No
             assert isinstance(reply, LoginRejected) and reply.reason == "rate-limited", reply
 
 
+def registrations_counted(cluster: Cluster, count: int) -> bool:
+    import redis
+
+    with redis.Redis.from_url(cluster.bus) as client:
+        return int(client.get(f"{cluster.prefix}registered:address:127.0.0.1") or 0) >= count
+
+
+def test_registrations_per_address_are_counted_across_nodes(make_cluster: MakeCluster) -> None:
+    """Two new accounts from one address, one on each node (each node saw
+    one), with two allowed: a third is refused on either node, while the
+    accounts that exist still log in."""
+    cluster = make_cluster(2, "--max-registrations-per-address", "2")
+    RawClient.login_as(cluster.node(0), "first", "pw").goodbye()
+    RawClient.login_as(cluster.node(1), "second", "pw").goodbye()
+    wait_until(lambda: registrations_counted(cluster, 2), timeout=LONG)
+    for node in cluster.running:
+        with RawClient(node.address) as client:
+            reply = client.login("third", "pw")
+            assert isinstance(reply, LoginRejected) and reply.reason == "rate-limited", reply
+            assert "new accounts" in reply.message
+    RawClient.login_as(cluster.node(1), "first", "pw").goodbye()
+    RawClient.login_as(cluster.node(0), "second", "pw").goodbye()
+
+
 def test_the_flood_limit_is_the_users_across_nodes(make_cluster: MakeCluster) -> None:
     """A user's session spends its burst on one node; a transient login of the
     same user on another node may not start a burst of its own."""

@@ -75,7 +75,9 @@ class NodeLink(Protocol):
 
     def catch_up(self) -> None: ...
 
-    async def login_blocked(self, name: str, address: str) -> bool: ...
+    async def login_refusal(self, name: str, address: str, registering: bool) -> str | None:
+        """The ``rate-limited`` message for this login, counted on every node."""
+        ...
 
     def presence_changed(self, name: str, state: PresenceState) -> None: ...
 
@@ -163,20 +165,21 @@ class ClusterHub(Hub):
         self._admit(client, admission, login)
 
     async def _blocked(self, client: Session, name: str) -> bool:
-        """Refused as ``rate-limited`` for the failed logins of every node
-        (each node also keeps its own count, as a single node does)."""
+        """Refused as ``rate-limited`` for the failed logins or the
+        registrations of every node (each node also keeps its own counts, as
+        a single node does)."""
         assert self.link is not None
+        registering = self.accounts.registered(name) is None
         try:
-            blocked = await self.link.login_blocked(name, client.address)
+            refusal = await self.link.login_refusal(name, client.address, registering)
         except Exception as exc:  # Redis away: each node's own limit still holds
             log.debug("failed logins across nodes unknown: %s", failure_line(exc))
             return False
-        if blocked:
-            log.info("login refused for %s from %s: rate-limited across the cluster",
-                     peer_quoted(name), client.address)
-            client.login_refused(LoginRejected(LoginRejectReason.RATE_LIMITED.value,
-                                               "too many failed logins, try again later"))
-        return blocked
+        if refusal is not None:
+            log.info("login refused for %s from %s: rate-limited across the cluster (%s)",
+                     peer_quoted(name), client.address, refusal)
+            client.login_refused(LoginRejected(LoginRejectReason.RATE_LIMITED.value, refusal))
+        return refusal is not None
 
     async def _claim(self, name: str) -> int:
         """Claim ``name``; refused, try a few more times for a moment: a user

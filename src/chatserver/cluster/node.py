@@ -20,6 +20,7 @@ from typing import Any
 from chatproto import ParticipantState, PresenceState
 
 from ..log import log
+from ..login import TOO_MANY_FAILURES, TOO_MANY_REGISTRATIONS
 from .bus import NOTIFY_CHANNEL, ClusterBus
 from .entries import StreamEntry
 from .hub import ClusterHub
@@ -81,6 +82,7 @@ class ClusterNode:
         self.applier.start()
         self.hub.link = self
         self.hub.logins.on_failed = self.failed_login
+        self.hub.logins.on_registered = self.registered
         log.info("cluster node %s: stream at %d, %d participants", self.node_id,
                  self.applier.applied, len(participants))
 
@@ -93,13 +95,23 @@ class ClusterNode:
         window = self.hub.config.failed_login_window
         self._spawn(self.presence.failed_login(name, address, window), "counting a failed login")
 
-    async def login_blocked(self, name: str, address: str) -> bool:
-        """Too many failed logins of ``name`` from ``address``, or from
-        ``address`` at all, across the cluster (the single node's limits)."""
+    def registered(self, address: str) -> None:
+        window = self.hub.config.registration_window
+        self._spawn(self.presence.registered(address, window), "counting a registration")
+
+    async def login_refusal(self, name: str, address: str, registering: bool) -> str | None:
+        """Why a login of ``name`` from ``address`` is ``rate-limited`` by the
+        counts of every node (the single node's limits), or None: too many
+        failed logins of ``name`` from ``address`` or from ``address`` at all,
+        or, for a new account, too many registered from ``address``."""
         config = self.hub.config
-        by_user, by_address = await self.presence.failed_logins(name, address)
-        return (by_user >= config.max_failed_logins_per_user
-                or by_address >= config.max_failed_logins_per_address)
+        by_user, by_address, registrations = await self.presence.login_counts(name, address)
+        if (by_user >= config.max_failed_logins_per_user
+                or by_address >= config.max_failed_logins_per_address):
+            return TOO_MANY_FAILURES
+        if registering and registrations >= config.max_registrations_per_address:
+            return TOO_MANY_REGISTRATIONS
+        return None
 
     def catch_up(self) -> None:
         self.applier.catch_up()

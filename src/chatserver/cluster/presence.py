@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -252,26 +252,40 @@ class ClusterPresence:
         return (self.link.key(f"failed:user:{username_skeleton(name)}@{address}"),
                 self.link.key(f"failed:address:{address}"))
 
-    async def failed_login(self, name: str, address: str, window: float) -> None:
-        """Count a failed login of ``name`` from ``address`` for ``window`` seconds."""
+    def _registrations_key(self, address: str) -> str:
+        return self.link.key(f"registered:address:{address}")
+
+    async def _count(self, keys: Sequence[str], window: float) -> None:
+        """One more in each of ``keys``, each counter gone ``window`` seconds
+        after its first count (the single node's fixed window)."""
         redis = self.link.client
         window_ms = max(1, int(window * 1000))
 
         async def command() -> None:
             async with redis.pipeline(transaction=False) as pipe:
-                for key in self._failure_keys(name, address):
+                for key in keys:
                     pipe.incr(key)
                     pipe.pexpire(key, window_ms, nx=True)
                 await pipe.execute()
 
         await self.link.call(command)
 
-    async def failed_logins(self, name: str, address: str) -> tuple[int, int]:
-        """Failed logins in the window, on every node: of ``name`` from
-        ``address``, and of anyone from ``address``."""
-        user_key, address_key = self._failure_keys(name, address)
-        values = await self.link.call(lambda: self.link.client.mget(user_key, address_key))
-        return int(values[0] or 0), int(values[1] or 0)
+    async def failed_login(self, name: str, address: str, window: float) -> None:
+        """Count a failed login of ``name`` from ``address`` for ``window`` seconds."""
+        await self._count(self._failure_keys(name, address), window)
+
+    async def registered(self, address: str, window: float) -> None:
+        """Count an account registered from ``address`` for ``window`` seconds."""
+        await self._count((self._registrations_key(address),), window)
+
+    async def login_counts(self, name: str, address: str) -> tuple[int, int, int]:
+        """On every node, in their windows: failed logins of ``name`` from
+        ``address``, failed logins from ``address``, accounts registered
+        from ``address``."""
+        keys = (*self._failure_keys(name, address), self._registrations_key(address))
+        values = await self.link.call(lambda: self.link.client.mget(keys))
+        by_user, by_address, registrations = (int(value or 0) for value in values)
+        return by_user, by_address, registrations
 
     # -- chat sent, counted across nodes ----------------------------------------------
 
