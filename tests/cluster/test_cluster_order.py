@@ -6,6 +6,8 @@ survivor, then free to log in anywhere)."""
 
 from __future__ import annotations
 
+import time
+
 from chatproto import (
     ChatMessage,
     CreateRoom,
@@ -138,6 +140,57 @@ def test_a_dead_nodes_users_are_deactivated_by_a_survivor_then_log_in_anywhere(
     rejoined = bob.wait_for(presence_of("alice", "rejoined"), LONG)
     assert isinstance(rejoined, Presence) and rejoined.participant_count == 2
     back.goodbye()
+    bob.goodbye()
+
+
+def test_the_grace_of_a_dead_nodes_users_runs_on_the_survivor(make_cluster: MakeCluster) -> None:
+    """With --deactivated-grace, a dead node's user leaves once the grace is
+    over, counted out; one who logged in again on a survivor first stays."""
+    cluster = make_cluster(3, "--deactivated-grace", "2", lease_time=1.5)
+    bob = RawClient.login_as(cluster.node(0), "bob", "pw")
+    alice = RawClient.login_as(cluster.node(2), "alice", "pw")
+    carol = RawClient.login_as(cluster.node(2), "carol", "pw")
+    bob.wait_for(presence_of("carol", "joined"), LONG)
+    cluster.kill(2)
+    alice.close()
+    carol.close()
+    for name in ("alice", "carol"):
+        gone = bob.wait_for(presence_of(name, "deactivated"), LONG)
+        assert isinstance(gone, Presence) and gone.participant_count == 3
+    back = RawClient.login_as(cluster.node(1), "carol", "pw")  # within the grace
+    bob.wait_for(presence_of("carol", "rejoined"), LONG)
+    left = bob.wait_for(presence_of("alice", "left"), LONG)
+    assert isinstance(left, Presence) and left.participant_count == 2
+    back.goodbye()
+    bob.wait_for(presence_of("carol", "left"), LONG)
+    leaves = [e.user for e in bob.received if isinstance(e, Presence) and e.state == "left"]
+    assert leaves == ["alice", "carol"], "carol's own goodbye only, once"
+    bob.goodbye()
+
+
+def test_the_grace_ends_in_left_across_nodes_unless_the_user_is_back(
+    make_cluster: MakeCluster,
+) -> None:
+    """A user deactivated on one node and back on another within the grace
+    stays in; the grace of one who does not come back ends in left on every node."""
+    cluster = make_cluster(2, "--deactivated-grace", "1.5")
+    bob = RawClient.login_as(cluster.node(1), "bob", "pw")
+    alice = RawClient.login_as(cluster.node(0), "alice", "pw")
+    dave = RawClient.login_as(cluster.node(0), "dave", "pw")
+    bob.wait_for(presence_of("dave", "joined"), LONG)
+    alice.close()  # no goodbye: deactivated
+    dave.close()
+    bob.wait_for(presence_of("alice", "deactivated"), LONG)
+    bob.wait_for(presence_of("dave", "deactivated"), LONG)
+    back = RawClient.login_as(cluster.node(1), "alice", "pw")
+    bob.wait_for(presence_of("alice", "rejoined"), LONG)
+    left = bob.wait_for(presence_of("dave", "left"), LONG)
+    assert isinstance(left, Presence) and left.participant_count == 2
+    time.sleep(2.0)  # past alice's grace on node 0: she must not be let go
+    back.goodbye()
+    bob.wait_for(presence_of("alice", "left"), LONG)
+    leaves = [e.user for e in bob.received if isinstance(e, Presence) and e.state == "left"]
+    assert leaves == ["dave", "alice"], "alice's own goodbye only, once"
     bob.goodbye()
 
 

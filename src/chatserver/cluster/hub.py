@@ -18,7 +18,10 @@ What differs from ``chatserver.hub.Hub``, and why:
   Changes go through Redis' scripts and come back to every node, this one
   included, in one order with one count (``remote_presence``); the
   participant list here is a mirror of Redis'. Evicting the longest
-  deactivated (``--max-deactivated``) is not done across nodes.
+  deactivated (``--max-deactivated``) is not done across nodes. The grace
+  of a deactivated user (``--deactivated-grace``) runs on the node that
+  deactivated them (theirs, or the survivor whose sweep did) and ends in a
+  script that lets them go only if no node has them back.
 - **Accounts and rooms** made on other nodes arrive as control entries of
   the stream, applied in order (``RoomRegistry.replicate``).
 """
@@ -80,6 +83,8 @@ class NodeLink(Protocol):
         ...
 
     def presence_changed(self, name: str, state: PresenceState) -> None: ...
+
+    def grace_over(self, name: str) -> None: ...
 
     def committed(self, entry: StreamEntry) -> None: ...
 
@@ -207,6 +212,29 @@ class ClusterHub(Hub):
 
     def _evicted(self, names: list[str]) -> None:
         """Nothing is evicted from a mirror (see the module's docstring)."""
+
+    def _grace_over(self, name: str) -> None:
+        """``--deactivated-grace`` is over: Redis decides, in one script, since
+        the user may be back on another node by now."""
+        if self.link is None:
+            super()._grace_over(name)
+            return
+        self._grace_timers.pop(name, None)
+        if self.participants.is_deactivated(name):
+            self.link.grace_over(name)
+
+    def deactivated_by_sweep(self, names: list[str]) -> None:
+        """Users of a dead node this node's sweep deactivated: their grace
+        runs here, as if they had been this node's."""
+        grace = self.config.deactivated_grace
+        if grace is None:
+            return
+        loop = asyncio.get_running_loop()
+        for name in names:
+            old = self._grace_timers.pop(name, None)
+            if old is not None:
+                old.cancel()
+            self._grace_timers[name] = loop.call_later(grace, self._grace_over, name)
 
     def remote_presence(self, name: str, state: PresenceState, count: int, node: str) -> None:
         """A presence change as Redis ordered it (this node's own ones too)."""

@@ -83,6 +83,7 @@ class ClusterNode:
         self.hub.link = self
         self.hub.logins.on_failed = self.failed_login
         self.hub.logins.on_registered = self.registered
+        self.presence.on_reaped = self.hub.deactivated_by_sweep
         log.info("cluster node %s: stream at %d, %d participants", self.node_id,
                  self.applier.applied, len(participants))
 
@@ -118,6 +119,9 @@ class ClusterNode:
 
     def release(self, name: str) -> None:
         self._spawn(self.presence.unclaim(name), "releasing a name")
+
+    def grace_over(self, name: str) -> None:
+        self._spawn(self.presence.grace_over(name), f"the grace of {name}")
 
     def presence_changed(self, name: str, state: PresenceState) -> None:
         self._spawn(self.presence.change(name, state), f"presence of {name}")

@@ -85,9 +85,22 @@ redis.call('PUBLISH', ARGV[5], cjson.encode({name, state, count, node}))
 return count
 """
 
+# KEYS: participants, owners. ARGV: name, skeleton, node, channel. A deactivated
+# user's grace is over: left, unless they logged in again meanwhile (on any node).
+_GRACE_OVER = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= 'd' or redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then
+  return -1
+end
+redis.call('HDEL', KEYS[1], ARGV[1])
+local count = redis.call('HLEN', KEYS[1])
+redis.call('PUBLISH', ARGV[4], cjson.encode({ARGV[1], 'left', count, ARGV[3]}))
+return count
+"""
+
 # KEYS: participants, owners, nodes, names (skeleton -> name). ARGV: lease prefix, channel.
+# The names of the users it deactivated.
 _REAP = """
-local reaped = 0
+local reaped = {}
 for _, dead in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   if redis.call('EXISTS', ARGV[1] .. dead) == 0 then
     local owners = redis.call('HGETALL', KEYS[2])
@@ -99,7 +112,7 @@ for _, dead in ipairs(redis.call('SMEMBERS', KEYS[3])) do
           redis.call('HSET', KEYS[1], name, 'd')
           local count = redis.call('HLEN', KEYS[1])
           redis.call('PUBLISH', ARGV[2], cjson.encode({name, 'deactivated', count, dead}))
-          reaped = reaped + 1
+          table.insert(reaped, name)
         end
       end
     end
@@ -134,9 +147,12 @@ class ClusterPresence:
         self._unclaim = redis.register_script(_UNCLAIM)
         self._change = redis.register_script(_CHANGE)
         self._reap = redis.register_script(_REAP)
+        self._grace_over = redis.register_script(_GRACE_OVER)
         self._tasks: list[asyncio.Task[None]] = []
         #: Runs when a renewal finds the node forgotten (not on the first one).
         self.on_forgotten: Callable[[], Awaitable[None]] | None = None
+        #: Told the names of the users this node's sweep deactivated.
+        self.on_reaped: Callable[[list[str]], None] | None = None
 
     # -- leases --------------------------------------------------------------------
 
@@ -185,7 +201,10 @@ class ClusterPresence:
             args=[self._lease_prefix, self._channel],
         ))
         if reaped:
-            log.info("a node's lease ran out: %d of its users deactivated", reaped)
+            names = [name.decode() if isinstance(name, bytes) else str(name) for name in reaped]
+            log.info("a node's lease ran out: %d of its users deactivated", len(names))
+            if self.on_reaped is not None:
+                self.on_reaped(names)
 
     # -- a user's presence ----------------------------------------------------------
 
@@ -198,6 +217,13 @@ class ClusterPresence:
             args=[skeleton, self.node_id, self._lease_prefix, self._channel],
         ))
         return int(result)
+
+    async def grace_over(self, name: str) -> None:
+        """``name``, deactivated, has left: unless they are back on some node."""
+        await self.link.call(lambda: self._grace_over(
+            keys=[self._participants, self._owners],
+            args=[name, username_skeleton(name), self.node_id, self._channel],
+        ))
 
     async def unclaim(self, name: str) -> None:
         skeleton = username_skeleton(name)
