@@ -7,24 +7,45 @@ that failed over included); and nothing acknowledged was lost."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections import Counter
 from collections.abc import Iterator
 
-from chatproto import ChatMessage, LoginAccepted, Presence
+from chatproto import ChatMessage, LoginAccepted, LoginRejected, Presence
 from cluster.chatters import Chatter
 from cluster.cluster_support import Cluster
 from cluster.conftest import MakeCluster
 from cluster.private_engines import PrivatePostgres, PrivateRedis
-from support import RawClient, wait_until
+from support import RawClient, ServerProcess, wait_until
 
 LONG = 60.0
 
 
-def history(address: tuple[str, int], name: str) -> list[ChatMessage]:
+def node_log(node: ServerProcess) -> str:
+    with contextlib.suppress(TimeoutError):
+        node.wait_for_line("^(?!)", timeout=0.2)  # reads whatever it has logged
+    return "\n".join(node.lines[-30:])
+
+
+def log_in(node: ServerProcess, name: str) -> tuple[RawClient, LoginAccepted]:
+    """Log in, retrying ``already-active`` for a while: a node refuses logins
+    until it is subscribed to Redis again after an outage."""
+    deadline = time.monotonic() + LONG
+    while True:
+        client = RawClient(node.address)
+        reply = client.login(name, "pw")
+        if isinstance(reply, LoginAccepted):
+            return client, reply
+        client.close()
+        assert isinstance(reply, LoginRejected) and reply.reason == "already-active", reply
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} could not log in: {reply}; the node:\n{node_log(node)}")
+        time.sleep(0.05)
+
+
+def history(node: ServerProcess, name: str) -> list[ChatMessage]:
     """All that ``name`` may see, replayed from the start."""
-    client = RawClient(address)
-    accepted = client.login(name, "pw")
-    assert isinstance(accepted, LoginAccepted), accepted
+    client, accepted = log_in(node, name)
     seen: list[ChatMessage] = []
     while not seen or seen[-1].seq < accepted.last_seq:
         seen.append(client.wait_for(ChatMessage, LONG))
@@ -92,7 +113,7 @@ def test_a_node_killed_mid_chat_costs_nothing(make_cluster: MakeCluster) -> None
         + "; ".join(f"{c.user}: {c.endings}" for c in survivors if c.failovers)
         + "\n" + "\n".join(node.output()[-1500:] for node in cluster.running)
     )
-    entries = history(cluster.node(0).address, "auditor")
+    entries = history(cluster.node(0), "auditor")
     check(chatters, entries)
     for victim in victims:  # deactivated (never left), then rejoined, seen from a survivor
         states = [p.state for p in survivors[0].presence if p.user == victim.user]
@@ -112,11 +133,11 @@ def test_redis_restarted_empty_reuses_no_seq_and_loses_nothing(
         sent_at_least(chatters, max(c.sent for c in chatters) + 100)
         private_redis.start()
         sent_at_least(chatters, max(c.sent for c in chatters) + 100)
-    entries = history(cluster.node(1).address, "auditor")
+    entries = history(cluster.node(1), "auditor")
     check(chatters, entries)
     # Presence works again: a new login on one node is seen on the other.
-    watcher = RawClient.login_as(cluster.node(0), "watcher", "pw")
-    late = RawClient.login_as(cluster.node(1), "late", "pw")
+    watcher, _ = log_in(cluster.node(0), "watcher")
+    late, _ = log_in(cluster.node(1), "late")
     watcher.wait_for(lambda e: isinstance(e, Presence) and e.user == "late", LONG)
     late.goodbye()
     watcher.goodbye()
@@ -133,6 +154,6 @@ def test_postgres_restarted_refuses_or_stores_never_acks_and_loses(
             private_postgres.crash()
             private_postgres.start()
             sent_at_least(chatters, max(c.sent for c in chatters) + 100)
-        entries = history(cluster.node(1).address, "auditor")
+        entries = history(cluster.node(1), "auditor")
         check(chatters, entries)
         cluster.close()

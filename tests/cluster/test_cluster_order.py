@@ -26,15 +26,16 @@ from support import RawClient, presence_of, wait_until
 LONG = 30.0
 
 
-def reported_by_both(cluster: Cluster, name: str) -> bool:
-    """Both nodes have reported chat of ``name`` (Redis: spent:<name>:<second>)."""
+def reported_by(cluster: Cluster, name: str, nodes: int) -> bool:
+    """At least ``nodes`` nodes have reported chat of ``name`` (Redis:
+    spent:<name>:<second>, one field per node)."""
     import redis
 
     with redis.Redis.from_url(cluster.bus) as client:
         fields: set[bytes] = set()
         for key in client.scan_iter(match=f"{cluster.prefix}spent:{name}:*"):
             fields |= set(client.hkeys(key))
-        return len(fields) >= 2
+        return len(fields) >= nodes
 
 
 def chats_of(client: RawClient, count: int, timeout: float = LONG) -> list[ChatMessage]:
@@ -194,6 +195,32 @@ def test_the_grace_ends_in_left_across_nodes_unless_the_user_is_back(
     bob.goodbye()
 
 
+def test_past_max_deactivated_the_longest_deactivated_leaves_across_nodes(
+    make_cluster: MakeCluster,
+) -> None:
+    """Three users deactivated on two nodes, two kept: the first of them,
+    deactivated on another node than the third, leaves, announced once."""
+    cluster = make_cluster(2, "--max-deactivated", "2")
+    bob = RawClient.login_as(cluster.node(1), "bob", "pw")
+    for number, node in ((1, 0), (2, 1), (3, 0)):
+        name = f"user{number}"
+        client = RawClient.login_as(cluster.node(node), name, "pw")
+        bob.wait_for(presence_of(name, "joined"), LONG)
+        client.close()  # no goodbye: deactivated
+        gone = bob.wait_for(presence_of(name, "deactivated"), LONG)
+        assert isinstance(gone, Presence) and gone.participant_count == 1 + number
+    left = bob.wait_for(presence_of("user1", "left"), LONG)
+    assert isinstance(left, Presence) and left.participant_count == 3
+    back = RawClient.login_as(cluster.node(1), "user2", "pw")  # still there: a rejoin
+    rejoined = bob.wait_for(presence_of("user2", "rejoined"), LONG)
+    assert isinstance(rejoined, Presence) and rejoined.participant_count == 3
+    back.goodbye()
+    bob.wait_for(presence_of("user2", "left"), LONG)
+    leaves = [e.user for e in bob.received if isinstance(e, Presence) and e.state == "left"]
+    assert leaves == ["user1", "user2"]
+    bob.goodbye()
+
+
 def test_failed_logins_are_counted_across_nodes(make_cluster: MakeCluster) -> None:
     """Five wrong passwords for one name from one address, spread over two
     nodes (neither saw five), and the right one is refused for a while."""
@@ -243,6 +270,9 @@ def test_the_flood_limit_is_the_users_across_nodes(make_cluster: MakeCluster) ->
     for number in range(1, 11):
         alice.send(SendChat(f"burst {number}", client_id=number))
     assert [alice.wait_for(ChatMessage, LONG).client_id for _ in range(10)] == list(range(1, 11))
+    # Node 0's report of the burst must be in Redis before node 1 reports the
+    # script's first message, whose answer is how node 1 learns of it.
+    wait_until(lambda: reported_by(cluster, "alice", 1), timeout=LONG)
     script = RawClient(cluster.node(1).address)
     script.hello()
     script.send(TransientLogin("alice", "pw"))
@@ -258,7 +288,7 @@ def test_the_flood_limit_is_the_users_across_nodes(make_cluster: MakeCluster) ->
         reply = script.wait_for(answer, LONG)
         answers.append("rejected" if isinstance(reply, ChatRejected) else "sent")
         if number == 1:  # its node reports it and, in the same answer, learns of the burst
-            wait_until(lambda: reported_by_both(cluster, "alice"), timeout=LONG)
+            wait_until(lambda: reported_by(cluster, "alice", 2), timeout=LONG)
     # Its own node alone would take all ten (its bucket is full); the cluster's
     # count stops it once the other node's burst is known here.
     assert answers == ["sent"] + ["rejected"] * 9, answers

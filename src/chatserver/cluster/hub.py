@@ -17,8 +17,9 @@ What differs from ``chatserver.hub.Hub``, and why:
   resume token is checked, so a refused login costs the client no token.
   Changes go through Redis' scripts and come back to every node, this one
   included, in one order with one count (``remote_presence``); the
-  participant list here is a mirror of Redis'. Evicting the longest
-  deactivated (``--max-deactivated``) is not done across nodes. The grace
+  participant list here is a mirror of Redis'. Letting the longest
+  deactivated go (``--max-deactivated``) is Redis' too: the scripts that
+  deactivate do it and publish the ``left``, so the mirror never evicts. The grace
   of a deactivated user (``--deactivated-grace``) runs on the node that
   deactivated them (theirs, or the survivor whose sweep did) and ends in a
   script that lets them go only if no node has them back.
@@ -104,7 +105,7 @@ class ClusterHub(Hub):
     ) -> None:
         super().__init__(config, store, bus)
         self.sequencing_store = store
-        self.participants.max_deactivated = None  # see the module's docstring
+        self.participants.max_deactivated = None  # Redis evicts (module docstring)
         self.link: NodeLink | None = None
         self._origins: dict[int, Origins] = {}
         self._claiming: set[str] = set()

@@ -26,7 +26,7 @@ from .entries import StreamEntry
 from .hub import ClusterHub
 from .pg_store import PgStore
 from .presence import PRESENCE_CHANNEL, SPENT_SECONDS, ClusterPresence, parse_presence
-from .redis_link import RedisLink
+from .redis_link import RedisLink, RedisUnavailable
 from .stream import STREAM_CHANNEL, StreamApplier, decode_entry, encode_entry
 
 #: How often each node looks for dead nodes, at most (a lease's third at least).
@@ -52,7 +52,8 @@ class ClusterNode:
         self.link = link
         self.bus = bus
         self.node_id = node_id
-        self.presence = ClusterPresence(link, node_id, lease_time)
+        self.presence = ClusterPresence(
+            link, node_id, lease_time, hub.config.max_deactivated)
         self.applier = StreamApplier(store, hub.apply, store.stream_head())
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reporter: asyncio.Task[None] | None = None
@@ -90,6 +91,10 @@ class ClusterNode:
     # -- what the hub asks -----------------------------------------------------------
 
     async def claim(self, name: str) -> int:
+        if not self.link.listening:
+            # Deaf to the other nodes' presence: a login now would be shown a
+            # stale list and miss changes; the hub refuses it, to be retried.
+            raise RedisUnavailable("not subscribed to Redis just now")
         return await self.presence.claim(name)
 
     def failed_login(self, name: str, address: str) -> None:

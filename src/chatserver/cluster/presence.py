@@ -30,6 +30,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from chatproto import PresenceState, username_skeleton
+from chatproto.limits import MAX_PARTICIPANTS
 
 from ..log import log
 from .redis_link import RedisLink, RedisUnavailable
@@ -40,10 +41,32 @@ PRESENCE_CHANNEL = "presence"
 SPENT_SECONDS = 5
 SPENT_KEPT_MS = (SPENT_SECONDS + 5) * 1000
 
-# KEYS: owners, participants, names. ARGV: skeleton, node, lease prefix, channel.
-# 0: a live node has it; 1: taken; 2: taken from a dead node before any sweep,
-# its user turned deactivated first (so the login here is a rejoin).
-_CLAIM = """
+# Every script that deactivates a user records when in ``deactivated`` (a
+# sorted set, Redis' clock) and then lets the longest deactivated go, as a
+# single node's list does (``chatserver.presence``): past ``--max-deactivated``
+# of them, or past the protocol's MAX_PARTICIPANTS in all.
+_EVICTION = """
+local function deactivated_now(deactivated, name)
+  local t = redis.call('TIME')
+  redis.call('ZADD', deactivated, tonumber(t[1]) * 1000000 + tonumber(t[2]), name)
+end
+local function make_room(participants, deactivated, limit, most, channel, node)
+  while redis.call('ZCARD', deactivated) > 0 and (redis.call('ZCARD', deactivated) > limit
+        or redis.call('HLEN', participants) > most) do
+    local name = redis.call('ZPOPMIN', deactivated)[1]
+    if redis.call('HGET', participants, name) == 'd' then
+      redis.call('HDEL', participants, name)
+      local count = redis.call('HLEN', participants)
+      redis.call('PUBLISH', channel, cjson.encode({name, 'left', count, node}))
+    end
+  end
+end
+"""
+
+# KEYS: owners, participants, names, deactivated. ARGV: skeleton, node, lease
+# prefix, channel. 0: a live node has it; 1: taken; 2: taken from a dead node
+# before any sweep, its user turned deactivated first (so the login here is a rejoin).
+_CLAIM = _EVICTION + """
 local owner = redis.call('HGET', KEYS[1], ARGV[1])
 if owner and owner ~= ARGV[2] then
   if redis.call('EXISTS', ARGV[3] .. owner) == 1 then return 0 end
@@ -51,6 +74,7 @@ if owner and owner ~= ARGV[2] then
   local name = redis.call('HGET', KEYS[3], ARGV[1])
   if name and redis.call('HGET', KEYS[2], name) == 'a' then
     redis.call('HSET', KEYS[2], name, 'd')
+    deactivated_now(KEYS[4], name)
     local count = redis.call('HLEN', KEYS[2])
     redis.call('PUBLISH', ARGV[4], cjson.encode({name, 'deactivated', count, owner}))
     return 2
@@ -66,40 +90,48 @@ if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[
 return 1
 """
 
-# KEYS: participants, owners. ARGV: name, skeleton, state, node, channel.
-_CHANGE = """
+# KEYS: participants, owners, deactivated. ARGV: name, skeleton, state, node,
+# channel, max deactivated, max participants.
+_CHANGE = _EVICTION + """
 local name, skeleton, state, node = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if state == 'left' then
   redis.call('HDEL', KEYS[1], name)
+  redis.call('ZREM', KEYS[3], name)
 elseif state == 'deactivated' then
   redis.call('HSET', KEYS[1], name, 'd')
+  deactivated_now(KEYS[3], name)
 else
   redis.call('HSET', KEYS[1], name, 'a')
   redis.call('HSET', KEYS[2], skeleton, node)
+  redis.call('ZREM', KEYS[3], name)
 end
 if state == 'left' or state == 'deactivated' then
   if redis.call('HGET', KEYS[2], skeleton) == node then redis.call('HDEL', KEYS[2], skeleton) end
 end
 local count = redis.call('HLEN', KEYS[1])
 redis.call('PUBLISH', ARGV[5], cjson.encode({name, state, count, node}))
+make_room(KEYS[1], KEYS[3], tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[5], node)
 return count
 """
 
-# KEYS: participants, owners. ARGV: name, skeleton, node, channel. A deactivated
-# user's grace is over: left, unless they logged in again meanwhile (on any node).
+# KEYS: participants, owners, deactivated. ARGV: name, skeleton, node, channel.
+# A deactivated user's grace is over: left, unless they logged in again
+# meanwhile (on any node).
 _GRACE_OVER = """
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= 'd' or redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then
   return -1
 end
 redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
 local count = redis.call('HLEN', KEYS[1])
 redis.call('PUBLISH', ARGV[4], cjson.encode({ARGV[1], 'left', count, ARGV[3]}))
 return count
 """
 
-# KEYS: participants, owners, nodes, names (skeleton -> name). ARGV: lease prefix, channel.
-# The names of the users it deactivated.
-_REAP = """
+# KEYS: participants, owners, nodes, names (skeleton -> name), deactivated.
+# ARGV: lease prefix, channel, max deactivated, max participants. The names
+# of the users it deactivated.
+_REAP = _EVICTION + """
 local reaped = {}
 for _, dead in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   if redis.call('EXISTS', ARGV[1] .. dead) == 0 then
@@ -110,8 +142,10 @@ for _, dead in ipairs(redis.call('SMEMBERS', KEYS[3])) do
         local name = redis.call('HGET', KEYS[4], owners[i])
         if name and redis.call('HEXISTS', KEYS[1], name) == 1 then
           redis.call('HSET', KEYS[1], name, 'd')
+          deactivated_now(KEYS[5], name)
           local count = redis.call('HLEN', KEYS[1])
           redis.call('PUBLISH', ARGV[2], cjson.encode({name, 'deactivated', count, dead}))
+          make_room(KEYS[1], KEYS[5], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[2], dead)
           table.insert(reaped, name)
         end
       end
@@ -132,11 +166,16 @@ def parse_presence(data: bytes) -> tuple[str, PresenceState, int, str]:
 
 
 class ClusterPresence:
-    def __init__(self, link: RedisLink, node_id: str, lease_time: float) -> None:
+    def __init__(
+        self, link: RedisLink, node_id: str, lease_time: float, max_deactivated: int,
+    ) -> None:
         self.link = link
         self.node_id = node_id
         self.lease_time = lease_time
+        #: ``--max-deactivated``: Redis lets the longest deactivated go past it.
+        self.max_deactivated = max_deactivated
         self._participants = link.key("participants")
+        self._deactivated = link.key("deactivated")
         self._owners = link.key("owners")
         self._nodes = link.key("nodes")
         self._names = link.key("names")
@@ -197,8 +236,8 @@ class ClusterPresence:
     async def sweep(self) -> None:
         """Deactivate the users of nodes whose lease is gone."""
         reaped = await self.link.call(lambda: self._reap(
-            keys=[self._participants, self._owners, self._nodes, self._names],
-            args=[self._lease_prefix, self._channel],
+            keys=[self._participants, self._owners, self._nodes, self._names, self._deactivated],
+            args=[self._lease_prefix, self._channel, self.max_deactivated, MAX_PARTICIPANTS],
         ))
         if reaped:
             names = [name.decode() if isinstance(name, bytes) else str(name) for name in reaped]
@@ -213,7 +252,7 @@ class ClusterPresence:
         1 taken, 2 taken from a dead node (its user deactivated first)."""
         skeleton = username_skeleton(name)
         result = await self.link.call(lambda: self._claim(
-            keys=[self._owners, self._participants, self._names],
+            keys=[self._owners, self._participants, self._names, self._deactivated],
             args=[skeleton, self.node_id, self._lease_prefix, self._channel],
         ))
         return int(result)
@@ -221,7 +260,7 @@ class ClusterPresence:
     async def grace_over(self, name: str) -> None:
         """``name``, deactivated, has left: unless they are back on some node."""
         await self.link.call(lambda: self._grace_over(
-            keys=[self._participants, self._owners],
+            keys=[self._participants, self._owners, self._deactivated],
             args=[name, username_skeleton(name), self.node_id, self._channel],
         ))
 
@@ -240,8 +279,9 @@ class ClusterPresence:
             if state in (PresenceState.JOINED, PresenceState.REJOINED):
                 await redis.hset(self._names, skeleton, name)
             count = await self._change(
-                keys=[self._participants, self._owners],
-                args=[name, skeleton, state.value, self.node_id, self._channel],
+                keys=[self._participants, self._owners, self._deactivated],
+                args=[name, skeleton, state.value, self.node_id, self._channel,
+                      self.max_deactivated, MAX_PARTICIPANTS],
             )
             return int(count)
 
@@ -263,6 +303,7 @@ class ClusterPresence:
                     pipe.hset(self._participants, name, "a")
                 for name in deactivated:
                     pipe.hsetnx(self._participants, name, "d")
+                    pipe.zadd(self._deactivated, {name: 0}, nx=True)
                 await pipe.execute()
 
         forgotten, self.on_forgotten = self.on_forgotten, None

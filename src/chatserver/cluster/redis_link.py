@@ -62,6 +62,10 @@ class RedisLink:
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribed = asyncio.Event()
         self._failing = False
+        #: Set when the commands find Redis back: the subscription's backoff ends.
+        self._answering = asyncio.Event()
+        #: Subscribed, and the node's state put back after a reconnect.
+        self.listening = False
 
     def key(self, name: str) -> str:
         return self.prefix + name
@@ -118,6 +122,7 @@ class RedisLink:
                 continue
             if self._failing:
                 self._failing = False
+                self._answering.set()
                 log.info("Redis answers again")
             if future is not None and not future.done():
                 future.set_result(result)
@@ -138,6 +143,7 @@ class RedisLink:
                     log.info("subscribed to Redis again: putting this node's state back")
                     await self._on_reconnect()
                 first = False
+                self.listening = True
                 self._subscribed.set()
                 delay = BACKOFF_FIRST
                 while True:
@@ -156,12 +162,23 @@ class RedisLink:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
                 raise
-            except (RedisError, OSError) as exc:
+            except (RedisError, OSError, RedisUnavailable) as exc:
+                # RedisUnavailable: putting the node's state back failed (Redis
+                # went away again): subscribe and put it back once more.
+                self.listening = False
                 self._failed(exc)
                 self._subscribed.set()  # start() must not wait for an outage to end
+            except Exception:  # a bug must not leave the node deaf for good
+                self.listening = False
+                log.exception("the Redis subscription failed")
+                self._subscribed.set()
             with contextlib.suppress(Exception):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
-            await asyncio.sleep(delay)
+            # Back off, unless the commands find Redis answering first: a node
+            # refuses logins until it hears the others again (``listening``).
+            self._answering.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._answering.wait(), delay)
             delay = min(delay * 2, BACKOFF_MAX)
 
     async def close(self) -> None:
