@@ -52,6 +52,7 @@ SERVER_EVENTS: list[ev.Event] = [
     ev.ChatRejected(2, "rate-limited", "slow down"),
     ev.Presence(BOB, ev.PresenceState.DEACTIVATED, 2),
     ev.FileAccepted(UPLOAD_ID),
+    ev.UploadTicket(UPLOAD_ID, SHA, 60_000),  # version 5: what a WebSocket gets
     ev.FileRejected(UPLOAD_ID, "storage-full", "disk full"),
     ev.FileAvailable(44, 1_700_000_000_002, 9, ALICE, None, "a.txt", UPLOAD_SIZE, SHA, UPLOAD_ID),
     ev.FileChunk(FETCH_ID, 0, b"file bytes"),

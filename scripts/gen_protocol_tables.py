@@ -93,6 +93,13 @@ _VARIABLE_TEXT = {
     "rooms": "room entries (see *Room list*), 0..{max} bytes",
 }
 _PREFIX_NAME = {"B": "u8", "H": "u16", "I": "u32"}
+#: Fields carried by a kind whose own words would mislead: (message, field) -> (wire type,
+#: encoding). The upload token is 32 raw bytes, carried as a ``sha256`` is.
+_FIELD_TEXT = {
+    ("UploadTicket", "token"): (
+        "32 bytes", "32 random bytes, raw (the `Upload-Token` header carries them as 64 "
+        "lowercase hex digits, 1.1)"),
+}
 
 
 def _summary(cls: type[Any]) -> str:
@@ -125,7 +132,8 @@ def _render_layout(layout: wire.Layout) -> list[str]:
     offset = 0
     for field, kind in layout.fixed:
         size = struct.calcsize("!" + kind.struct_code)
-        lines.append(f"| {offset} | `{field}` | {kind.name} | {_FIXED_TEXT[kind.name]} |")
+        wire_type, text = _FIELD_TEXT.get((name, field), (kind.name, _FIXED_TEXT[kind.name]))
+        lines.append(f"| {offset} | `{field}` | {wire_type} | {text} |")
         offset += size
     for field, kind in layout.variable:
         size = struct.calcsize("!" + kind.struct_code)
@@ -211,6 +219,10 @@ _LIMIT_TEXT = {
     "SKIP_REPLAY": "`Login.last_seen_seq` that asks for no replay at all (2^64 - 1)",
     "ROOMS_VERSION": "the first version with rooms, room requests and search (7.10, 7.11): "
     "a `#room` recipient and the messages `0x30`-`0x3d` need an agreed version of at least this",
+    "UPLOAD_TICKET_VERSION": "the first version with `UploadTicket` (1.1, 7.6): a server "
+    "sends one after `FileAccepted` on a WebSocket connection of at least this version, and "
+    "the HTTP upload of its bytes must carry its token",
+    "UPLOAD_TOKEN_BYTES": "an upload token (`UploadTicket.token`), in bytes: 256 random bits",
     "MAX_RECIPIENT_BYTES": "a `recipient` field (3.5): `#` and a room name, in UTF-8 bytes",
     "MAX_OPEN_REQUESTS": "room requests and searches awaiting their answer on one connection",
     "MAX_SEARCH_LIMIT": "results one `SearchHistory` may ask for (`limit`, at least 1)",
@@ -260,6 +272,8 @@ _EPOCH = 0x2F6B_1C8E_9A3D_4075
 _BOB_AWAY = ev.Participant("bob", ev.ParticipantState.DEACTIVATED)
 #: A resume token as a server makes them: 32 random bytes (here fixed, for the vectors).
 _RESUME_TOKEN = hashlib.sha256(b"an example resume token").digest()
+#: An upload token as a server makes them: 32 random bytes (here fixed, for the vectors).
+_UPLOAD_TOKEN = hashlib.sha256(b"an example upload token").digest()
 #: The verdict of ``TransientLogin("bot", "pw")``: the participants are the others.
 _TRANSIENT_WELCOME = ev.LoginAccepted(
     "bot", False, False, 42, (ev.Participant("alice"), _BOB_AWAY), _EPOCH, False, 2
@@ -354,6 +368,8 @@ VECTORS: tuple[tuple[str, ev.Event], ...] = (
     ("search done, older results exist", ev.SearchDone(6, True)),
     ("membership: joined a room", ev.Membership("dev", "carol", ev.MembershipState.JOINED, 3)),
     ("membership: left a room", ev.Membership("dev", "carol", ev.MembershipState.LEFT, 2)),
+    ("the ticket of accepted upload 1: its token, good for 60 s without a byte (version 5, "
+     "WebSocket)", ev.UploadTicket(1, _UPLOAD_TOKEN, 60_000)),
 )
 
 
@@ -475,6 +491,9 @@ _OFFER = ev.FileOffer(1, "a.txt", 11, _SHA)
 
 #: A peer of version 3, the one before rooms.
 _HELLO_V3 = ev.Hello(3, DEFAULT_MAX_FRAME_SIZE, "")
+#: A peer of version 4, the one before upload tickets.
+_HELLO_V4 = ev.Hello(4, DEFAULT_MAX_FRAME_SIZE, "")
+_TICKET = ev.UploadTicket(1, _UPLOAD_TOKEN, 60_000)
 _LOGIN = ev.Login("alice", "pw", 0, 0)
 
 SETUPS: dict[str, Setup] = {
@@ -511,6 +530,15 @@ SETUPS: dict[str, Setup] = {
     ),
     "client-listing": Setup(Role.CLIENT, "client-login-sent", (("received", _FIRST_PAGE),)),
     "client-active": Setup(Role.CLIENT, "client-login-sent", (("received", _WELCOME),)),
+    "client-offered": Setup(Role.CLIENT, "client-active", (("sent", _OFFER),)),
+    "client-uploading": Setup(
+        Role.CLIENT, "client-offered", (("received", ev.FileAccepted(1)),)
+    ),
+    "client-uploading-v4": Setup(
+        Role.CLIENT, "client-hello-sent",
+        (("received", _HELLO_V4), ("sent", _LOGIN), ("received", _WELCOME), ("sent", _OFFER),
+         ("received", ev.FileAccepted(1))),
+    ),
     "client-fetching": Setup(Role.CLIENT, "client-active", (("sent", ev.FetchFile(5, 6)),)),
     "client-active-v3": Setup(
         Role.CLIENT, "client-hello-sent",
@@ -847,6 +875,20 @@ INVALID: tuple[tuple[str, str, bytes, bool, str], ...] = (
      encode_event(ev.FileChunk(5, 0, b"hello")), False, _M.INVALID_FIELD),
     ("FetchRejected of a file the client is not fetching", "client-active",
      encode_event(ev.FetchRejected(5, "not-found")), False, _M.UNEXPECTED_MESSAGE),
+    # -- upload tickets (version 5) -------------------------------------------------------
+    ("an UploadTicket of an upload the client did not offer", "client-active",
+     encode_event(_TICKET), False, _M.UNEXPECTED_MESSAGE),
+    ("an UploadTicket before its upload's FileAccepted", "client-offered",
+     encode_event(_TICKET), False, _M.UNEXPECTED_MESSAGE),
+    ("a second UploadTicket of one upload", "client-uploading", _frames(_TICKET, _TICKET),
+     False, _M.UNEXPECTED_MESSAGE),
+    ("an UploadTicket when version 4 was agreed", "client-uploading-v4",
+     encode_event(_TICKET), False, _M.UNEXPECTED_MESSAGE),
+    ("an UploadTicket payload of 43 bytes, a token byte short", "client-uploading",
+     _frame(0x28, encode_event(_TICKET)[HEADER_SIZE:-5] + encode_event(_TICKET)[-4:]), False,
+     _M.MALFORMED),
+    ("an UploadTicket from the client", "server-uploading", encode_event(_TICKET), False,
+     _M.UNEXPECTED_MESSAGE),
     # -- rooms and search (version 4) -----------------------------------------------------
     ("a SendChat to #general (general is written as no recipient)", "server-active",
      patched(_CHAT, recipient=b"#general"), False, _M.INVALID_FIELD),

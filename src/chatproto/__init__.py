@@ -34,6 +34,7 @@ from .client_state import (
     UploadAccepted,
     UploadCompleted,
     UploadRefused,
+    UploadTicketed,
 )
 from .connection import (
     NEED_DATA,
@@ -89,6 +90,7 @@ from .events import (
     SearchHit,
     SendChat,
     TransientLogin,
+    UploadTicket,
 )
 from .files import (
     Chunk,
@@ -100,7 +102,13 @@ from .files import (
     unique_name,
 )
 from .heartbeat import Heartbeat, HeartbeatAction
-from .limits import GENERAL_ROOM, PROTOCOL_VERSION, ROOMS_VERSION, Limits
+from .limits import (
+    GENERAL_ROOM,
+    PROTOCOL_VERSION,
+    ROOMS_VERSION,
+    UPLOAD_TICKET_VERSION,
+    Limits,
+)
 from .names import is_valid_username, username_problem, username_skeleton
 from .participants import (
     PARTICIPANT_STATE_OF,
@@ -121,6 +129,7 @@ __all__ = [
     "NEED_DATA",
     "PROTOCOL_VERSION",
     "STATE_NEUTRAL_BROADCASTS",
+    "UPLOAD_TICKET_VERSION",
     "ChatDelivered",
     "ChatMessage",
     "ChatRefused",
@@ -178,6 +187,8 @@ __all__ = [
     "UploadAccepted",
     "UploadCompleted",
     "UploadRefused",
+    "UploadTicket",
+    "UploadTicketed",
     "CreateRoom",
     "InviteToRoom",
     "JoinRoom",

@@ -18,6 +18,9 @@ The rules it holds:
   echoes its client id *and* carries the same text and recipient: history
   replays bring the client ids of earlier sessions back, and a fresh session
   starts its ids at a random point, so neither alone keeps them apart.
+- An accepted upload's ``UploadTicket`` (version 5, WebSocket only) is
+  handed on as ``UploadTicketed``: its token authorises the HTTP upload of
+  its bytes. (The connection refuses a ticket of an upload not accepted.)
 - An upload is completed by our own ``FileAvailable`` echoing its upload id
   with the offered size, hash and recipient (not the name: a server may
   clean it up). Accepted or not, an upload ends with its completion or its
@@ -76,6 +79,7 @@ from .events import (
     SearchDone,
     SearchHit,
     SendChat,
+    UploadTicket,
 )
 from .participants import apply_presence
 from .targets import same_target
@@ -135,6 +139,16 @@ class UploadAccepted:
 
 
 @attrs.frozen
+class UploadTicketed:
+    """The token for sending the bytes of accepted upload ``upload_id`` over
+    HTTP (version 5, WebSocket only: docs/protocol.md 1.1)."""
+
+    upload_id: int
+    token: bytes = attrs.field(repr=False)
+    expires_in_ms: int
+
+
+@attrs.frozen
 class UploadRefused(_Refusal):
     """The server refused upload ``upload_id``, before or after its bytes."""
 
@@ -182,6 +196,7 @@ Outcome = (
     | ChatDelivered
     | ChatRefused
     | UploadAccepted
+    | UploadTicketed
     | UploadRefused
     | UploadCompleted
     | FetchData
@@ -332,6 +347,11 @@ class ClientState:
                 return _NOTHING
             upload.accepted = True
             return (UploadAccepted(event.upload_id),)
+        if isinstance(event, UploadTicket):
+            upload = self._uploads.get(event.upload_id)
+            if upload is None or not upload.accepted:
+                return _NOTHING
+            return (UploadTicketed(event.upload_id, event.token, event.expires_in_ms),)
         if isinstance(event, FileRejected):
             if self._uploads.pop(event.upload_id, None) is None:
                 return _NOTHING
@@ -408,4 +428,5 @@ __all__ = [
     "UploadAccepted",
     "UploadCompleted",
     "UploadRefused",
+    "UploadTicketed",
 ]

@@ -45,6 +45,7 @@ from .limits import (
     MIN_FRAME_SIZE,
     PROTOCOL_VERSION,
     ROOMS_VERSION,
+    UPLOAD_TICKET_VERSION,
     Limits,
 )
 from .state import (
@@ -162,6 +163,15 @@ class Connection:
         then may a room message, a ``Membership`` or a room request cross
         this connection (``PreparedEvent.for_rooms``)."""
         return self._conversation.version >= ROOMS_VERSION
+
+    @property
+    def speaks_upload_tickets(self) -> bool:
+        """Whether the agreed version has ``UploadTicket``
+        (``UPLOAD_TICKET_VERSION``): a server that takes an upload's bytes
+        over HTTP (the browser client's WebSocket, docs/protocol.md 1.1)
+        sends one after its ``FileAccepted`` only then, and asks for its
+        token."""
+        return self._conversation.version >= UPLOAD_TICKET_VERSION
 
     @property
     def our_state(self) -> State:

@@ -360,6 +360,20 @@ class FileAvailable(Event):
 
 
 @attrs.frozen
+class UploadTicket(Event):
+    """The token that the HTTP upload of an accepted upload's bytes must carry
+    (version 5, WebSocket only).
+
+    ``PUT /files/upload/UPLOAD_ID`` carries it as ``Upload-Token`` (lowercase
+    hex); it lasts ``expires_in_ms`` after it was issued or after the last
+    byte the server took for that upload, whichever is later."""
+
+    upload_id: int
+    token: bytes = attrs.field(repr=False)
+    expires_in_ms: int
+
+
+@attrs.frozen
 class FetchFile(Event):
     """Ask for a file's bytes from ``offset`` (non-zero to resume)."""
 

@@ -15,7 +15,7 @@ from . import names as _names
 from .names import is_valid_username as is_valid_username
 from .names import username_problem as username_problem
 
-PROTOCOL_VERSION = 4
+PROTOCOL_VERSION = 5
 #: The oldest version spoken. Version 1 had no resume tokens: its Login and
 #: LoginAccepted have other layouts, so its peers cannot be understood.
 #: Version 2 is version 3 without ``TransientLogin``: the same layouts, so a
@@ -28,6 +28,11 @@ TRANSIENT_LOGIN_VERSION = 3
 #: 7.10, 7.11): a ``#room`` recipient and the messages 0x30-0x3F are spoken
 #: only on a connection whose agreed version is at least this.
 ROOMS_VERSION = 4
+#: The first version with ``UploadTicket`` (docs/protocol.md 1.1, 7.6): a
+#: server sends one after ``FileAccepted`` on a WebSocket connection whose
+#: agreed version is at least this, and the browser's HTTP upload must then
+#: carry its token. The layouts of version 4 are unchanged.
+UPLOAD_TICKET_VERSION = 5
 
 #: The room every account is in, for good: a message to no room and no user
 #: (an empty ``recipient``) is a message to it, as in the original program.
@@ -55,6 +60,8 @@ MAX_TOKEN_BYTES = 32
 #: A resume token (``LoginAccepted.resume_token``, ``Login.resume_token``):
 #: 256 random bits, so guessing one is hopeless (docs/security.md).
 RESUME_TOKEN_BYTES = 32
+#: An upload token (``UploadTicket.token``): 256 random bits as well.
+UPLOAD_TOKEN_BYTES = 32
 MAX_PARTICIPANTS = 65_535
 MAX_FILE_SIZE = 2**62
 MAX_OPEN_UPLOADS = 4

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from . import events as ev
-from .limits import MAX_OPEN_FETCHES, MAX_OPEN_UPLOADS
+from .limits import MAX_OPEN_FETCHES, MAX_OPEN_UPLOADS, UPLOAD_TICKET_VERSION
 
 
 class Violation(Exception):
@@ -27,13 +27,15 @@ class Violation(Exception):
 
 
 class _Upload:
-    __slots__ = ("accepted", "ended", "next_offset", "size")
+    __slots__ = ("accepted", "ended", "next_offset", "size", "ticketed")
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.next_offset = 0
         self.accepted = False
         self.ended = False
+        #: Its ``UploadTicket`` was sent (version 5: at most one per upload).
+        self.ticketed = False
 
 
 class _NoEntries(dict[Any, Any]):
@@ -61,6 +63,7 @@ class TransferChecks:
     _uploads: dict[int, _Upload]
     _fetches: dict[int, int]  # file id -> next offset
     username: str | None
+    version: int  # the agreed version (ConversationState's slot)
 
     def _file_offer(self, role: object, event: ev.Event) -> None:
         assert isinstance(event, ev.FileOffer)
@@ -84,6 +87,23 @@ class TransferChecks:
         if upload.accepted:
             raise Violation(f"upload {event.upload_id} was already accepted")
         upload.accepted = True
+
+    def _upload_ticket(self, role: object, event: ev.Event) -> None:
+        # After the upload's FileAccepted, once: the client may have sent
+        # its chunks and FileEnd meanwhile (they cross the ticket), so an
+        # upload whose bytes are all in may still get it.
+        assert isinstance(event, ev.UploadTicket)
+        if self.version < UPLOAD_TICKET_VERSION:
+            raise Violation(
+                f"UploadTicket needs protocol version {UPLOAD_TICKET_VERSION}; "
+                f"version {self.version} was agreed"
+            )
+        upload = self._upload(event.upload_id)
+        if not upload.accepted:
+            raise Violation(f"UploadTicket before the FileAccepted of upload {event.upload_id}")
+        if upload.ticketed:
+            raise Violation(f"upload {event.upload_id} has its UploadTicket already")
+        upload.ticketed = True
 
     def _file_rejected(self, role: object, event: ev.Event) -> None:
         assert isinstance(event, ev.FileRejected)

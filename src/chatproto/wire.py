@@ -216,6 +216,13 @@ LAYOUTS: tuple[Layout, ...] = (
     ),
     Layout(0x26, ev.FetchFile, [("file_id", U64), ("offset", U64)]),
     Layout(0x27, ev.FetchRejected, [("file_id", U64), ("reason", TOKEN), ("message", MESSAGE)]),
+    # Version 5, WebSocket only: the token of an upload whose bytes come over
+    # HTTP. ``token`` is 32 raw bytes, carried as ``sha256`` is (the fixed kind).
+    Layout(
+        0x28,
+        ev.UploadTicket,
+        [("upload_id", U64), ("token", SHA256), ("expires_in_ms", U32)],
+    ),
     # Rooms and search, version 4 on: requests 0x30-0x35, answers 0x38-0x3c.
     Layout(0x30, ev.CreateRoom, [("request_id", U64), ("private", BOOL), ("room", NAME)]),
     Layout(0x31, ev.JoinRoom, [("request_id", U64), ("room", NAME)]),

@@ -147,6 +147,9 @@ async def _run(config: ServerConfig) -> None:
          "If the default port is taken the server starts without it.")
 @_option("--no-web", "no_web", is_flag=True, default=False,
          help="Serve no browser client.")
+@_option("--upload-token-lifetime", type=click.FloatRange(min=0, min_open=True), default=60.0,
+         show_default=True,
+         help="Seconds a browser upload's token lasts after its issue or its last byte.")
 @_option("--store", "store", default=None, metavar="postgresql://...",
          help="Cluster mode: keep accounts, history, rooms and files in this PostgreSQL "
          "database (with --bus) [default: SQLite in --data-dir].")
@@ -188,6 +191,7 @@ def main(
     tls_key: Path | None,
     web_port: int,
     no_web: bool,
+    upload_token_lifetime: float,
     store: str | None,
     bus: str | None,
     bus_prefix: str,
@@ -225,6 +229,7 @@ def main(
             tls_key=tls_key,
             web_port=None if no_web else web_port,
             web_port_required=_given(click.get_current_context(), "web_port"),
+            upload_token_lifetime=upload_token_lifetime,
             store_url=store or None,
             bus_url=bus or None,
             bus_prefix=bus_prefix,

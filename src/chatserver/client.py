@@ -21,6 +21,7 @@ from chatproto import (
     ErrorCode,
     Event,
     FetchFile,
+    FileAccepted,
     FileAvailable,
     FileChunk,
     FileEnd,
@@ -206,6 +207,10 @@ class ClientProtocol(asyncio.Protocol):
     def queue(self, event: Event | PreparedEvent) -> None:
         """Send ``event`` with this loop turn's other output."""
         self.outbox.queue(event)
+
+    def upload_accepted(self, upload_id: int) -> None:
+        """The server takes upload ``upload_id``: its bytes may come."""
+        self.queue(FileAccepted(upload_id))
 
     def flush_output(self) -> None:
         """Write what is queued now, with the broadcasts made so far."""

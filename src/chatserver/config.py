@@ -84,6 +84,9 @@ class ServerConfig:
     #: The port was asked for (not the command line's default): if it is
     #: taken the server does not start, instead of starting without the web.
     web_port_required: bool = True
+    #: Seconds an upload token of the browser client lasts (docs/protocol.md
+    #: 1.1): after its issue or after the last byte taken, whichever is later.
+    upload_token_lifetime: float = attrs.field(default=60.0, validator=_positive)
     #: The cluster mode (docs/cluster.md): a PostgreSQL URL for what must
     #: last and a Redis URL for what moves between nodes, both or neither.
     store_url: str | None = None

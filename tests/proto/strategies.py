@@ -145,6 +145,7 @@ EVENT_STRATEGIES: dict[type[ev.Event], st.SearchStrategy[Any]] = {
                                 filenames, FILE_SIZES, SHA256, U64),
     ev.FetchFile: st.builds(ev.FetchFile, U64, U64),
     ev.FetchRejected: st.builds(ev.FetchRejected, U64, tokens, messages),
+    ev.UploadTicket: st.builds(ev.UploadTicket, U64, SHA256, U32),
     ev.CreateRoom: st.builds(ev.CreateRoom, U64, usernames, st.booleans()),
     ev.JoinRoom: st.builds(ev.JoinRoom, U64, usernames),
     ev.LeaveRoom: st.builds(ev.LeaveRoom, U64, usernames),

@@ -37,6 +37,8 @@ from chatproto import (
     UploadAccepted,
     UploadCompleted,
     UploadRefused,
+    UploadTicket,
+    UploadTicketed,
 )
 
 ME = "frog"
@@ -201,6 +203,21 @@ def test_a_refused_upload_is_over_before_or_after_acceptance() -> None:
     )
     assert client.open_upload_ids == frozenset()
     assert client.receive(FileRejected(4242, "too-large")) == ()
+
+
+def test_the_ticket_of_an_accepted_upload_is_handed_on_with_its_token() -> None:
+    client = logged_in()
+    offer = client.start_upload("d.bin", 10, DIGEST)
+    token = bytes(range(100, 132))
+    assert client.receive(UploadTicket(offer.upload_id, token, 60_000)) == (), "not accepted yet"
+    client.receive(FileAccepted(offer.upload_id))
+    (ticketed,) = client.receive(UploadTicket(offer.upload_id, token, 2**32 - 1))
+    assert ticketed == UploadTicketed(offer.upload_id, token, 2**32 - 1)
+    assert token.hex() not in repr(ticketed), "a token is kept out of logs"
+    assert client.open_upload_ids == {offer.upload_id}, "the ticket closes nothing"
+    assert client.receive(UploadTicket(4242, token, 1)) == (), "not our upload"
+    client.receive(FileRejected(offer.upload_id, "checksum-mismatch"))
+    assert client.receive(UploadTicket(offer.upload_id, token, 1)) == (), "over"
 
 
 def test_a_forgotten_upload_gets_no_more_answers() -> None:

@@ -44,6 +44,7 @@ from chatproto.limits import (
     OLDEST_PROTOCOL_VERSION,
     PROTOCOL_VERSION,
     TRANSIENT_LOGIN_VERSION,
+    UPLOAD_TICKET_VERSION,
 )
 from chatproto.state import Role
 
@@ -58,6 +59,7 @@ class Upload:
     accepted: bool = False
     sent: int = 0
     ended: bool = False
+    ticketed: bool = False  # its UploadTicket was sent (version 5)
 
 
 @dataclass
@@ -144,7 +146,8 @@ class Model:
             if isinstance(e, ev.FileAvailable):
                 u = self.uploads.get(e.upload_id)
                 return u is not None and u.ended and e.sender == self.username
-            if kind not in (ev.ChatRejected, ev.FileAccepted, ev.FileRejected):
+            if kind not in (ev.ChatRejected, ev.FileAccepted, ev.FileRejected,
+                            ev.UploadTicket):
                 return False
         if kind in (ev.ChatMessage, ev.ChatRejected, ev.Presence, ev.FileAvailable):
             return True
@@ -153,6 +156,11 @@ class Model:
             return u is not None and not u.accepted
         if isinstance(e, ev.FileRejected):
             return e.upload_id in self.uploads
+        if isinstance(e, ev.UploadTicket):
+            # Once per accepted upload, from version 5; its bytes may all be in already.
+            u = self.uploads.get(e.upload_id)
+            return (self.version >= UPLOAD_TICKET_VERSION and u is not None and u.accepted
+                    and not u.ticketed)
         if isinstance(e, ev.FileChunk):
             at = self.fetches.get(e.transfer_id)
             return (at is not None and e.offset == at and len(e.data) > 0
@@ -194,6 +202,8 @@ class Model:
             self.uploads[e.upload_id].accepted = True
         elif isinstance(e, ev.FileRejected):
             del self.uploads[e.upload_id]
+        elif isinstance(e, ev.UploadTicket):
+            self.uploads[e.upload_id].ticketed = True
         elif isinstance(e, ev.FileChunk) and role is C:
             self.uploads[e.transfer_id].sent += len(e.data)
         elif isinstance(e, ev.FileChunk):
@@ -218,7 +228,7 @@ def candidate_events(model: Model) -> st.SearchStrategy[ev.Event]:
     data = st.binary(max_size=12)
     names = st.sampled_from(["bob", "개구리", model.username or "alice"])
     return st.one_of(
-        st.builds(ev.Hello, st.sampled_from([0, 1, 2, 3, 4]),
+        st.builds(ev.Hello, st.sampled_from([0, 1, 2, 3, 4, 5]),
                   st.sampled_from([MIN_FRAME_SIZE - 1, MIN_FRAME_SIZE, DEFAULT_MAX_FRAME_SIZE])),
         st.builds(ev.Login, names, st.just("pw")),
         st.builds(ev.Login, names, st.sampled_from(["", "pw"]), st.just(0), st.just(0),
@@ -251,6 +261,7 @@ def candidate_events(model: Model) -> st.SearchStrategy[ev.Event]:
                   st.just(SHA), IDS),
         st.builds(ev.FetchFile, IDS, st.integers(0, 3)),
         st.builds(ev.FetchRejected, IDS, st.just("not-found")),
+        st.builds(ev.UploadTicket, IDS, st.just(SHA), st.sampled_from([0, 60_000])),
     )
 
 

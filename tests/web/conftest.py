@@ -16,9 +16,10 @@ from .browser import TIMEOUT_MS, WebUser, launch
 
 
 @contextmanager
-def web_server_process(data_dir: Path, *args: str, tls: bool = False) -> Iterator[ServerProcess]:
+def web_server_process(data_dir: Path, *args: str, tls: bool = False,
+                       env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
     """``chat-server`` with its web listener on a free port (``.web_url``)."""
-    with server_process(data_dir, *args, tls=tls, web=True) as server:
+    with server_process(data_dir, *args, env=env, tls=tls, web=True) as server:
         yield server
 
 

@@ -154,7 +154,7 @@ def _snapshot(conn: ClientConnection) -> dict[str, Any]:
         "openUploads": conn.open_uploads, "openFetches": conn.open_fetches,
         "openRequests": conn._conversation.open_requests,
         "peerMaxFrameSize": conn.peer_max_frame_size or None, "chunkSize": conn.chunk_size,
-        "speaksRooms": conn.speaks_rooms,
+        "speaksRooms": conn.speaks_rooms, "speaksUploadTickets": conn.speaks_upload_tickets,
     }
 
 
@@ -260,7 +260,8 @@ def _server_event(walk: _Walk, conn: ClientConnection) -> ev.Event:
         return ev.Presence(walk.pick(_USERS), walk.pick(ev.PresenceState), 2)
     if choice == 2:
         return walk.pick([ev.FileAccepted(walk.id(uploads)),
-                          ev.FileRejected(walk.id(uploads), "too-large")])
+                          ev.FileRejected(walk.id(uploads), "too-large"),
+                          ev.UploadTicket(walk.id(uploads), bytes(range(32)), 60_000)])
     if choice in (3, 4):
         file_id = walk.id(fetches)
         right = fetches.get(file_id, 0)
@@ -378,6 +379,8 @@ _HELLO = ev.Hello(4, DEFAULT_MAX_FRAME_SIZE)
 _SMALL_HELLO = ev.Hello(4, MIN_FRAME_SIZE)
 _WELCOME = ev.LoginAccepted("alice", False, False, 5, (ev.Participant("alice"),), 9)
 _TRANSIENT_WELCOME = ev.LoginAccepted("alice", False, False, 5, (), 9, False, 0)
+_HELLO_V5 = ev.Hello(5, DEFAULT_MAX_FRAME_SIZE)
+_TICKET_TOKEN = bytes(range(32, 64))
 
 
 def _scripts() -> list[list[tuple[str, Any]]]:
@@ -413,6 +416,22 @@ def _scripts() -> list[list[tuple[str, Any]]]:
          ("send", ev.SendChat("hi", None, 1)),
          ("receive", ev.ChatMessage(4, 1, 1, "alice", None, "hi")),
          *upload, ("receive", ev.ChatMessage(5, 1, 1, "bob", None, "hi"))],
+        # Version 5: each accepted upload's ticket, once, even after all its bytes (they
+        # cross); a second one breaks the rules.
+        [("send", _HELLO_V5), ("receive", _HELLO_V5), ("send", ev.Login("alice", "pw")),
+         ("receive", _WELCOME), ("send", ev.FileOffer(1, "a.txt", 6, _SHA)),
+         ("receive", ev.FileAccepted(1)), ("receive", ev.UploadTicket(1, _TICKET_TOKEN, 60_000)),
+         ("send", ev.FileOffer(2, "b.txt", 3, _SHA)), ("receive", ev.FileAccepted(2)),
+         ("send", ev.FileChunk(2, 0, b"abc")), ("send", ev.FileEnd(2)),
+         ("receive", ev.UploadTicket(2, _TICKET_TOKEN, 2**32 - 1)),
+         ("receive", ev.UploadTicket(2, _TICKET_TOKEN, 1))],
+        # Version 5, a ticket before its upload's FileAccepted.
+        [("send", _HELLO_V5), ("receive", _HELLO_V5), ("send", ev.Login("alice", "pw")),
+         ("receive", _WELCOME), ("send", ev.FileOffer(1, "a.txt", 6, _SHA)),
+         ("receive", ev.UploadTicket(1, _TICKET_TOKEN, 60_000))],
+        # Version 4 has no tickets.
+        [*login, ("receive", _WELCOME), ("send", ev.FileOffer(1, "a.txt", 6, _SHA)),
+         ("receive", ev.FileAccepted(1)), ("receive", ev.UploadTicket(1, _TICKET_TOKEN, 60_000))],
         # A listing: pages, then the server's Goodbye and a clean end.
         [*login, ("receive", ev.LoginAccepted("alice", False, True, 5, (ev.Participant("alice"),),
                                                9, False, 3)),

@@ -18,6 +18,7 @@ from chatproto import (
     FileRejected,
     RejectReason,
     RequestDone,
+    UploadTicket,
     sanitize_filename,
 )
 from support import RawClient, ServerProcess, fetch, upload
@@ -29,15 +30,19 @@ from .webclient import COOKIE, Response, WebChat, connection, request, session_c
 
 
 def put(url: str, upload_id: int, body: bytes, cookie: str | None,
-        offset: int | None = None) -> Response:
+        offset: int | None = None, token: bytes | str | None = None) -> Response:
+    """The PUT of an upload's body; ``token``: its ``Upload-Token`` (bytes as
+    lowercase hex, a str as it is), none when None."""
     headers = {"Content-Type": "application/octet-stream"}
     if offset is not None:
         headers["Upload-Offset"] = str(offset)
+    if token is not None:
+        headers["Upload-Token"] = token.hex() if isinstance(token, bytes) else token
     return request(url, "PUT", f"/files/upload/{upload_id}", cookie=cookie, body=body,
                    headers=headers)
 
 
-def put_chunked(url: str, upload_id: int, cookie: str) -> int:
+def put_chunked(url: str, upload_id: int, cookie: str, token: bytes | None = None) -> int:
     """A PUT without Content-Length (a chunked body): the status. Only the
     head is sent: the server may answer and close before any body, and a
     body still being written then would only make a broken pipe here."""
@@ -46,6 +51,8 @@ def put_chunked(url: str, upload_id: int, cookie: str) -> int:
         conn.putrequest("PUT", f"/files/upload/{upload_id}")
         conn.putheader("Cookie", f"{COOKIE}={cookie}")
         conn.putheader("Transfer-Encoding", "chunked")
+        if token is not None:
+            conn.putheader("Upload-Token", token.hex())
         conn.endheaders()
         return conn.getresponse().status
     finally:
@@ -53,10 +60,17 @@ def put_chunked(url: str, upload_id: int, cookie: str) -> int:
 
 
 def offer(client: WebChat, upload_id: int, data: bytes, name: str = "up.bin",
-          sha256: bytes | None = None) -> None:
+          sha256: bytes | None = None) -> bytes | None:
+    """Offer an upload and wait for its FileAccepted; the token of the
+    UploadTicket right behind it (version 5), None on a version 4 WebSocket."""
     digest = sha256 if sha256 is not None else hashlib.sha256(data).digest()
     client.send(FileOffer(upload_id, name, len(data), digest, None))
     client.wait_for(lambda e: isinstance(e, FileAccepted) and e.upload_id == upload_id)
+    if not client.conn.speaks_upload_tickets:
+        return None
+    ticket = client.wait_for(UploadTicket)
+    assert ticket.upload_id == upload_id and len(ticket.token) == 32, ticket
+    return ticket.token
 
 
 def test_uploads_over_http_and_their_refusals(web_server: ServerProcess) -> None:
@@ -68,47 +82,50 @@ def test_uploads_over_http_and_their_refusals(web_server: ServerProcess) -> None
          RawClient.login_as(web_server, "bob", "pw") as bob:
         assert put(url, 77, b"x", cookie).status == 404  # never offered
         data = os.urandom(300_000)
-        offer(alice, 1, data)
+        token = offer(alice, 1, data)
         # Another session, logged in too, cannot claim alice's upload.
         other = session_cookie(url)
         with WebChat.login_as(url, other, "carol"):
-            assert put(url, 1, data, other).status == 404
-        assert put(url, 1, data, cookie).status == 204
+            assert put(url, 1, data, other, token=token).status == 404
+        assert put(url, 1, data, cookie, token=token).status == 204
         mine = alice.wait_for(lambda e: isinstance(e, FileAvailable) and e.upload_id == 1
                               and e.sender == "alice")
         announced = bob.wait_for(FileAvailable)
         assert announced.file_id == mine.file_id and announced.sha256 == mine.sha256
         assert fetch(bob, announced.file_id) == data
-        assert put(url, 1, data, cookie).status == 404  # done: no longer open
+        assert put(url, 1, data, cookie, token=token).status == 404  # done: no longer open
 
-        offer(alice, 2, b"0123456789")
-        assert put(url, 2, b"0123456789+", cookie).status == 413
-        assert put_chunked(url, 2, cookie) == 411
+        token = offer(alice, 2, b"0123456789")
+        assert put(url, 2, b"0123456789+", cookie, token=token).status == 413
+        assert put_chunked(url, 2, cookie, token) == 411
         # A short body is kept, the rest may follow from its Upload-Offset
         # (protocol.md 1.1: resumable); a wrong offset is 409 with the right one.
-        offer(alice, 3, b"0123456789")
-        short = put(url, 3, b"01234", cookie)
+        token = offer(alice, 3, b"0123456789")
+        short = put(url, 3, b"01234", cookie, token=token)
         assert (short.status, short.header("upload-offset")) == (204, "5"), short
-        wrong = put(url, 3, b"56789", cookie)  # from 0 again: wrong
+        wrong = put(url, 3, b"56789", cookie, token=token)  # from 0 again: wrong
         assert (wrong.status, wrong.header("upload-offset")) == (409, "5"), wrong
-        rest = put(url, 3, b"56789", cookie, offset=5)
+        rest = put(url, 3, b"56789", cookie, offset=5, token=token)
         assert (rest.status, rest.header("upload-offset")) == (204, "10"), rest
         done = alice.wait_for(lambda e: isinstance(e, FileAvailable) and e.upload_id == 3)
         assert done.sha256 == hashlib.sha256(b"0123456789").digest()
         bob.wait_for(lambda e: isinstance(e, FileAvailable) and e.file_id == done.file_id)
         assert fetch(bob, done.file_id) == b"0123456789"
-        offer(alice, 4, b"0123456789", sha256=bytes(32))
-        assert put(url, 4, b"0123456789", cookie).status == 204
+        token = offer(alice, 4, b"0123456789", sha256=bytes(32))
+        assert put(url, 4, b"0123456789", cookie, token=token).status == 204
         rejected = alice.wait_for(lambda e: isinstance(e, FileRejected) and e.upload_id == 4)
         assert rejected.reason == RejectReason.CHECKSUM_MISMATCH
     assert put(url, 5, b"x", cookie).status == 403  # logged out again
 
 
-def _start_put(url: str, upload_id: int, size: int, cookie: str, first: bytes) -> socket.socket:
+def _start_put(url: str, upload_id: int, size: int, cookie: str, first: bytes,
+               token: bytes | None) -> socket.socket:
     """A PUT whose headers and first bytes are sent, the rest not yet."""
     conn = connection(url)
     conn.putrequest("PUT", f"/files/upload/{upload_id}")
     conn.putheader("Cookie", f"{COOKIE}={cookie}")
+    if token is not None:
+        conn.putheader("Upload-Token", token.hex())
     conn.putheader("Content-Length", str(size))
     conn.endheaders(first)
     assert conn.sock is not None
@@ -130,9 +147,9 @@ def test_a_second_put_of_an_upload_being_sent_is_409(web_server: ServerProcess) 
     cookie = session_cookie(url)
     data = os.urandom(100_000)
     with WebChat.login_as(url, cookie, "alice") as alice:
-        offer(alice, 1, data)
-        a = _start_put(url, 1, len(data), cookie, data[:1000])
-        b = _start_put(url, 1, len(data), cookie, data[:1000])
+        token = offer(alice, 1, data)
+        a = _start_put(url, 1, len(data), cookie, data[:1000], token)
+        b = _start_put(url, 1, len(data), cookie, data[:1000], token)
         # One of the two holds the upload; the other is answered 409 at once.
         a.setblocking(False)
         b.setblocking(False)

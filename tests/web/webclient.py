@@ -280,15 +280,19 @@ class WebChat:
     ``support.RawClient`` over TCP (pings answered, ``wait_for`` leaves the
     events it passes over for later calls)."""
 
-    def __init__(self, url: str, cookie: str | None, origin: str | None = "") -> None:
+    def __init__(self, url: str, cookie: str | None, origin: str | None = "",
+                 version: int | None = None) -> None:
         self.socket = WebSocket(url, cookie, origin)
         self.conn = ClientConnection()
+        #: The version offered in Hello (None: the library's, PROTOCOL_VERSION).
+        self.version = version
         self.received: list[Event] = []
         self._pending: list[Event] = []
 
     @classmethod
-    def login_as(cls, url: str, cookie: str, name: str, password: str = "pw") -> WebChat:
-        client = cls(url, cookie)
+    def login_as(cls, url: str, cookie: str, name: str, password: str = "pw",
+                 version: int | None = None) -> WebChat:
+        client = cls(url, cookie, version=version)
         reply = client.login(name, password)
         assert isinstance(reply, LoginAccepted), reply
         return client
@@ -297,7 +301,10 @@ class WebChat:
         self.socket.send_bytes(self.conn.send(event))
 
     def login(self, name: str, password: str = "pw") -> LoginAccepted | LoginRejected:
-        self.send(self.conn.hello("web-test-client"))
+        hello = self.conn.hello("web-test-client")
+        if self.version is not None:
+            hello = Hello(self.version, hello.max_frame_size, hello.software)
+        self.send(hello)
         self.wait_for(Hello)
         self.send(Login(name, password, 0, 0))
         reply = self.wait_for((LoginAccepted, LoginRejected))

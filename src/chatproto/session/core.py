@@ -37,6 +37,7 @@ from ..client_state import (
     UploadAccepted,
     UploadCompleted,
     UploadRefused,
+    UploadTicketed,
 )
 from ..connection import NEED_DATA, ClientConnection
 from ..errors import LocalProtocolError, RemoteProtocolError
@@ -262,6 +263,8 @@ class SessionCore:
                 self._answered(outcome)
             case LoginComplete():
                 pass  # the handshake's business, finished before this loop starts
+            case UploadTicketed():
+                pass  # for uploads over HTTP (a browser's WebSocket): not sent over TCP
 
     def _answered(self, outcome: RequestOutcome) -> None:
         waiter = self._requests.pop(outcome.request_id, None)

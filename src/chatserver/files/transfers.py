@@ -18,7 +18,6 @@ from chatproto import (
     Event,
     FetchFile,
     FetchRejected,
-    FileAccepted,
     FileAvailable,
     FileChunk,
     FileEnd,
@@ -50,6 +49,11 @@ class TransferClient(Protocol):
         ...
 
     def queue(self, event: Event) -> None: ...
+
+    def upload_accepted(self, upload_id: int) -> None:
+        """Queue the ``FileAccepted`` of ``upload_id`` (and whatever its
+        transport sends with it: a WebSocket's ``UploadTicket``)."""
+        ...
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None: ...
 
@@ -121,7 +125,7 @@ class Transfers:
             )
             client.queue(failure.rejection(event.upload_id))
             return
-        client.queue(FileAccepted(event.upload_id))
+        client.upload_accepted(event.upload_id)
 
     def chunk(self, event: FileChunk) -> None:
         self.uploads.chunk(event.transfer_id, event.data)

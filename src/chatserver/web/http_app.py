@@ -6,7 +6,9 @@
   browser's WebSocket connections offered and the server accepted; fed to
   that connection as FileChunk and FileEnd frames, so it is checked, hashed
   and kept exactly as a TCP upload. ``Upload-Offset`` (default 0) says where
-  the body starts: after a broken request the page sends the rest.
+  the body starts: after a broken request the page sends the rest. On a
+  version 5 connection ``Upload-Token`` must be the token of the upload's
+  ``UploadTicket`` (``websocket.py``), else 403.
 - ``GET /files/FILE_ID``: a stored file, to a browser whose logged-in
   connection may see it (the rule of FetchFile), with ``Range``.
 
@@ -244,10 +246,19 @@ class HttpConnection(asyncio.Protocol):
         if not clients:
             self._refuse(403, b"not logged in\n")
             return
-        client = None if upload_id is None else next(
-            (c for c in clients if c.upload_progress(upload_id) is not None), None)
-        if client is None or upload_id is None:
+        waiting = [] if upload_id is None else [
+            c for c in clients if c.upload_progress(upload_id) is not None]
+        if not waiting or upload_id is None:
             self._refuse(404, b"no such upload waiting for its bytes\n")
+            return
+        # Version 5: the token of the connection's UploadTicket, too (upload
+        # ids are per connection: the token says which one offered it).
+        token = _header(headers, b"upload-token")
+        problems = [c.upload_token_problem(upload_id, token) for c in waiting]
+        client = next((c for c, problem in zip(waiting, problems, strict=True)
+                       if problem is None), None)
+        if client is None:
+            self._refuse(403, f"{problems[0]}\n".encode())
             return
         progress = client.upload_progress(upload_id)
         assert progress is not None

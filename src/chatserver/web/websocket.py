@@ -16,12 +16,19 @@ An upload's body does not come over the WebSocket: once its ``FileAccepted``
 is out the page PUTs the bytes (``http_app``), and ``upload_body`` feeds them
 to the connection as the ``FileChunk`` and ``FileEnd`` frames a TCP client
 would send, so the protocol's checks and the server's upload code are the
-same for both.
+same for both. On a connection of version 5 (``speaks_upload_tickets``) an
+``UploadTicket`` follows the ``FileAccepted``: 32 random bytes that the PUT
+must show as ``Upload-Token`` (``upload_token_problem``), good for the
+configured lifetime after the ticket or after the last byte taken, whichever
+is later. Only the uploads still waiting for bytes keep a token, so a
+connection holds at most ``MAX_OPEN_UPLOADS`` of them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import secrets
 import struct
 from typing import Any
 
@@ -30,8 +37,8 @@ from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from chatproto import ErrorCode, FileChunk, FileEnd, encode_event
-from chatproto.limits import DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE
+from chatproto import ErrorCode, FileChunk, FileEnd, UploadTicket, encode_event
+from chatproto.limits import DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE, UPLOAD_TOKEN_BYTES
 
 from ..client import ClientProtocol
 from ..context import ServerContext
@@ -46,6 +53,7 @@ MAX_MESSAGE = HEADER_SIZE + DEFAULT_MAX_FRAME_SIZE
 _CLOSE_NORMAL = b"\x88\x02\x03\xe8"  # close frame, code 1000, no reason
 #: Headers of the small frames, made once: most frames out are small.
 _SMALL_HEADERS = tuple(bytes((0x82, size)) for size in range(126))
+_MAX_U32 = 2**32 - 1
 _MEDIUM = struct.Struct("!BBH")
 _LARGE = struct.Struct("!BBQ")
 
@@ -138,8 +146,19 @@ class WebSocketWriter:
         return self._transport.get_extra_info(name, default)
 
 
+class _Ticket:
+    """The token of one upload waiting for its bytes, and until when it is good."""
+
+    __slots__ = ("good_until", "hex")
+
+    def __init__(self, token: bytes, good_until: float) -> None:
+        #: What ``Upload-Token`` must say: the token as lowercase hex.
+        self.hex = token.hex().encode("ascii")
+        self.good_until = good_until
+
+
 class WebSocketClientProtocol(ClientProtocol):
-    __slots__ = ("_opened", "_secure", "_sessions", "_ws", "_ws_writer",
+    __slots__ = ("_opened", "_secure", "_sessions", "_tickets", "_ws", "_ws_writer",
                  "session_id")
 
     def __init__(self, ctx: ServerContext, hub: Hub, sessions: WebSessions, secure: bool) -> None:
@@ -150,6 +169,8 @@ class WebSocketClientProtocol(ClientProtocol):
         self._ws_writer: WebSocketWriter | None = None
         self._opened = False
         self.session_id: str | None = None
+        #: upload id -> its token, for the uploads of version 5 waiting for bytes.
+        self._tickets: dict[int, _Ticket] | None = None
 
     # -- the handshake: before it, the connection is not a chat connection yet ----
 
@@ -283,6 +304,43 @@ class WebSocketClientProtocol(ClientProtocol):
             return None
         return self.conn.upload_progress(upload_id)
 
+    def upload_accepted(self, upload_id: int) -> None:
+        """The ``FileAccepted``, then on version 5 the ``UploadTicket`` whose
+        token the PUT of the bytes must carry (docs/protocol.md 1.1)."""
+        super().upload_accepted(upload_id)
+        if not self.conn.speaks_upload_tickets:
+            return  # version 4: the cookie alone, as before tickets
+        tickets = self._tickets
+        if tickets is None:
+            tickets = self._tickets = {}
+        # Tokens of uploads that no longer wait for bytes go: at most
+        # MAX_OPEN_UPLOADS are left, whatever the connection does.
+        for done in [u for u in tickets if self.conn.upload_progress(u) is None]:
+            del tickets[done]
+        lifetime = self.ctx.config.upload_token_lifetime
+        token = secrets.token_bytes(UPLOAD_TOKEN_BYTES)
+        tickets[upload_id] = _Ticket(token, self._clock() + lifetime)
+        self.queue(UploadTicket(upload_id, token, min(round(lifetime * 1000), _MAX_U32)))
+
+    def upload_token_problem(self, upload_id: int, presented: bytes) -> str | None:
+        """Why ``presented`` (the PUT's ``Upload-Token``) may not send the
+        bytes of ``upload_id``, or None when it may. A version 4 connection
+        gets no ticket and asks for no token (its cookie was checked)."""
+        if not self.conn.speaks_upload_tickets:
+            return None
+        ticket = None if self._tickets is None else self._tickets.get(upload_id)
+        if ticket is None:
+            return "this upload has no valid token"
+        if not presented:
+            return "the Upload-Token header is required"
+        if self._clock() > ticket.good_until:
+            assert self._tickets is not None
+            del self._tickets[upload_id]  # and for good: the upload stays as it was
+            return "the upload token has expired"
+        if not hmac.compare_digest(presented, ticket.hex):
+            return "wrong upload token"
+        return None
+
     def upload_body(self, upload_id: int, data: bytes) -> bool:
         """Feed the next bytes of ``upload_id``'s body as a FileChunk frame (and
         its FileEnd once the size is reached); False when it cannot go on."""
@@ -291,8 +349,16 @@ class WebSocketClientProtocol(ClientProtocol):
             return False
         offset, size = progress
         frames = [encode_event(FileChunk(upload_id, offset, data))] if data else []
-        if offset + len(data) >= size:
+        finished = offset + len(data) >= size
+        if finished:
             frames.append(encode_event(FileEnd(upload_id)))
+        tickets = self._tickets
+        if tickets is not None and upload_id in tickets:
+            if finished:
+                del tickets[upload_id]  # no byte more may come: the token is done
+            else:  # a moving upload never expires
+                tickets[upload_id].good_until = (
+                    self._clock() + self.ctx.config.upload_token_lifetime)
         # Not through data_received: these bytes are not WebSocket messages.
         ClientProtocol.data_received(self, b"".join(frames))
         return not self.closed

@@ -4,9 +4,10 @@
 // and in Node 20. The page imports only what this block lists.
 //
 // API (ES module exports)
-//   PROTOCOL_VERSION              4: the highest version spoken (offered in Hello)
+//   PROTOCOL_VERSION              5: the highest version spoken (offered in Hello)
 //   OLDEST_VERSION                2: the oldest version spoken
-//   ROOMS_VERSION, TRANSIENT_LOGIN_VERSION   4 and 3 (rooms; TransientLogin)
+//   UPLOAD_TICKET_VERSION, ROOMS_VERSION, TRANSIENT_LOGIN_VERSION   5, 4 and 3
+//                                 (UploadTicket; rooms; TransientLogin)
 //   LIMITS                        frozen object: every limit of src/chatproto/limits.py,
 //                                 same names (MAX_TEXT_BYTES, MIN_FRAME_SIZE, ...; u64 ones
 //                                 such as MAX_FILE_SIZE and SKIP_REPLAY are BigInt)
@@ -52,7 +53,8 @@
 //                                 (docs/protocol.md 1.1): no FileChunk/FileEnd may follow,
 //                                 and its FileAvailable closes it as if FileEnd was sent
 //     state (our state string), theirState, version (agreed version or null),
-//     speaksRooms, peerMaxFrameSize (null before the server's Hello), username (null
+//     speaksRooms, speaksUploadTickets (an UploadTicket follows each FileAccepted: its
+//     token goes with the PUT as Upload-Token), peerMaxFrameSize (null before the server's Hello), username (null
 //     before LoginAccepted), transient, chunkSize, openUploads, openFetches, openRequests,
 //     maxFrameSize (ours)
 //   sanitizeFilename(name) -> string      identical to Python's chatproto.sanitize_filename
@@ -75,10 +77,11 @@
 
 // -- limits (limits.py, names.py) ------------------------------------------------------
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 export const OLDEST_VERSION = 2;
 export const TRANSIENT_LOGIN_VERSION = 3;
 export const ROOMS_VERSION = 4;
+export const UPLOAD_TICKET_VERSION = 5;
 export const GENERAL_ROOM = "general";
 const ROOM_PREFIX = "#";
 export const SKIP_REPLAY = 2n ** 64n - 1n;
@@ -89,6 +92,7 @@ export const LIMITS = Object.freeze({
   OLDEST_PROTOCOL_VERSION: OLDEST_VERSION,
   TRANSIENT_LOGIN_VERSION,
   ROOMS_VERSION,
+  UPLOAD_TICKET_VERSION,
   HEADER_SIZE: 5,
   MIN_FRAME_SIZE: 65_536 + 64,
   DEFAULT_MAX_FRAME_SIZE: 1_048_576,
@@ -104,6 +108,7 @@ export const LIMITS = Object.freeze({
   MAX_SOFTWARE_BYTES: 64,
   MAX_TOKEN_BYTES: 32,
   RESUME_TOKEN_BYTES: 32,
+  UPLOAD_TOKEN_BYTES: 32,
   MAX_PARTICIPANTS: 65_535,
   MAX_FILE_SIZE: 2n ** 62n,
   MAX_OPEN_UPLOADS: 4,
@@ -922,6 +927,9 @@ const LAYOUT_TABLE = [
     ["name", FILENAME]], RULES.fileSize],
   [0x26, "FetchFile", [["file_id", U64], ["offset", U64, 0n]]],
   [0x27, "FetchRejected", [["file_id", U64], ["reason", TOKEN], ["message", MESSAGE, ""]]],
+  // Version 5, WebSocket only: the token of an upload whose bytes go by HTTP (32 raw bytes,
+  // carried as a sha256 is).
+  [0x28, "UploadTicket", [["upload_id", U64], ["token", SHA256], ["expires_in_ms", U32]]],
   // Rooms and search, version 4 on: requests 0x30-0x35, answers 0x38-0x3d.
   [0x30, "CreateRoom", [["request_id", U64], ["private", BOOL, false], ["room", NAME]]],
   [0x31, "JoinRoom", [["request_id", U64], ["room", NAME]]],
@@ -1223,10 +1231,11 @@ const TRANSITIONS = {
   // Nothing may come between LoginAccepted and the last page of its list.
   "server listing": { ParticipantList: S.ACTIVE },
   "server active": staying(["ChatMessage", "ChatRejected", "Presence", "FileAccepted", "FileRejected",
-    "FileChunk", "FileEnd", "FileAvailable", "FetchRejected", ...ANSWERS, "Membership", ...KEEPALIVE], S.ACTIVE),
+    "FileChunk", "FileEnd", "FileAvailable", "FetchRejected", "UploadTicket", ...ANSWERS, "Membership",
+    ...KEEPALIVE], S.ACTIVE),
   // Only the answers to the client's own requests (checked: TRANSIENT_CHECKS).
   "server transient": staying(["ChatMessage", "ChatRejected", "FileAccepted", "FileRejected", "FileAvailable",
-    ...ANSWERS, ...KEEPALIVE], S.TRANSIENT),
+    "UploadTicket", ...ANSWERS, ...KEEPALIVE], S.TRANSIENT),
 };
 
 /** The table completed with Goodbye (from every state but CLOSED and ERROR) and Error
@@ -1267,7 +1276,7 @@ class Conversation {
     this.username = null;
     this.participantsDue = 0;
     this.transient = false;
-    this.uploads = new Map(); // upload id -> {size, nextOffset, accepted, ended}
+    this.uploads = new Map(); // upload id -> {size, nextOffset, accepted, ended, ticketed}
     this.fetches = new Map(); // file id -> next offset
     this.requests = new Map(); // request id -> CHANGE, LISTING_ROOMS or hits still allowed
   }
@@ -1405,13 +1414,26 @@ class Conversation {
     if (this.uploads.size >= L.MAX_OPEN_UPLOADS) {
       throw new Violation(`more than ${L.MAX_OPEN_UPLOADS} uploads open at once`);
     }
-    this.uploads.set(event.upload_id, { size: event.size, nextOffset: 0n, accepted: false, ended: false });
+    this.uploads.set(event.upload_id, { size: event.size, nextOffset: 0n, accepted: false, ended: false,
+      ticketed: false });
   }
 
   fileAccepted(role, event) {
     const upload = this.upload(event.upload_id);
     if (upload.accepted) throw new Violation(`upload ${event.upload_id} was already accepted`);
     upload.accepted = true;
+  }
+
+  uploadTicket(role, event) {
+    // After the upload's FileAccepted, once; its bytes may all be in already (they cross).
+    if (this.version < UPLOAD_TICKET_VERSION) {
+      throw new Violation(`UploadTicket needs protocol version ${UPLOAD_TICKET_VERSION}; ` +
+        `version ${this.version} was agreed`);
+    }
+    const upload = this.upload(event.upload_id);
+    if (!upload.accepted) throw new Violation(`UploadTicket before the FileAccepted of upload ${event.upload_id}`);
+    if (upload.ticketed) throw new Violation(`upload ${event.upload_id} has its UploadTicket already`);
+    upload.ticketed = true;
   }
 
   fileRejected(role, event) {
@@ -1536,6 +1558,7 @@ const CHECKS = Object.freeze({
   FileOffer: withRoomRecipient("fileOffer"),
   FileAccepted: method("fileAccepted"),
   FileRejected: method("fileRejected"),
+  UploadTicket: method("uploadTicket"),
   FileChunk: method("fileChunk"),
   FileEnd: method("fileEnd"),
   FileAvailable: withRoomRecipient("fileAvailable"),
@@ -1594,6 +1617,11 @@ export class ClientConnection {
 
   get speaksRooms() {
     return this.#conversation.version >= ROOMS_VERSION;
+  }
+
+  /** The agreed version has UploadTicket: the PUT of an upload's bytes needs its token. */
+  get speaksUploadTickets() {
+    return this.#conversation.version >= UPLOAD_TICKET_VERSION;
   }
 
   /** The frame limit the server announced, or null before its Hello. */

@@ -6,7 +6,10 @@
 // never held in memory), the FileOffer goes over the WebSocket, and once the
 // server answers FileAccepted the bytes go with an XHR PUT to
 // /files/upload/UPLOAD_ID (XHR, for upload.onprogress); the verdict, FileAvailable
-// with our upload id or FileRejected, comes over the WebSocket.
+// with our upload id or FileRejected, comes over the WebSocket. From version 5 the
+// PUT waits for the UploadTicket that follows FileAccepted and carries its token as
+// Upload-Token (docs/protocol.md 1.1); the token lives only in this page's memory,
+// beside its upload, and goes with it.
 //
 // A download is a plain link to /files/FILE_ID (the browser shows its progress).
 // Pictures are shown inline only when their first bytes say PNG, JPEG, GIF or
@@ -14,7 +17,7 @@
 // they are shown from a blob: URL of exactly the bytes checked.
 "use strict";
 
-import { LIMITS, Sha256, sanitizeFilename } from "./chatproto.js";
+import { LIMITS, Sha256, sanitizeFilename, toHex } from "./chatproto.js";
 import { sizeText, t } from "./i18n.js";
 import { clean } from "./text.js";
 
@@ -81,7 +84,7 @@ export class Files {
     const conversation = this.conversations.current;
     for (const file of Array.from(files || [])) {
       const upload = { file, conversation, recipient: this.conversations.recipient(conversation),
-        id: null, xhr: null, digest: null, tries: 0, element: this.#element(file) };
+        id: null, xhr: null, digest: null, token: null, tries: 0, element: this.#element(file) };
       this.queue.push(upload);
     }
     this.#pump();
@@ -219,6 +222,7 @@ export class Files {
     xhr.open("PUT", `/files/upload/${upload.id}`);
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     if (offset) xhr.setRequestHeader("Upload-Offset", String(offset));
+    if (upload.token) xhr.setRequestHeader("Upload-Token", upload.token);
     xhr.upload.addEventListener("progress", (event) => {
       if (size) this.#show(upload, t("Sending\u2026"), (offset + event.loaded) / size);
     });
@@ -265,7 +269,17 @@ export class Files {
       case "FileAccepted": {
         const upload = this.open.get(event.upload_id.toString());
         if (upload) {
-          this.session.conn?.uploadOverHttp(event.upload_id);
+          const conn = this.session.conn;
+          conn?.uploadOverHttp(event.upload_id);
+          // Version 5: the bytes wait for the ticket right behind this.
+          if (!conn?.speaksUploadTickets) this.#put(upload);
+        }
+        return true;
+      }
+      case "UploadTicket": {
+        const upload = this.open.get(event.upload_id.toString());
+        if (upload && !upload.token) {
+          upload.token = toHex(event.token);
           this.#put(upload);
         }
         return true;

@@ -21,6 +21,7 @@ function snapshot(conn) {
     peerMaxFrameSize: conn.peerMaxFrameSize,
     chunkSize: conn.chunkSize,
     speaksRooms: conn.speaksRooms,
+    speaksUploadTickets: conn.speaksUploadTickets,
   };
 }
 
@@ -64,17 +65,17 @@ test("runs of the client state machine do what Python's ClientConnection does", 
 test("hello() is the Hello of the highest version, our frame limit and our software", () => {
   const conn = new ClientConnection({ software: "test", maxFrameSize: LIMITS.MIN_FRAME_SIZE });
   assert.deepEqual(chatproto.decodeFrame(conn.hello()), {
-    type: "Hello", version: 4, max_frame_size: LIMITS.MIN_FRAME_SIZE, software: "test",
+    type: "Hello", version: 5, max_frame_size: LIMITS.MIN_FRAME_SIZE, software: "test",
   });
   assert.equal(conn.state, "login");
   const standard = new ClientConnection();
   assert.deepEqual(chatproto.decodeFrame(standard.hello()), {
-    type: "Hello", version: 4, max_frame_size: LIMITS.DEFAULT_MAX_FRAME_SIZE, software: "lanchat-web",
+    type: "Hello", version: 5, max_frame_size: LIMITS.DEFAULT_MAX_FRAME_SIZE, software: "lanchat-web",
   });
   assert.deepEqual(snapshot(new ClientConnection()), {
     state: "hello", theirState: "hello", version: null, username: null, transient: false,
     openUploads: 0, openFetches: 0, openRequests: 0, peerMaxFrameSize: null,
-    chunkSize: LIMITS.DEFAULT_CHUNK_SIZE, speaksRooms: false,
+    chunkSize: LIMITS.DEFAULT_CHUNK_SIZE, speaksRooms: false, speaksUploadTickets: false,
   });
 });
 
