@@ -28,7 +28,7 @@ from __future__ import annotations
 import heapq
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +132,46 @@ def visible_targets(
     return after, room is None
 
 
+
+def newest_visible(
+    candidates: Iterator[int], limit: int, visible: Callable[[list[int]], list[SearchRow]],
+) -> tuple[list[SearchRow], bool]:
+    """Up to ``limit`` rows, newest first, of the candidate seqs (newest
+    first) that ``visible`` keeps, asked in batches of what is still
+    missing; and whether there were more."""
+    found: list[SearchRow] = []
+    while len(found) <= limit:
+        batch = [seq for _, seq in zip(range(limit + 1 - len(found)), candidates, strict=False)]
+        if not batch:
+            break
+        found.extend(visible(batch))
+    return found[:limit], len(found) > limit
+
+
+def visible_rows(
+    rows: Iterable[Sequence[Any]], user: str, sender: str | None,
+    after: dict[str | None, int], direct: bool,
+) -> list[SearchRow]:
+    """The history rows (seq, timestamp, sender, recipient, text) that
+    ``user`` may see, from ``sender`` only if given: a room's (or general's)
+    after the seq ``after`` holds for it, a direct message of theirs if
+    ``direct``. The targets come from ``visible_targets``."""
+    visible: list[SearchRow] = []
+    for seq_, ts, sender_, recipient_, text in rows:
+        seq, row_sender = int(seq_), str(sender_)
+        recipient = None if recipient_ is None else str(recipient_)
+        if sender is not None and row_sender != sender:
+            continue
+        if recipient is None or recipient.startswith("#"):
+            since = after.get(recipient)
+            if since is None or seq <= since:
+                continue
+        elif not direct or user not in (row_sender, recipient):
+            continue
+        visible.append((seq, int(ts), row_sender, recipient, str(text)))
+    return visible
+
+
 class _Search:
     """One search: the parts of the history the user may see, and the check of each row."""
 
@@ -166,15 +206,7 @@ class _Search:
             yield int(seq)
 
     def run(self, limit: int) -> tuple[list[SearchRow], bool]:
-        candidates = heapq.merge(*self.parts(), reverse=True)
-        found: list[SearchRow] = []
-        while len(found) <= limit:
-            batch = [seq for _, seq in zip(range(limit + 1 - len(found)), candidates,
-                                           strict=False)]
-            if not batch:
-                break
-            found.extend(self._visible(batch))
-        return found[:limit], len(found) > limit
+        return newest_visible(heapq.merge(*self.parts(), reverse=True), limit, self._visible)
 
     def _visible(self, seqs: list[int]) -> list[SearchRow]:
         """The rows of ``seqs`` (newest first) that the user may see and asked for."""
@@ -183,17 +215,6 @@ class _Search:
             f" ({','.join('?' * len(seqs))}) AND text IS NOT NULL ORDER BY seq DESC",
             seqs,
         )
-        visible: list[SearchRow] = []
-        for seq, ts, sender, recipient, text in rows:
-            if self.sender is not None and sender != self.sender:
-                continue
-            if recipient is None or recipient.startswith("#"):
-                after = self.after.get(recipient)
-                if after is None or seq <= after:
-                    continue
-            elif not self.direct or self.user not in (sender, recipient):
-                continue
-            visible.append((int(seq), int(ts), str(sender), recipient, str(text)))
-        return visible
+        return visible_rows(rows, self.user, self.sender, self.after, self.direct)
 
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 
-from ..search import BadQuery, SearchRow, visible_targets
+from ..search import BadQuery, SearchRow, newest_visible, visible_rows, visible_targets
 from ..search_text import _RUN, _WORD, MARK, index_body, index_text, term
 from .pg_schema import Conn
 
@@ -201,31 +201,11 @@ class _Search:
             before = min(before, low + 1)
 
     def run(self, limit: int) -> tuple[list[SearchRow], bool]:
-        candidates = heapq.merge(*self.parts(limit + 1), reverse=True)
-        found: list[SearchRow] = []
-        while len(found) <= limit:
-            batch = [seq for _, seq in zip(range(limit + 1 - len(found)), candidates,
-                                           strict=False)]
-            if not batch:
-                break
-            found.extend(self._visible(batch))
-        return found[:limit], len(found) > limit
+        return newest_visible(
+            heapq.merge(*self.parts(limit + 1), reverse=True), limit, self._visible)
 
     def _visible(self, seqs: list[int]) -> list[SearchRow]:
         rows = self.db.execute(
             "SELECT seq, timestamp_ms, sender, recipient, text FROM history"
             " WHERE seq = ANY(%s) AND text IS NOT NULL ORDER BY seq DESC", (seqs,))
-        visible: list[SearchRow] = []
-        for seq_, ts, sender_, recipient_, text in rows:
-            seq, sender = int(seq_), str(sender_)
-            recipient = None if recipient_ is None else str(recipient_)
-            if self.sender is not None and sender != self.sender:
-                continue
-            if recipient is None or recipient.startswith("#"):
-                after = self.after.get(recipient)
-                if after is None or seq <= after:
-                    continue
-            elif not self.direct or self.user not in (sender, recipient):
-                continue
-            visible.append((seq, int(ts), sender, recipient, str(text)))
-        return visible
+        return visible_rows(rows, self.user, self.sender, self.after, self.direct)
