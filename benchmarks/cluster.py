@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import multiprocessing
 import os
 import secrets
 import statistics
@@ -75,6 +74,7 @@ from chatproto.session import (
 from loadgen import procs, report
 from loadgen.clients import BenchClient, ChatClient
 from loadgen.engine import GeneratorError, Traffic, connect_all, settle
+from loadgen.worker import ChildProcess
 
 CHAT_SERVER_ARGS = (
     "--max-connections-per-address", "100000",
@@ -255,40 +255,13 @@ def _child(pipe: Connection, addresses: list[tuple[str, int]], names: list[str],
         pipe.send(("error", traceback.format_exc()))
 
 
-class SpreadGenerator:
+class SpreadGenerator(ChildProcess):
+    """``loadgen.worker.Generator`` with its clients spread over the nodes."""
+
     def __init__(self, addresses: list[tuple[str, int]], names: list[str],
                  cpus: set[int] | None, tls: bool) -> None:
-        context = multiprocessing.get_context("fork")
-        self._pipe, child_end = context.Pipe()
-        self._process = context.Process(
-            target=_child, args=(child_end, addresses, names, cpus, tls), daemon=True)
-        self._process.start()
-        child_end.close()
-        self.login_seconds = self._receive("ready", 300)
-
-    def _receive(self, expected: str, timeout: float) -> Any:
-        if not self._pipe.poll(timeout):
-            raise GeneratorError(f"the load generator did not answer within {timeout}s")
-        try:
-            kind, payload = self._pipe.recv()
-        except EOFError:
-            raise GeneratorError("the load generator died") from None
-        if kind == "error":
-            raise GeneratorError(payload)
-        return payload
-
-    def run(self, mode: str, **options: Any) -> dict[str, Any]:
-        self._pipe.send((mode, options))
-        result: dict[str, Any] = self._receive("result", 300)
-        return result
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self._pipe.send(("stop", {}))
-        self._process.join(10)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join(5)
+        super().__init__(_child, (addresses, names, cpus, tls), 300)
+        self.login_seconds = self.ready
 
 
 def label(config: str, tls: bool) -> str:

@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from .clients import BenchClient, ChatClient, IdleChatClient
 from .engine import GeneratorError, Traffic, connect_all, hold, settle
@@ -90,38 +90,19 @@ def _child(
         pipe.send(("error", traceback.format_exc()))
 
 
-class Generator:
-    """``with Generator(...) as gen: gen.run("unbounded", ...)``."""
+class ChildProcess:
+    """A forked worker on a pipe: ``target(child_end, *args)`` answers
+    ``("ready", payload)`` once, then ``("result", ...)`` for each command
+    until ``("stop", ...)``; ``("error", text)`` at any point."""
 
-    def __init__(
-        self,
-        protocol: str,
-        address: tuple[str, int],
-        names: Sequence[str],
-        cpus: set[int] | None,
-        source_hosts: Sequence[str] = (),
-        login_timeout: float = 240.0,
-        max_pending: int = 100,
-        partial_ok: bool = False,
-        tls: bool = False,
-        web: WebTarget | None = None,
-    ) -> None:
-        """With ``web``, every client is a WebSocket to ``address`` (the web
-        port) carrying ``web``'s Host, Origin and cookies."""
+    def __init__(self, target: Any, args: tuple[Any, ...], ready_timeout: float) -> None:
         context = multiprocessing.get_context("fork")
         self._pipe, child_end = context.Pipe()
-        self._process = context.Process(
-            target=_child,
-            args=(
-                child_end, protocol, address, list(names), cpus, list(source_hosts),
-                login_timeout, max_pending, partial_ok, tls, web,
-            ),
-            daemon=True,
-        )
+        self._process = context.Process(target=target, args=(child_end, *args), daemon=True)
         self._process.start()
         child_end.close()
         try:
-            self.login_seconds, self.logged_in = self._receive("ready", login_timeout + 60)
+            self.ready: Any = self._receive("ready", ready_timeout)
         except BaseException:
             self.close()
             raise
@@ -153,7 +134,7 @@ class Generator:
             self._process.join(5)
         self._pipe.close()
 
-    def __enter__(self) -> Generator:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -163,6 +144,31 @@ class Generator:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class Generator(ChildProcess):
+    """``with Generator(...) as gen: gen.run("unbounded", ...)``."""
+
+    def __init__(
+        self,
+        protocol: str,
+        address: tuple[str, int],
+        names: Sequence[str],
+        cpus: set[int] | None,
+        source_hosts: Sequence[str] = (),
+        login_timeout: float = 240.0,
+        max_pending: int = 100,
+        partial_ok: bool = False,
+        tls: bool = False,
+        web: WebTarget | None = None,
+    ) -> None:
+        """With ``web``, every client is a WebSocket to ``address`` (the web
+        port) carrying ``web``'s Host, Origin and cookies."""
+        super().__init__(_child, (
+            protocol, address, list(names), cpus, list(source_hosts),
+            login_timeout, max_pending, partial_ok, tls, web,
+        ), login_timeout + 60)
+        self.login_seconds, self.logged_in = self.ready
 
 
 def _call(pipe: Connection, cpus: set[int] | None, function: Any, args: tuple[Any, ...]) -> None:
