@@ -13,6 +13,12 @@ connection (what ``wrap_bio`` with fresh BIOs would keep), and each with
 ``SSL_MODE_RELEASE_BUFFERS`` cleared (through ``ctypes``), to measure what
 CPython's setting of it saves. The mode CPython sets is printed.
 
+A second table tries the server settings that could make OpenSSL keep less
+per connection (shared BIOs, release buffers on): no TLS 1.3 session
+tickets (``num_tickets = 0``), no tickets at all (``OP_NO_TICKET``: TLS 1.2
+style session ids), no server session cache, and each TLS 1.3 cipher suite
+(through ``SSL_CTX_set_ciphersuites``: the record contexts differ).
+
     python benchmarks/tls_memory.py
     python benchmarks/tls_memory.py --connections 500 --burst 0
 """
@@ -33,7 +39,9 @@ from chatserver.tls import ensure_self_signed, server_context
 from chatserver.tls_transport import ServerTLS, TLSEndpoint
 from loadgen import report
 
-SSL_CTRL_MODE, SSL_CTRL_CLEAR_MODE = 33, 78
+SSL_CTRL_MODE, SSL_CTRL_CLEAR_MODE, SSL_CTRL_SET_SESS_CACHE_MODE = 33, 78, 44
+TLS13_SUITES = ("TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256",
+                "TLS_CHACHA20_POLY1305_SHA256")
 SSL_MODE_AUTO_RETRY, SSL_MODE_RELEASE_BUFFERS = 0x4, 0x10
 
 
@@ -50,14 +58,57 @@ def heap_in_use() -> int:
     return int(info.uordblks + info.hblkhd)
 
 
+def _ssl_ctx(context: ssl.SSLContext) -> int | None:
+    """The context's ``SSL_CTX*``, the first field after the object header of
+    CPython's ``PySSLContext``."""
+    return ctypes.c_void_p.from_address(id(context) + 2 * ctypes.sizeof(ctypes.c_void_p)).value
+
+
+def _libssl() -> ctypes.CDLL:
+    return ctypes.CDLL(ssl._ssl.__file__)  # type: ignore[attr-defined]
+
+
 def _ctx_ctrl(context: ssl.SSLContext, command: int, value: int) -> int:
-    """``SSL_CTX_ctrl`` on the context's ``SSL_CTX*``, the first field after
-    the object header of CPython's ``PySSLContext``."""
-    libssl = ctypes.CDLL(ssl._ssl.__file__)  # type: ignore[attr-defined]
+    """``SSL_CTX_ctrl`` on the context's ``SSL_CTX``."""
+    libssl = _libssl()
     libssl.SSL_CTX_ctrl.restype = ctypes.c_long
     libssl.SSL_CTX_ctrl.argtypes = (ctypes.c_void_p, ctypes.c_int, ctypes.c_long, ctypes.c_void_p)
-    pointer = ctypes.c_void_p.from_address(id(context) + 2 * ctypes.sizeof(ctypes.c_void_p))
-    return int(libssl.SSL_CTX_ctrl(pointer.value, command, value, None))
+    return int(libssl.SSL_CTX_ctrl(_ssl_ctx(context), command, value, None))
+
+
+def _set_suite(context: ssl.SSLContext, suite: str) -> None:
+    libssl = _libssl()
+    libssl.SSL_CTX_set_ciphersuites.argtypes = (ctypes.c_void_p, ctypes.c_char_p)
+    if libssl.SSL_CTX_set_ciphersuites(_ssl_ctx(context), suite.encode()) != 1:
+        raise SystemExit(f"OpenSSL refused the cipher suite {suite}")
+
+
+def settings_tried(cert: Any) -> list[tuple[str, ssl.SSLContext]]:
+    """(what differs, a server context with it) for the second table."""
+
+    def no_tickets(context: ssl.SSLContext) -> None:
+        context.num_tickets = 0
+
+    def no_ticket_option(context: ssl.SSLContext) -> None:
+        context.options |= ssl.OP_NO_TICKET
+
+    def no_cache(context: ssl.SSLContext) -> None:
+        _ctx_ctrl(context, SSL_CTRL_SET_SESS_CACHE_MODE, 0)
+
+    changes: list[tuple[str, Any]] = [
+        ("the server's context", None),
+        ("num_tickets = 0", no_tickets),
+        ("OP_NO_TICKET", no_ticket_option),
+        ("no session cache", no_cache),
+        *((f"only {suite}", lambda c, s=suite: _set_suite(c, s)) for suite in TLS13_SUITES),
+    ]
+    contexts = []
+    for label, change in changes:
+        context = server_context(cert)
+        if change is not None:
+            change(context)
+        contexts.append((label, context))
+    return contexts
 
 
 class _Transport:
@@ -133,7 +184,9 @@ def main() -> int:
         args.connections = 100
     print(report.machine(), "|", ssl.OPENSSL_VERSION)
     with tempfile.TemporaryDirectory() as directory:
-        context = server_context(ensure_self_signed(Path(directory)))
+        cert = ensure_self_signed(Path(directory))
+        context = server_context(cert)
+        tried = settings_tried(cert)
     mode = _ctx_ctrl(context, SSL_CTRL_MODE, 0)
     if not mode & SSL_MODE_AUTO_RETRY:  # CPython always sets it: the pointer is not an SSL_CTX
         raise SystemExit(f"cannot read the context's mode (got {mode:#x}): layout changed?")
@@ -148,6 +201,10 @@ def main() -> int:
             rows.append(["shared (the server's)" if shared else "a pair per connection",
                          "on" if release else "off", kib])
     print(report.table(("memory BIOs", "RELEASE_BUFFERS", "KiB per connection"), rows))
+    print(report.table(
+        ("server setting (shared BIOs, RELEASE_BUFFERS on)", "KiB per connection"),
+        [[label, measure(tried_context, args.connections, args.burst, True)]
+         for label, tried_context in tried]))
     print(f"an SSLObject before its handshake: {measure_fresh(context, args.connections):.1f} "
           "KiB (OpenSSL's SSL as SSL_new makes it)")
     print(f"{args.connections:,} connections, each after its handshake, a {args.burst:,}-byte "
