@@ -145,9 +145,7 @@ class Hub:
     def _admit(self, client: Session, admission: Admission, login: Login) -> None:
         account = admission.account
         name = account.name
-        timer = self._grace_timers.pop(name, None)
-        if timer is not None:
-            timer.cancel()
+        self._cancel_grace(name)
         state, evicted = self.participants.activate(name)
         self.sessions[name] = client
         replay_after, history_reset = replay_start(login, account, self.store)
@@ -191,17 +189,25 @@ class Hub:
         log.info("%s deactivated: %s %s", name, reason, count_phrase(len(self.participants)))
         self._announce(name, PresenceState.DEACTIVATED)
         self._evicted(evicted)
+        self._start_grace(name)
+
+    def _start_grace(self, name: str) -> None:
+        """``name`` was deactivated: after ``--deactivated-grace``, if set, it leaves."""
         grace = self.config.deactivated_grace
         if grace is not None:
+            self._cancel_grace(name)
             loop = asyncio.get_running_loop()
             self._grace_timers[name] = loop.call_later(grace, self._grace_over, name)
+
+    def _cancel_grace(self, name: str) -> None:
+        timer = self._grace_timers.pop(name, None)
+        if timer is not None:
+            timer.cancel()
 
     def _evicted(self, names: list[str]) -> None:
         """Deactivated users let go to keep the participant list bounded."""
         for name in names:
-            timer = self._grace_timers.pop(name, None)
-            if timer is not None:
-                timer.cancel()
+            self._cancel_grace(name)
             log.info("%s left: deactivated longest, to keep the participant list bounded %s",
                      name, count_phrase(len(self.participants)))
             self._announce(name, PresenceState.LEFT)
@@ -209,7 +215,10 @@ class Hub:
     def _grace_over(self, name: str) -> None:
         self._grace_timers.pop(name, None)
         if self.participants.is_deactivated(name):
-            self._leave(name)
+            self._leave_after_grace(name)
+
+    def _leave_after_grace(self, name: str) -> None:
+        self._leave(name)
 
     def _leave(self, name: str) -> None:
         self.participants.remove(name)

@@ -54,6 +54,7 @@ HASH_THREADS = 2
 TOO_MANY_FAILURES = "too many failed logins, try again later"
 TOO_MANY_REGISTRATIONS = "too many new accounts from your address, try again later"
 
+
 class Admission(NamedTuple):
     account: Account
     new_account: bool

@@ -179,7 +179,7 @@ class ClusterHub(Hub):
         try:
             refusal = await self.link.login_refusal(name, client.address, registering)
         except Exception as exc:  # Redis away: each node's own limit still holds
-            log.debug("failed logins across nodes unknown: %s", failure_line(exc))
+            log.debug("login counts across nodes unknown: %s", failure_line(exc))
             return False
         if refusal is not None:
             log.info("login refused for %s from %s: rate-limited across the cluster (%s)",
@@ -214,28 +214,19 @@ class ClusterHub(Hub):
     def _evicted(self, names: list[str]) -> None:
         """Nothing is evicted from a mirror (see the module's docstring)."""
 
-    def _grace_over(self, name: str) -> None:
+    def _leave_after_grace(self, name: str) -> None:
         """``--deactivated-grace`` is over: Redis decides, in one script, since
         the user may be back on another node by now."""
         if self.link is None:
-            super()._grace_over(name)
-            return
-        self._grace_timers.pop(name, None)
-        if self.participants.is_deactivated(name):
+            super()._leave_after_grace(name)
+        else:
             self.link.grace_over(name)
 
     def deactivated_by_sweep(self, names: list[str]) -> None:
         """Users of a dead node this node's sweep deactivated: their grace
         runs here, as if they had been this node's."""
-        grace = self.config.deactivated_grace
-        if grace is None:
-            return
-        loop = asyncio.get_running_loop()
         for name in names:
-            old = self._grace_timers.pop(name, None)
-            if old is not None:
-                old.cancel()
-            self._grace_timers[name] = loop.call_later(grace, self._grace_over, name)
+            self._start_grace(name)
 
     def remote_presence(self, name: str, state: PresenceState, count: int, node: str) -> None:
         """A presence change as Redis ordered it (this node's own ones too)."""
