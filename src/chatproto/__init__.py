@@ -112,8 +112,10 @@ from .limits import (
 from .names import is_valid_username, username_problem, username_skeleton
 from .participants import (
     PARTICIPANT_STATE_OF,
+    Paginator,
     apply_presence,
     participant_count_text,
+    participant_pager,
     participant_pages,
     room_pages,
 )
@@ -166,6 +168,7 @@ __all__ = [
     "LoginRejectReason",
     "LoginRejected",
     "Outcome",
+    "Paginator",
     "Participant",
     "ParticipantList",
     "ParticipantState",
@@ -220,6 +223,7 @@ __all__ = [
     "iter_chunks",
     "apply_presence",
     "participant_count_text",
+    "participant_pager",
     "participant_pages",
     "room_pages",
     "prepare",

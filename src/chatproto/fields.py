@@ -255,42 +255,89 @@ def participant_size(participant: ev.Participant) -> int:
     return PARTICIPANT_OVERHEAD + len(participant.name.encode("utf-8"))
 
 
+#: Each participant's entry on the wire, per state, by name: a server sends
+#: the whole list in every LoginAccepted, the same entries over and over.
+_ENTRIES_BY_STATE: dict[ev.ParticipantState, dict[str, bytes]] = {
+    state: {} for state in _PARTICIPANT_CODES
+}
+
+
+def _participant_entry(participant: ev.Participant) -> bytes:
+    name, state = participant.name, participant.state
+    cache = _ENTRIES_BY_STATE.get(state) if type(name) is str else None
+    entry = None if cache is None else cache.get(name)
+    if entry is None:
+        raw = name_to_bytes(name)
+        try:
+            code = _PARTICIPANT_CODES[state]
+        except KeyError:
+            raise FieldError(f"invalid participant state {state!r}") from None
+        entry = bytes((code, len(raw))) + raw
+        if cache is not None:
+            if len(cache) >= _NAME_CACHE_SIZE:
+                cache.clear()
+            cache[name] = entry
+    return entry
+
+
+#: The last list encoded, and its bytes. A server encodes the same list, or
+#: the same list with one more at its end, at login after login (users
+#: arriving one by one): then only the new entries are encoded. Equal
+#: participants have equal entries, and comparing a tuple with the one it
+#: was sliced from is a pointer comparison per item.
+_last_encoded: tuple[tuple[ev.Participant, ...], bytes] = ((), b"")
+
+
 def _encode_participants(value: Any) -> bytes:
+    global _last_encoded
     try:
         if len(value) > MAX_PARTICIPANTS:
             raise FieldError(f"{len(value)} participants, over the limit of {MAX_PARTICIPANTS}")
-        out = bytearray()
-        for participant in value:
-            name = name_to_bytes(participant.name)
-            try:
-                state = _PARTICIPANT_CODES[participant.state]
-            except KeyError:
-                raise FieldError(f"invalid participant state {participant.state!r}") from None
-            out += bytes((state, len(name))) + name
+        last, data = _last_encoded
+        if type(value) is tuple and len(value) >= len(last) and value[: len(last)] == last:
+            if len(value) == len(last):
+                return data
+            data += b"".join([_participant_entry(participant) for participant in value[len(last):]])
+        else:
+            data = b"".join([_participant_entry(participant) for participant in value])
+        if type(value) is tuple:
+            _last_encoded = (value, data)
+        return data
     except (AttributeError, TypeError) as exc:
         # Not a sequence of Participants. The generated codec calls this too and
         # may only raise FieldError for bad input; the message and the code are
         # the ones the reference codec gives any value of the wrong type.
         raise FieldError(str(exc), ErrorCode.MALFORMED) from None
-    return bytes(out)
+
+
+#: Participants by their entry on the wire: a client is sent the whole list
+#: at every login, the same entries over and over. They are frozen, so one
+#: object may stand for every copy.
+_PARTICIPANTS_BY_ENTRY: dict[bytes, ev.Participant] = {}
 
 
 def _decode_participants(raw: bytes) -> tuple[ev.Participant, ...]:
     participants = []
-    pos = 0
-    while pos < len(raw):
-        if pos + 2 > len(raw):
+    known = _PARTICIPANTS_BY_ENTRY
+    pos, size = 0, len(raw)
+    while pos < size:
+        if pos + 2 > size:
             raise FieldError("participant entry is truncated", ErrorCode.MALFORMED)
-        code, length = raw[pos], raw[pos + 1]
-        name_bytes = raw[pos + 2 : pos + 2 + length]
-        if len(name_bytes) != length:
+        end = pos + 2 + raw[pos + 1]
+        if end > size:
             raise FieldError("participant entry is truncated", ErrorCode.MALFORMED)
-        state = _PARTICIPANT_BY_CODE.get(code)
-        if state is None:
-            raise FieldError(f"invalid participant state {code}")
-        name = name_from_bytes(name_bytes)
-        participants.append(ev.Participant(name, state))
-        pos += 2 + length
+        entry = raw[pos:end]
+        participant = known.get(entry)
+        if participant is None:
+            state = _PARTICIPANT_BY_CODE.get(entry[0])
+            if state is None:
+                raise FieldError(f"invalid participant state {entry[0]}")
+            participant = ev.Participant(name_from_bytes(entry[2:]), state)
+            if len(known) >= _NAME_CACHE_SIZE:
+                known.clear()
+            known[entry] = participant
+        participants.append(participant)
+        pos = end
     if len(participants) > MAX_PARTICIPANTS:
         raise FieldError(f"{len(participants)} participants, over the limit of {MAX_PARTICIPANTS}")
     return tuple(participants)

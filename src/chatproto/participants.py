@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import Final, Generic, TypeVar
 
 from .events import (
     LoginAccepted,
@@ -51,25 +51,66 @@ def apply_presence(table: MutableMapping[str, ParticipantState], event: Presence
         table[event.user] = state
 
 
+class Paginator(Generic[T]):
+    """Items cut into pages as they come: at most ``most`` items and ``room``
+    bytes a page (``first_room`` for the first). ``pages()`` is always what
+    cutting everything added so far at once would give, so a list that only
+    grows at its end (a server's participant list as users arrive) is cut
+    once in all rather than once per arrival. There is always a first page,
+    empty for no items; no later page is empty."""
+
+    __slots__ = ("_done", "_first_room", "_limit", "_most", "_page", "_pages", "_room",
+                 "_size_of", "_used")
+
+    def __init__(
+        self, size_of: Callable[[T], int], first_room: int, room: int, most: int
+    ) -> None:
+        self._size_of = size_of
+        self._first_room, self._room, self._most = first_room, room, most
+        #: The full pages, the one being filled, its bytes and its room.
+        self._done: list[tuple[T, ...]] = []
+        self._page: list[T] = []
+        self._used, self._limit = 0, first_room
+        self._pages: list[tuple[T, ...]] | None = None
+
+    def add(self, item: T) -> None:
+        """``item`` after every item added before it."""
+        size = self._size_of(item)
+        page = self._page
+        if page and (self._used + size > self._limit or len(page) == self._most):
+            self._done.append(tuple(page))
+            page = self._page = []
+            self._used, self._limit = 0, self._room
+        page.append(item)
+        self._used += size
+        self._pages = None
+
+    def pages(self) -> list[tuple[T, ...]]:
+        """Every page, the first one first: the same list until the next
+        ``add`` (the caller must not change it)."""
+        if self._pages is None:
+            last = [tuple(self._page)] if self._page or not self._done else []
+            self._pages = self._done + last
+        return self._pages
+
+
 def _pages(
     items: Sequence[T], size_of: Callable[[T], int], first_room: int, room: int, most: int
 ) -> list[tuple[T, ...]]:
-    """``items`` cut into pages of at most ``most`` items and ``room`` bytes
-    (``first_room`` for the first). There is always a first page, empty for no
-    items; no later page is empty."""
-    pages: list[tuple[T, ...]] = []
-    page: list[T] = []
-    used, limit = 0, first_room
+    pages = Paginator(size_of, first_room, room, most)
     for item in items:
-        size = size_of(item)
-        if page and (used + size > limit or len(page) == most):
-            pages.append(tuple(page))
-            page, used, limit = [], 0, room
-        page.append(item)
-        used += size
-    if page or not pages:
-        pages.append(tuple(page))
-    return pages
+        pages.add(item)
+    return pages.pages()
+
+
+def participant_pager(max_frame_size: int) -> Paginator[Participant]:
+    """An empty participant list to add to, cut as ``participant_pages`` cuts
+    a whole one for a peer whose payloads hold ``max_frame_size`` bytes."""
+    # Room beside the largest everything else of a LoginAccepted can be.
+    accepted = LAYOUT_BY_CLASS[LoginAccepted]
+    first_room = max_frame_size - (accepted.max_payload - PARTICIPANTS.max_bytes)
+    room = max_frame_size - LAYOUT_BY_CLASS[ParticipantList].fixed_size
+    return Paginator(participant_size, first_room, room, MAX_PARTICIPANTS)
 
 
 def participant_pages(
@@ -79,11 +120,10 @@ def participant_pages(
     ``max_frame_size`` bytes: the first page fits ``LoginAccepted`` (with any
     user name), every later one a ``ParticipantList``. There is always a first
     page, empty for an empty list; no later page is empty."""
-    # Room beside the largest everything else of a LoginAccepted can be.
-    accepted = LAYOUT_BY_CLASS[LoginAccepted]
-    first_room = max_frame_size - (accepted.max_payload - PARTICIPANTS.max_bytes)
-    room = max_frame_size - LAYOUT_BY_CLASS[ParticipantList].fixed_size
-    return _pages(participants, participant_size, first_room, room, MAX_PARTICIPANTS)
+    pages = participant_pager(max_frame_size)
+    for participant in participants:
+        pages.add(participant)
+    return pages.pages()
 
 
 def room_pages(rooms: Sequence[RoomInfo], max_frame_size: int) -> list[tuple[RoomInfo, ...]]:
@@ -100,4 +140,12 @@ def participant_count_text(count: int) -> str:
     return f"{count} participant{'' if count == 1 else 's'}"
 
 
-__all__ = ["PARTICIPANT_STATE_OF", "apply_presence", "participant_pages", "participant_count_text"]
+__all__ = [
+    "PARTICIPANT_STATE_OF",
+    "Paginator",
+    "apply_presence",
+    "participant_count_text",
+    "participant_pager",
+    "participant_pages",
+    "room_pages",
+]

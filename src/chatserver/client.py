@@ -55,7 +55,7 @@ from .context import ServerContext
 from .fanout import Writer
 from .files.transfers import Transfers
 from .flood import TokenBucket
-from .history import replay
+from .history import replay, replay_step
 from .hub import Hub
 from .log import log, peer_quoted, peer_text
 
@@ -352,8 +352,11 @@ class ClientProtocol(asyncio.Protocol):
             return
         if replay_after >= self.hub.last_seq:
             self.go_live()
-        else:
-            self.spawn(replay(self, self.ctx.store, replay_after, config.replay_batch))
+            return
+        store = self.ctx.store
+        after = replay_step(self, store, replay_after, config.replay_batch)
+        if after is not None:
+            self.spawn(replay(self, store, after, config.replay_batch))
 
     def go_live(self) -> None:
         """Receive live messages and broadcasts from now on."""

@@ -91,6 +91,10 @@ class Fanout:
         self._live: dict[Outbox, None] = {}
         #: Every logged-in user's outbox, live or still replaying.
         self._members: dict[str, Outbox] = {}
+        #: The members not live (replaying, or done with broadcasts): a
+        #: presence change goes to each of them through ``queue``, to the
+        #: live ones through the log.
+        self._not_live: dict[Outbox, None] = {}
         #: Outboxes with something of their own queued this turn.
         self._dirty: dict[Outbox, None] = {}
         self._scheduled = False
@@ -158,9 +162,8 @@ class Fanout:
         data = prepared.broadcast
         if data is not None:
             self._publish(data)
-        for outbox in list(self._members.values()):
-            if data is None or not outbox.live:
-                outbox.queue(prepared)
+        for outbox in list(self._members.values() if data is None else self._not_live):
+            outbox.queue(prepared)
 
     # -- the turn ----------------------------------------------------------------
 
@@ -240,8 +243,14 @@ class Outbox:
 
     def attach(self, name: str) -> None:
         """Deliveries for the logged-in user ``name`` come here from now on."""
+        fanout = self._fanout
+        replaced = fanout._members.get(name)
+        if replaced is not None and replaced is not self:
+            fanout._not_live.pop(replaced, None)
         self._name = name
-        self._fanout._members[name] = self
+        fanout._members[name] = self
+        if not self._live:
+            fanout._not_live[self] = None
 
     def go_live(self) -> None:
         """Receive broadcasts made from now on (none made earlier); nothing
@@ -254,6 +263,7 @@ class Outbox:
             self._resolve_offsets()
         self._live = True
         self._fanout._live[self] = None
+        self._fanout._not_live.pop(self, None)
         self._start = self._placed = self._fanout._size
 
     def leave(self) -> None:
@@ -404,9 +414,14 @@ class Outbox:
 
     def _stop(self) -> None:
         self._live = False
-        self._fanout._live.pop(self, None)
+        fanout = self._fanout
+        fanout._live.pop(self, None)
+        if self._name is not None and fanout._members.get(self._name) is self:
+            fanout._not_live[self] = None
 
     def _detach(self) -> None:
-        if self._name is not None and self._fanout._members.get(self._name) is self:
-            del self._fanout._members[self._name]
+        fanout = self._fanout
+        fanout._not_live.pop(self, None)
+        if self._name is not None and fanout._members.get(self._name) is self:
+            del fanout._members[self._name]
         self._name = None

@@ -57,31 +57,49 @@ class Replaying(Protocol):
     def go_live(self) -> None: ...
 
 
-async def replay(client: Replaying, store: Store, after: int, batch: int) -> None:
-    """Send the history ``client``'s user missed after seq ``after``, then
-    switch it to live delivery."""
+def replay_step(client: Replaying, store: Store, after: int, batch: int) -> int | None:
+    """Queue the next step of what ``client``'s user missed after seq
+    ``after``: the seq the step after it starts from, or None when nothing was
+    left and ``client`` went live.
+
+    Called with no ``await`` since the query, so a step that finds fewer
+    than ``batch`` entries up to ``store.last_seq`` found all there are: the
+    client goes live at once, in the turn of its login, and the broadcasts
+    made meanwhile reach it through the shared log rather than one ``send``
+    each (docs/performance.md, the reconnect storm)."""
     user = client.username
     assert user is not None
+    entries = store.history_for(user, after, store.last_seq, batch, rooms=client.speaks_rooms)
+    # Steps of about REPLAY_STEP characters, each written before the next is
+    # queued: a batch of long messages at once would overflow the output
+    # bound of a client on a slow link, dropped as too slow at every login
+    # and never caught up.
+    size = 0
+    for queued, entry in enumerate(entries, 1):
+        if isinstance(entry, FileAvailable):
+            entry = client.as_replayed(entry)
+            size += 512
+        else:
+            size += 64 + len(entry.text)
+        client.queue(entry)
+        after = entry.seq
+        if size >= REPLAY_STEP and queued < len(entries):
+            return after
+    if len(entries) < batch:
+        client.go_live()  # no await since the query: nothing slips between
+        return None
+    return after
+
+
+async def replay(client: Replaying, store: Store, after: int, batch: int) -> None:
+    """Go on with the replay from ``after`` (where ``replay_step`` stopped),
+    each step written before the next is read, until ``client`` is live."""
     while not client.closed:
-        entries = store.history_for(user, after, store.last_seq, batch,
-                                    rooms=client.speaks_rooms)
-        if not entries:
-            client.go_live()  # no await since the query: nothing slips between
-            return
-        # Steps of about REPLAY_STEP characters, each written before the
-        # next is queued: a batch of long messages at once would overflow
-        # the output bound of a client on a slow link, dropped as too slow
-        # at every login and never caught up.
-        size = 0
-        for entry in entries:
-            if isinstance(entry, FileAvailable):
-                entry = client.as_replayed(entry)
-                size += 512
-            else:
-                size += 64 + len(entry.text)
-            client.queue(entry)
-            after = entry.seq
-            if size >= REPLAY_STEP:
-                break
         client.flush_output()
         await client.writable()
+        if client.closed:
+            return
+        next_after = replay_step(client, store, after, batch)
+        if next_after is None:
+            return
+        after = next_after

@@ -135,7 +135,8 @@ class Store(Protocol):
         """Entries ``user`` may see with ``after_seq < seq <= up_to_seq``, in
         order: ``general``, their direct messages and, unless ``rooms`` is
         false (a peer older than rooms), the rooms they are in from the seq
-        at which they joined."""
+        at which they joined. The first ``limit`` of them: fewer only when
+        there are no more (a replay goes live on that)."""
         ...
 
     # -- rooms ---------------------------------------------------------------

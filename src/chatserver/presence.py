@@ -9,20 +9,24 @@ from __future__ import annotations
 
 from chatproto import (
     PARTICIPANT_STATE_OF,
+    Paginator,
     Participant,
     ParticipantState,
     PresenceState,
     participant_count_text,
-    participant_pages,
+    participant_pager,
 )
 from chatproto.limits import MAX_PARTICIPANTS
 
 
 class Participants:
     """The participant list. A login sends all of it, so the ``Participant``
-    objects and their pages are kept until the list changes: with thousands
-    of participants, rebuilding them on every login made logins slow down as
-    users accumulated.
+    objects and their pages are kept: with thousands of participants,
+    rebuilding them on every login made logins slow down as users
+    accumulated. An arrival is added to the pages kept (after a restart every
+    login is one: a reconnect storm would otherwise cut the list anew for
+    each of N logins, N^2 work); any other change cuts them anew at the next
+    login.
 
     Deactivated users stay participants, as in the original; but past
     ``max_deactivated`` of them, or when the list would outgrow the protocol's
@@ -36,9 +40,8 @@ class Participants:
         self._entries: dict[str, Participant] = {}
         #: Deactivated users, longest deactivated first.
         self._deactivated: dict[str, None] = {}
-        self._snapshot: tuple[Participant, ...] | None = ()
-        #: Pages of the snapshot per peer frame limit (chatproto.participant_pages).
-        self._pages: dict[int, list[tuple[Participant, ...]]] = {}
+        #: The list cut into pages, per peer frame limit.
+        self._pages: dict[int, Paginator[Participant]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -107,21 +110,22 @@ class Participants:
         entry = self._entries.get(name)
         if entry is not None and entry.state is state:
             return
-        self._entries[name] = Participant(name, state)
+        participant = self._entries[name] = Participant(name, state)
         if state is ParticipantState.DEACTIVATED:
             self._deactivated[name] = None
         else:
             self._deactivated.pop(name, None)
-        self._changed()
+        if entry is None:  # a new entry, at the end of the list: so on every page kept
+            for pages in self._pages.values():
+                pages.add(participant)
+        else:
+            self._changed()
 
     def _changed(self) -> None:
-        self._snapshot = None
         self._pages.clear()
 
     def snapshot(self) -> tuple[Participant, ...]:
-        if self._snapshot is None:
-            self._snapshot = tuple(self._entries.values())
-        return self._snapshot
+        return tuple(self._entries.values())
 
     def pages(self, frame_limit: int) -> list[tuple[Participant, ...]]:
         """The list cut for a peer whose frames hold ``frame_limit`` bytes:
@@ -130,8 +134,10 @@ class Participants:
         if pages is None:
             if len(self._pages) >= 8:  # peers announce few distinct limits
                 self._pages.clear()
-            pages = self._pages[frame_limit] = participant_pages(self.snapshot(), frame_limit)
-        return pages
+            pages = self._pages[frame_limit] = participant_pager(frame_limit)
+            for participant in self._entries.values():
+                pages.add(participant)
+        return pages.pages()
 
 
 def count_phrase(count: int) -> str:

@@ -26,6 +26,7 @@ from chatproto import (
     ServerConnection,
     State,
     encode_event,
+    participant_pager,
     participant_pages,
 )
 from chatproto import _reference_codec as reference
@@ -297,3 +298,67 @@ def test_pages_fit_the_peer_and_add_up_to_the_list(names: list[str], limit: int,
         received.extend(event.participants)
     assert tuple(received) == everyone
     assert client.their_state is State.ACTIVE
+
+
+@settings(max_examples=40, deadline=None)
+@given(names=st.lists(_NAMES, max_size=600, unique=True),
+       states=st.lists(st.booleans(), max_size=600),
+       limit=st.sampled_from([MIN_FRAME_SIZE, MIN_FRAME_SIZE + 1, 4096, 100_000]))
+def test_a_paginator_fed_one_by_one_cuts_as_the_whole_list_is_cut(
+    names: list[str], states: list[bool], limit: int
+) -> None:
+    """``participant_pager``: after every ``add``, the pages are exactly those of
+    ``participant_pages`` for everything added so far (a server adds each arrival
+    instead of cutting the whole list again for every login)."""
+    everyone = [ev.Participant(n, ev.ParticipantState.DEACTIVATED if d
+                               else ev.ParticipantState.ACTIVE)
+                for n, d in zip(names, states + [False] * len(names), strict=False)]
+    pager = participant_pager(limit)
+    assert pager.pages() == participant_pages((), limit) == [()]
+    for count, participant in enumerate(everyone, 1):
+        pager.add(participant)
+        assert pager.pages() == participant_pages(everyone[:count], limit)
+    # The entries' bytes are cached per name and state: a state change shows.
+    for participant in everyone[:5]:
+        other = (ev.ParticipantState.ACTIVE if participant.state is
+                 ev.ParticipantState.DEACTIVATED else ev.ParticipantState.DEACTIVATED)
+        frame = encode_event(ev.ParticipantList((ev.Participant(participant.name, other),)))
+        decoded = decode_payload(LAYOUT_BY_CLASS[ev.ParticipantList], frame[HEADER_SIZE:])
+        assert isinstance(decoded, ev.ParticipantList)
+        assert decoded.participants == (ev.Participant(participant.name, other),)
+
+
+def _entries(participants: tuple[ev.Participant, ...]) -> bytes:
+    """The participants field as docs/protocol.md 3.3 writes it, by hand."""
+    codes = {ev.ParticipantState.ACTIVE: 1, ev.ParticipantState.DEACTIVATED: 2}
+    return b"".join(bytes((codes[p.state], len(p.name.encode()))) + p.name.encode()
+                    for p in participants)
+
+
+@settings(max_examples=100, deadline=None)
+@given(steps=st.lists(st.tuples(st.sampled_from(["new", "grow", "same", "shrink", "flip"]),
+                                st.lists(_NAMES, max_size=8)), min_size=1, max_size=12))
+def test_a_list_grown_or_encoded_again_is_encoded_as_a_new_one(
+    steps: list[tuple[str, list[str]]]
+) -> None:
+    """The encoder remembers the last list and encodes only what was added to
+    it: whatever the order of lists, each frame is the list's own bytes."""
+    active, deactivated = ev.ParticipantState.ACTIVE, ev.ParticipantState.DEACTIVATED
+    current: tuple[ev.Participant, ...] = ()
+    for step, names in steps:
+        fresh = tuple(ev.Participant(n, active) for n in names)
+        if step == "new":
+            current = fresh
+        elif step == "grow":
+            current = current + fresh
+        elif step == "shrink":
+            current = current[: len(current) // 2]
+        elif step == "flip" and current:  # an equal-length list, one state changed
+            first = current[0]
+            other = deactivated if first.state is active else active
+            current = (ev.Participant(first.name, other), *current[1:])
+        if not current:  # a ParticipantList page is never empty
+            continue
+        frame = encode_event(ev.ParticipantList(current))
+        fixed = LAYOUT_BY_CLASS[ev.ParticipantList].fixed_size
+        assert frame[HEADER_SIZE + fixed :] == _entries(current)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from chatproto import PresenceState
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chatproto import PresenceState, participant_pages
 from chatproto.limits import MAX_PARTICIPANTS
 from chatserver.accounts import FailureLimiter, hash_password, verify_password
 from chatserver.flood import TokenBucket
@@ -47,8 +50,12 @@ def test_participants_are_paged_to_fit_any_frame_limit() -> None:
     assert len(pages) > 1
     assert tuple(p for page in pages for p in page) == people.snapshot()
     assert people.pages(65_600) is pages  # kept until the list changes
-    people.activate("late")
+    people.activate("late")  # an arrival: added to the pages kept
     assert people.pages(65_600) is not pages
+    assert people.pages(65_600) == participant_pages(people.snapshot(), 65_600)
+    people.deactivate("user0005_" + "x" * 22)  # a change in place: cut anew
+    people.remove("frog")
+    assert people.pages(65_600) == participant_pages(people.snapshot(), 65_600)
     assert count_phrase(1) == "(1 participant)" and count_phrase(3) == "(3 participants)"
 
 
@@ -75,3 +82,22 @@ def test_the_list_never_outgrows_the_protocol() -> None:
     assert len(people) == MAX_PARTICIPANTS
     people.activate("u1")
     assert people.full
+
+
+@settings(max_examples=60, deadline=None)
+@given(changes=st.lists(st.tuples(st.sampled_from(["activate", "deactivate", "remove"]),
+                                  st.integers(0, 40)), max_size=120),
+       limit=st.sampled_from([256, 1024, 65_600]))
+def test_the_pages_kept_are_always_the_list_cut_anew(
+    changes: list[tuple[str, int]], limit: int
+) -> None:
+    """Arrivals are added to the pages kept, other changes cut them anew: either
+    way a login gets exactly the pages of the list as it is."""
+    people = Participants(max_deactivated=10)
+    for change, number in changes:
+        name = f"user{number:02d}_" + "x" * (number % 23)
+        if change == "activate":
+            people.activate(name)
+        elif name in people:
+            getattr(people, change)(name)
+        assert people.pages(limit) == participant_pages(people.snapshot(), limit)
