@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = [
     "fanout.py", "durability.py", "connections.py", "files.py", "reconnect.py", "tails.py",
-    "commits.py", "search.py", "tls_memory.py",
+    "commits.py", "search.py", "tls_memory.py", "heap_per_connection.py",
 ]
 #: Our server only: these smoke runs check the scripts and chat-server end to
 #: end; the IRC reference, where installed, is measured by the real runs (its
@@ -66,7 +66,8 @@ def quick_run(script: str, options: list[str]) -> None:
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     nothing_lost = {"reconnect.py": "lost clients: 0", "search.py": "wrong hits: 0",
-                    "tls_memory.py": "only TLS_CHACHA20_POLY1305_SHA256"}.get(
+                    "tls_memory.py": "only TLS_CHACHA20_POLY1305_SHA256",
+                    "heap_per_connection.py": "lost connections: 0"}.get(
         script, "lost messages: 0")
     assert nothing_lost in done.stdout, output
     assert f"command: python benchmarks/{script} --quick" in done.stdout, output
