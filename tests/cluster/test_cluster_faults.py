@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from chatproto import ChatMessage, LoginAccepted, LoginRejected, Presence
+from chatserver.cluster.hub import UNCLAIMED_WARNING_PERIOD
 from cluster.chatters import Chatter
 from cluster.cluster_support import Cluster
 from cluster.conftest import MakeCluster
@@ -157,3 +158,31 @@ def test_postgres_restarted_refuses_or_stores_never_acks_and_loses(
         entries = history(cluster.node(1), "auditor")
         check(chatters, entries)
         cluster.close()
+
+
+def test_logins_refused_while_redis_is_away_are_logged_once_a_period(
+    make_cluster: MakeCluster, private_redis: PrivateRedis,
+) -> None:
+    """Each refused login is answered, but the node's log gets one WARNING for
+    the first and then one line per period with the count: a client retrying
+    every 50 ms must not fill it."""
+    cluster = make_cluster(1, bus=private_redis.url)
+    node = cluster.node(0)
+    private_redis.kill()
+    refused = 0
+    started = time.monotonic()
+    deadline = started + LONG
+    while refused < 20:
+        client = RawClient(node.address)
+        reply = client.login("retrier", "pw")
+        client.close()
+        assert isinstance(reply, LoginRejected) and reply.reason == "already-active", reply
+        if "cannot tell" in reply.message:
+            refused += 1
+        assert time.monotonic() < deadline, node_log(node)
+    with contextlib.suppress(TimeoutError):
+        node.wait_for_line("^(?!)", timeout=0.5)
+    warnings = [line for line in node.lines if "where it is logged in is unknown" in line]
+    periods = 1 + int((time.monotonic() - started) // UNCLAIMED_WARNING_PERIOD)
+    assert 1 <= len(warnings) <= periods < refused, "\n".join(warnings)
+    private_redis.start()

@@ -94,6 +94,8 @@ TAKEN_FROM_DEAD = 2
 #: A refused claim is tried this many times, this many seconds apart (``_claim``).
 CLAIM_TRIES = 6
 CLAIM_RETRY_DELAY = 0.05
+#: Seconds between two warnings of logins refused while Redis is away.
+UNCLAIMED_WARNING_PERIOD = 10.0
 
 #: Origins of this node's entries, waiting for their turn in the stream.
 Origins = tuple[list[Session], list[Session]]
@@ -111,6 +113,10 @@ class ClusterHub(Hub):
         self._claiming: set[str] = set()
         #: Chat messages taken per user since the last report to the other nodes.
         self.spent: Counter[str] = Counter()
+        #: Logins refused for want of Redis since the last warning, and when
+        #: the next may be logged: one line per outage and period, not per try.
+        self._unclaimed = 0
+        self._next_unclaimed_warning = 0.0
 
     # -- login -----------------------------------------------------------------------
 
@@ -134,14 +140,29 @@ class ClusterHub(Hub):
         finally:
             self._claiming.discard(skeleton)
 
+    def _warn_unclaimed(self, name: str, exc: Exception) -> None:
+        """Log a login refused because Redis cannot say where the user is: the
+        first at once, then one line per ``UNCLAIMED_WARNING_PERIOD`` with the
+        count (clients retry, and a script retrying every 50 ms would
+        otherwise fill the log)."""
+        self._unclaimed += 1
+        now = asyncio.get_running_loop().time()
+        if now < self._next_unclaimed_warning:
+            return
+        since = self._unclaimed - 1
+        more = f"; {since} more since the last such line" if since else ""
+        log.warning("login of %s refused: where it is logged in is unknown (%s)%s",
+                    peer_quoted(name), failure_line(exc), more)
+        self._unclaimed = 0
+        self._next_unclaimed_warning = now + UNCLAIMED_WARNING_PERIOD
+
     async def _claimed_login(self, client: Session, login: Login) -> None:
         assert self.link is not None
         name = login.username
         try:
             claimed = await self._claim(name)
         except Exception as exc:
-            log.warning("login of %s refused: where it is logged in is unknown (%s)",
-                        peer_quoted(name), failure_line(exc))
+            self._warn_unclaimed(name, exc)
             self._refuse(client, "the cluster cannot tell where you are logged in just now; "
                                  "try again in a moment")
             return
