@@ -332,11 +332,10 @@ class ClientProtocol(asyncio.Protocol):
         self.queue(rejected)
 
     def login_accepted(
-        self, accepted: LoginAccepted, pages: Sequence[tuple[Participant, ...]], replay_after: int
+        self, accepted: LoginAccepted, pages: Sequence[tuple[Participant, ...]]
     ) -> None:
-        """Send the verdict and the rest of its participant list, then the
-        replay (if ``replay_after`` is behind) or live messages; a transient
-        login neither, nor is it on the bus (the hub queues its echoes)."""
+        """Send the verdict and the rest of its participant list; a transient
+        login is not on the bus (the hub queues its echoes)."""
         self._login_deadline = math.inf
         transient = self.conn.transient
         if not transient:
@@ -348,15 +347,18 @@ class ClientProtocol(asyncio.Protocol):
         config = self.ctx.config
         self.conn.start_heartbeat(config.heartbeat_interval, config.heartbeat_timeout, loop.time())
         self._flood = self.hub.floods.join(accepted.username, self, loop.time())
-        if transient:
-            return
+
+    def start_replay(self, replay_after: int) -> None:
+        """The replay after seq ``replay_after`` (nothing if it is not behind),
+        then live messages. Its first step is queued at once (``replay_step``):
+        a short replay goes live in the turn of the login."""
         if replay_after >= self.hub.last_seq:
             self.go_live()
             return
-        store = self.ctx.store
-        after = replay_step(self, store, replay_after, config.replay_batch)
+        store, batch = self.ctx.store, self.ctx.config.replay_batch
+        after = replay_step(self, store, replay_after, batch)
         if after is not None:
-            self.spawn(replay(self, store, after, config.replay_batch))
+            self.spawn(replay(self, store, after, batch))
 
     def go_live(self) -> None:
         """Receive live messages and broadcasts from now on."""

@@ -34,7 +34,6 @@ from chatproto import (
     is_room_target,
     username_skeleton,
 )
-from chatproto.limits import SKIP_REPLAY
 
 from .accounts import AccountNames
 from .config import ServerConfig
@@ -138,7 +137,7 @@ class Hub:
             name, admission.new_account, False, self.store.last_seq, first, self.store.epoch,
             False, len(self.participants),
         )
-        client.login_accepted(accepted, rest, SKIP_REPLAY)
+        client.login_accepted(accepted, rest)
         log.info("%s logged in transiently from %s (%d of %d)", name, client.address,
                  self.transients.count(username_skeleton(name)), self.transients.limit)
 
@@ -161,10 +160,11 @@ class Hub:
             len(self.participants),
             self.logins.next_resume_token(admission),
         )
-        client.login_accepted(accepted, rest, replay_after)
+        client.login_accepted(accepted, rest)
         self._evicted(evicted)
         log.info("%s %s %s", name, state.value, count_phrase(len(self.participants)))
         self._announce(name, state)
+        client.start_replay(replay_after)
 
     # -- presence --------------------------------------------------------------
 

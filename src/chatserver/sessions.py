@@ -50,10 +50,15 @@ class Session(Protocol):
     def login_refused(self, rejected: LoginRejected) -> None: ...
 
     def login_accepted(
-        self, accepted: LoginAccepted, pages: Sequence[tuple[Participant, ...]], replay_after: int
+        self, accepted: LoginAccepted, pages: Sequence[tuple[Participant, ...]]
     ) -> None:
-        """Send the verdict and the rest of its participant list, then the
-        replay (if ``replay_after`` is behind) or live messages."""
+        """Send the verdict and the rest of its participant list."""
+        ...
+
+    def start_replay(self, replay_after: int) -> None:
+        """Send what the user missed after seq ``replay_after``, then live
+        messages (the hub calls it after announcing the login's presence,
+        which so comes before the replay, as it always has)."""
         ...
 
     def file_unstored(self, upload_id: int) -> None:
