@@ -136,7 +136,7 @@ def owner(filename: str) -> str:
     return "other"
 
 
-def measure(connections: int, tls: bool, work: Path) -> dict[str, Any]:
+def measure(connections: int, tls: bool, work: Path, quick: bool) -> dict[str, Any]:
     port = free_port()
     out = work / f"heap-{'tls' if tls else 'plain'}.json"
     spec = {"host": "127.0.0.1", "port": port, "data_dir": str(work / f"data-{tls}"),
@@ -159,14 +159,14 @@ def measure(connections: int, tls: bool, work: Path) -> dict[str, Any]:
                 time.sleep(0.1)
         for index in range(1, WARM_UP):
             users.add(f"warm{index}")
-        settle(users, 2.0)
+        settle(users, 0.5 if quick else 2.0)
         server.send_signal(signal.SIGUSR1)
         wait_for(out.with_suffix(".ready"), server)
         for index in range(connections):
             users.add(f"user{index}")
             if index % 100 == 99:
                 users.drain()
-        settle(users, 5.0 + connections / 500)
+        settle(users, 1.0 if quick else 5.0 + connections / 500)
         server.send_signal(signal.SIGUSR1)
         result: dict[str, Any] = json.loads(wait_for(out, server))
     finally:
@@ -209,7 +209,7 @@ def main() -> int:
     modes = {"on": [True], "off": [False], "both": [False, True]}[args.tls]
     with tempfile.TemporaryDirectory(prefix="heap-") as work:
         for tls in modes:
-            found = measure(args.connections, tls, Path(work))
+            found = measure(args.connections, tls, Path(work), args.quick)
             n = args.connections
             print(f"\nTLS {'on' if tls else 'off'}: {found['logged_in']:,} of {n:,} users "
                   "logged in and idle")
