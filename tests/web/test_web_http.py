@@ -5,6 +5,7 @@ keep-alive, the WebSocket's door and its one-frame-per-message framing
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -204,11 +205,39 @@ def test_a_message_that_is_not_one_frame_ends_the_connection(
         assert bob.wait_for(ChatMessage).text == "after"  # no "one" before it
 
 
+@pytest.mark.parametrize("over", [1, 8 << 20], ids=["one byte over", "8 MiB over"])
 def test_a_message_over_the_frame_limit_is_refused_by_the_websocket(
-    web_server: ServerProcess,
+    web_server: ServerProcess, over: int
 ) -> None:
+    # The server refuses at the message's header, then reads and drops the
+    # rest until the page closes: the whole message goes out (no broken
+    # pipe) and the close code arrives (no reset in front of it).
+    url = url_of(web_server)
+    with WebChat.login_as(url, session_cookie(url), "alice") as alice:
+        hello = next(e for e in alice.received if isinstance(e, Hello))
+        alice.socket.send_bytes(bytes(5 + hello.max_frame_size + over))
+        assert alice.socket.wait_closed() == 1009
+
+
+def test_a_failed_websocket_that_keeps_sending_is_cut_off(web_server: ServerProcess) -> None:
+    # Reading on after the failure is for the rest of one message, not for
+    # ever: a peer that keeps sending is aborted after CLOSE_LINGER (2 s).
     url = url_of(web_server)
     with WebChat.login_as(url, session_cookie(url), "alice") as alice:
         hello = next(e for e in alice.received if isinstance(e, Hello))
         alice.socket.send_bytes(bytes(5 + hello.max_frame_size + 1))
+        deadline = time.monotonic() + 30
+        with pytest.raises(OSError):
+            while time.monotonic() < deadline:
+                alice.socket.send_bytes(bytes(65536))
+                time.sleep(0.01)
+
+
+def test_an_oversized_message_over_wss_is_refused_with_its_close_code(
+    web_server_tls: ServerProcess,
+) -> None:
+    url = url_of(web_server_tls)
+    with WebChat.login_as(url, session_cookie(url), "alice") as alice:
+        hello = next(e for e in alice.received if isinstance(e, Hello))
+        alice.socket.send_bytes(bytes(5 + hello.max_frame_size + (8 << 20)))
         assert alice.socket.wait_closed() == 1009
