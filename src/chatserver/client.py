@@ -60,6 +60,9 @@ from .hub import Hub
 from .log import log, peer_quoted, peer_text
 
 SOFTWARE = "chatserver"
+#: How long a connection closed after an Error still reads (and drops) what
+#: its peer sends before it is aborted (``ClientProtocol._close``).
+CLOSE_LINGER = 2.0
 _MAX_ERROR_MESSAGE = 1000
 
 
@@ -408,17 +411,24 @@ class ClientProtocol(asyncio.Protocol):
             self.outbox.leave()
             self.hub.session_ended(self, left=left, reason=reason)
 
-    def _close(self) -> None:
+    def _close(self, *, linger: bool = False) -> None:
         """Flush and close normally; every close, whatever its reason, ends here.
 
         ``transport.close()`` waits until the unsent bytes are written, which
         is never for a peer that does not read: if ``connection_lost`` has not
         come by the sweeper's next pass, it aborts the transport (``abort``),
-        so that the connection's buffers, fetches and slot are freed."""
+        so that the connection's buffers, fetches and slot are freed.
+
+        ``linger`` (after an Error): end our stream but read on, dropping
+        what comes, until the peer closes, for at most ``CLOSE_LINGER``
+        seconds. A socket closed with bytes unread resets the connection: a
+        peer still sending (the body of a frame too large) would get a
+        broken pipe, and the reset can destroy the Error before it is read."""
         if self.closed or self.transport is None:
             return
-        self.outbox.close()
-        self._abort_at = asyncio.get_running_loop().time()
+        self.outbox.close(linger=linger)
+        now = asyncio.get_running_loop().time()
+        self._abort_at = now + CLOSE_LINGER if linger else now
 
     def _fail(self, code: str, message: str, reason: str = "", *, left: bool = False) -> None:
         """Tell the peer why in an Error frame, then close; ``left``: the user
@@ -427,7 +437,7 @@ class ClientProtocol(asyncio.Protocol):
             return
         self.queue(Error(code, _short(message)))
         self._end_session(left=left, reason=reason or message)
-        self._close()
+        self._close(linger=True)
 
     def end_by_admin(self, code: str, message: str) -> None:
         """An administrator ended this user's session (account disabled or
@@ -437,6 +447,7 @@ class ClientProtocol(asyncio.Protocol):
     def shutdown(self, message: str) -> None:
         """The server stops: Goodbye, flush, close (the user is not 'left')."""
         if self.closed:
+            self.outbox.close()  # lingering after an Error: close it now
             return
         self._session_over = True
         self.queue(Goodbye(message))

@@ -63,6 +63,11 @@ class Writer(Protocol):
 
     def close(self) -> None: ...
 
+    def write_eof(self) -> None:
+        """The end of our stream once what is written is sent; reading goes
+        on (``close`` or ``abort`` ends it)."""
+        ...
+
     def abort(self) -> None: ...
 
     def get_extra_info(self, name: str, default: Any = None) -> Any: ...
@@ -207,8 +212,8 @@ class Outbox:
 
     # One per connection, thousands of them: no instance dict.
     __slots__ = (
-        "_fanout", "_live", "_name", "_owner", "_placed", "_queue", "_start", "_writable",
-        "_write_paused", "closed", "conn", "transport",
+        "_fanout", "_lingering", "_live", "_name", "_owner", "_placed", "_queue", "_start",
+        "_writable", "_write_paused", "closed", "conn", "transport",
     )
 
     def __init__(self, fanout: Fanout, conn: ServerConnection, owner: Owner) -> None:
@@ -218,6 +223,8 @@ class Outbox:
         self.transport: Writer | None = None
         #: No more output: the transport is closing or closed.
         self.closed = False
+        #: Closed with ``linger``: the transport is still open for reading.
+        self._lingering = False
         self._name: str | None = None
         self._live = False
         #: This turn's output: bytes of its own, and offsets into the log.
@@ -343,15 +350,24 @@ class Outbox:
         self.queue(event)
         self.flush()
 
-    def close(self) -> None:
+    def close(self, *, linger: bool = False) -> None:
         """Write what is queued, then close; nothing more is sent.
         ``transport.close`` waits until the bytes are written: never, for a
-        peer that does not read (its owner aborts it later)."""
+        peer that does not read (its owner aborts it later). With ``linger``
+        only our stream ends (``write_eof``): the transport stays open for
+        the peer's bytes, which its owner drops, until the owner closes it."""
         if self.closed or self.transport is None:
+            if self._lingering and not linger and self.transport is not None:
+                self._lingering = False
+                self.transport.close()
             return
         self.flush()
         self.closed = True
-        self.transport.close()
+        if linger:
+            self._lingering = True
+            self.transport.write_eof()
+        else:
+            self.transport.close()
 
     def abort(self) -> None:
         """Close at once: the unsent bytes, ours and the kernel's, are dropped

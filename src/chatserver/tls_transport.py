@@ -88,8 +88,8 @@ class ServerTLS:
 
     # One per TLS connection, thousands of them: no instance dict.
     __slots__ = (
-        "_closing", "_endpoint", "_failed", "_pending", "_sslobj", "_transport", "established",
-        "peer_closed",
+        "_closing", "_endpoint", "_failed", "_lingering", "_pending", "_sslobj", "_transport",
+        "established", "peer_closed",
     )
 
     def __init__(self, endpoint: TLSEndpoint, transport: asyncio.Transport) -> None:
@@ -105,6 +105,8 @@ class ServerTLS:
         self._closing = False
         #: A fatal TLS error: the ``SSLObject`` can do nothing more.
         self._failed = False
+        #: Closed by ``write_eof``: the TCP connection is still open for reading.
+        self._lingering = False
 
     # -- bytes in ------------------------------------------------------------------
 
@@ -205,6 +207,9 @@ class ServerTLS:
     def close(self) -> None:
         """close_notify, then close the transport once it has sent what it holds."""
         if self._closing:
+            if self._lingering:
+                self._lingering = False
+                self._transport.close()
             return
         self._closing = True
         if self._failed:
@@ -214,8 +219,17 @@ class ServerTLS:
         elif not self._pending:
             self._transport.close()  # nothing to say: no need to finish the handshake
 
+    def write_eof(self) -> None:
+        """As ``close``, but the TCP connection only half-closes: what the
+        peer still sends is read and dropped until ``close`` or ``abort``."""
+        if self._closing:
+            return
+        self._lingering = True
+        self.close()
+
     def abort(self) -> None:
         self._closing = True
+        self._lingering = False
         self._transport.abort()
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
@@ -230,7 +244,10 @@ class ServerTLS:
             pass  # SSLWantReadError: close_notify is sent; the peer's is not awaited
         finally:
             self._send_records()
-        self._transport.close()
+        if self._lingering:
+            self._transport.write_eof()
+        else:
+            self._transport.close()
 
     def _send_records(self) -> None:
         """Move what OpenSSL wrote to this connection's transport (the shared

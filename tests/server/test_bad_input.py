@@ -237,3 +237,26 @@ def test_upload_shorter_than_announced(server: RunningServer) -> None:
     server.wait_until(lambda: not any((server.data_dir / "partial").iterdir()))
     assert not any((server.data_dir / "files").iterdir())
     assert_server_still_serves(server)
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls"])
+def test_a_frame_too_large_sent_whole_gets_its_error_and_no_reset(
+    tmp_path: Path, tls: bool
+) -> None:
+    # The server refuses at the header, then reads and drops the 8 MiB body
+    # until the client closes: the sender gets no broken pipe, and the Error
+    # (then the end of the stream) arrives in front of any reset.
+    from security.tls_clients import tls_raw_client
+
+    with running_server(tmp_path / "data", tls=tls) as server:
+        attacker = tls_raw_client(server.address) if tls else RawClient(server.address)
+        attacker.hello()
+        attacker.send_raw(struct.pack("!BI", 0x23, 8 << 20) + bytes(8 << 20))
+        assert error_then_close(attacker).code == "frame-too-large"
+        assert attacker.eof  # the end of the stream, not a timeout
+        attacker.close()
+        healthy = tls_raw_client(server.address, "healthy") if tls else RawClient.login_as(
+            server, "healthy")
+        healthy.send(SendChat("still alive", client_id=1))
+        assert healthy.wait_for(ChatMessage).text == "still alive"
+        healthy.close()

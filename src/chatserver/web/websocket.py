@@ -54,9 +54,6 @@ _CLOSE_NORMAL = b"\x88\x02\x03\xe8"  # close frame, code 1000, no reason
 #: Headers of the small frames, made once: most frames out are small.
 _SMALL_HEADERS = tuple(bytes((0x82, size)) for size in range(126))
 _MAX_U32 = 2**32 - 1
-#: How long a failed WebSocket still reads (and drops) what its peer sends
-#: before the connection is aborted; see ``WebSocketClientProtocol._linger``.
-CLOSE_LINGER = 2.0
 _MEDIUM = struct.Struct("!BBH")
 _LARGE = struct.Struct("!BBQ")
 
@@ -117,14 +114,12 @@ class WebSocketWriter:
     binary message. The outbox writes whole frames only (events it encoded,
     and the turn's broadcast log cut at frame boundaries)."""
 
-    __slots__ = ("_transport", "close_sent", "linger")
+    __slots__ = ("_transport", "close_sent")
 
     def __init__(self, transport: asyncio.Transport) -> None:
         self._transport = transport
         #: A close frame is out (ours or the library's reply): nothing more.
         self.close_sent = False
-        #: ``close`` leaves the transport open for reading (``_linger``).
-        self.linger = False
 
     def write(self, data: bytes) -> None:
         if not self.close_sent:
@@ -138,14 +133,20 @@ class WebSocketWriter:
         return self._transport.get_write_buffer_size()
 
     def close(self) -> None:
+        self._send_close()
+        self._transport.close()
+
+    def write_eof(self) -> None:
+        """The close frame (unless one is out) and, on plain TCP, its end of
+        stream; the transport stays open for reading (over TLS, fully)."""
+        self._send_close()
+        if self._transport.can_write_eof():
+            self._transport.write_eof()
+
+    def _send_close(self) -> None:
         if not self.close_sent:
             self.close_sent = True
             self._transport.write(_CLOSE_NORMAL)
-        if self.linger:
-            if self._transport.can_write_eof():
-                self._transport.write_eof()
-            return
-        self._transport.close()
 
     def abort(self) -> None:
         self.close_sent = True
@@ -289,21 +290,11 @@ class WebSocketClientProtocol(ClientProtocol):
             if ws.parser_exc is not None and not self.closed:
                 log.info("%r broke the WebSocket protocol: %s", self, ws.parser_exc)
                 self._end_session(left=False, reason="WebSocket protocol error")
-                self._linger(writer)
+                # Read on (the library drops it): a peer still sending the
+                # rest of an oversized message must get its close code (1009).
+                self._close(linger=True)
                 return
             self._close()
-
-    def _linger(self, writer: WebSocketWriter) -> None:
-        """Close after failing the WebSocket, its close frame out, but keep
-        reading (the library drops what comes) until the peer closes, for at
-        most ``CLOSE_LINGER`` seconds. A socket closed with bytes unread
-        resets the connection, and a reset can destroy the close frame, and
-        its code (1009 for a message too big), before the peer reads it: a
-        peer still sending the rest of an oversized message would see only
-        a broken pipe."""
-        writer.linger = True
-        self._close()
-        self._abort_at = asyncio.get_running_loop().time() + CLOSE_LINGER
 
     def eof_received(self) -> bool | None:
         self._ws.receive_eof()
