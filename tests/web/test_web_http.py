@@ -4,6 +4,7 @@ keep-alive, the WebSocket's door and its one-frame-per-message framing
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 
@@ -241,3 +242,21 @@ def test_an_oversized_message_over_wss_is_refused_with_its_close_code(
         hello = next(e for e in alice.received if isinstance(e, Hello))
         alice.socket.send_bytes(bytes(5 + hello.max_frame_size + (8 << 20)))
         assert alice.socket.wait_closed() == 1009
+
+
+def test_after_an_error_over_wss_the_close_handshake_ends_the_connection(
+    web_server_tls: ServerProcess,
+) -> None:
+    # The server lingers after an Error for a peer still sending, but the
+    # peer's close frame ends that: the TCP connection ends at once, not
+    # when the linger (CLOSE_LINGER, 2 s) runs out.
+    url = url_of(web_server_tls)
+    with WebChat.login_as(url, session_cookie(url), "alice") as alice:
+        started = time.monotonic()
+        alice.socket.send_text("only binary messages are spoken")
+        assert alice.socket.wait_closed() == 1000  # its close frame answered by ours
+        alice.socket.sock.settimeout(10)
+        with contextlib.suppress(OSError):
+            while alice.socket.sock.recv(65536):
+                pass
+        assert time.monotonic() - started < 1.5

@@ -287,14 +287,17 @@ class WebSocketClientProtocol(ClientProtocol):
         if ws.close_sent is not None:
             writer.close_sent = True
         if ws.state is State.CLOSING or ws.state is State.CLOSED:
-            if ws.parser_exc is not None and not self.closed:
-                log.info("%r broke the WebSocket protocol: %s", self, ws.parser_exc)
-                self._end_session(left=False, reason="WebSocket protocol error")
-                # Read on (the library drops it): a peer still sending the
-                # rest of an oversized message must get its close code (1009).
-                self._close(linger=True)
+            if ws.parser_exc is not None:
+                if not self.closed:
+                    log.info("%r broke the WebSocket protocol: %s", self, ws.parser_exc)
+                    self._end_session(left=False, reason="WebSocket protocol error")
+                    # Read on (the library drops it): a peer still sending the
+                    # rest of an oversized message must get its close code (1009).
+                    self._close(linger=True)
                 return
             self._close()
+            # The peer's close frame ends a linger (after an Error) too.
+            self.outbox.close()
 
     def eof_received(self) -> bool | None:
         self._ws.receive_eof()
