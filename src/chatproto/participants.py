@@ -10,7 +10,7 @@ room list) lives here too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from types import MappingProxyType
 from typing import Final, Generic, TypeVar
 
@@ -24,8 +24,8 @@ from .events import (
     RoomInfo,
     RoomList,
 )
-from .fields import PARTICIPANTS, participant_size, room_entry_size
 from .limits import MAX_PARTICIPANTS, MAX_ROOMS_PER_PAGE
+from .list_fields import PARTICIPANTS, participant_size, room_entry_size
 from .wire import LAYOUT_BY_CLASS
 
 T = TypeVar("T")
@@ -85,6 +85,11 @@ class Paginator(Generic[T]):
         self._used += size
         self._pages = None
 
+    def extend(self, items: Iterable[T]) -> None:
+        """Each of ``items``, in order, as ``add`` would."""
+        for item in items:
+            self.add(item)
+
     def pages(self) -> list[tuple[T, ...]]:
         """Every page, the first one first: the same list until the next
         ``add`` (the caller must not change it)."""
@@ -92,15 +97,6 @@ class Paginator(Generic[T]):
             last = [tuple(self._page)] if self._page or not self._done else []
             self._pages = self._done + last
         return self._pages
-
-
-def _pages(
-    items: Sequence[T], size_of: Callable[[T], int], first_room: int, room: int, most: int
-) -> list[tuple[T, ...]]:
-    pages = Paginator(size_of, first_room, room, most)
-    for item in items:
-        pages.add(item)
-    return pages.pages()
 
 
 def participant_pager(max_frame_size: int) -> Paginator[Participant]:
@@ -121,8 +117,7 @@ def participant_pages(
     user name), every later one a ``ParticipantList``. There is always a first
     page, empty for an empty list; no later page is empty."""
     pages = participant_pager(max_frame_size)
-    for participant in participants:
-        pages.add(participant)
+    pages.extend(participants)
     return pages.pages()
 
 
@@ -131,7 +126,9 @@ def room_pages(rooms: Sequence[RoomInfo], max_frame_size: int) -> list[tuple[Roo
     ``max_frame_size`` bytes: at most ``MAX_ROOMS_PER_PAGE`` each; one empty
     page for no rooms, and no empty page otherwise (docs/protocol.md 7.10)."""
     room = max_frame_size - LAYOUT_BY_CLASS[RoomList].fixed_size
-    return _pages(rooms, room_entry_size, room, room, MAX_ROOMS_PER_PAGE)
+    pages = Paginator(room_entry_size, room, room, MAX_ROOMS_PER_PAGE)
+    pages.extend(rooms)
+    return pages.pages()
 
 
 def participant_count_text(count: int) -> str:

@@ -28,13 +28,11 @@ from .fields import (
     NAME,
     OPTIONAL_NAME,
     OPTIONAL_ROOM,
-    PARTICIPANTS,
     PASSWORD,
     PRESENCE,
     QUERY,
     RESUME_TOKEN,
     ROOM,
-    ROOMS,
     SHA256,
     SOFTWARE,
     TARGET,
@@ -46,6 +44,7 @@ from .fields import (
     Kind,
 )
 from .limits import HEADER_SIZE
+from .list_fields import PARTICIPANTS, ROOMS
 
 HEADER = struct.Struct("!BI")
 

@@ -135,8 +135,7 @@ class Participants:
             if len(self._pages) >= 8:  # peers announce few distinct limits
                 self._pages.clear()
             pages = self._pages[frame_limit] = participant_pager(frame_limit)
-            for participant in self._entries.values():
-                pages.add(participant)
+            pages.extend(self._entries.values())
         return pages.pages()
 
 

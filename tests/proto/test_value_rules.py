@@ -32,7 +32,6 @@ from chatproto import (
 from chatproto import _reference_codec as reference
 from chatproto import events as ev
 from chatproto._codec import decode_payload
-from chatproto.fields import participant_size
 from chatproto.limits import (
     HEADER_SIZE,
     MAX_FILE_SIZE,
@@ -42,6 +41,7 @@ from chatproto.limits import (
     MIN_FRAME_SIZE,
     PROTOCOL_VERSION,
 )
+from chatproto.list_fields import participant_size
 from chatproto.wire import HEADER, LAYOUT_BY_CLASS
 
 from .support import logged_in_pair
