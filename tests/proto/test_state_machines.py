@@ -392,7 +392,10 @@ class ConversationMachine(RuleBasedStateMachine):
         pair breaks."""
         self.check_send(C, ev.TransientLogin(name, "비밀번호"))
 
-    @precondition(lambda self: self.model.state[C] is State.AUTHENTICATING)
+    # The server's Hello must be out: otherwise the LoginAccepted breaks the
+    # pair, and the pages would go to the fresh pair that replaces it.
+    @precondition(lambda self: self.model.state[C] is State.AUTHENTICATING
+                  and self.model.state[S] is State.READY)
     @rule(name=st.sampled_from(["개구리", "bob"]), pages=st.lists(st.integers(1, 3), max_size=3),
           data=st.data())
     def verdict_with_pages(self, name: str, pages: list[int], data: st.DataObject) -> None:
@@ -407,7 +410,7 @@ class ConversationMachine(RuleBasedStateMachine):
                 return
             page = tuple(ev.Participant(f"p{number}x{i}") for i in range(size))
             self.check_send(S, ev.ParticipantList(page))
-        assert self.model.state[S] is State.ACTIVE
+        assert self.model.state[S] is (State.TRANSIENT if self.model.transient else State.ACTIVE)
 
     @precondition(lambda self: self.model.state[C] is State.AUTHENTICATING)
     @rule(accept=st.booleans(), name=st.sampled_from(["개구리", "bob"]),
