@@ -447,7 +447,7 @@ class ClientProtocol(asyncio.Protocol):
     def shutdown(self, message: str) -> None:
         """The server stops: Goodbye, flush, close (the user is not 'left')."""
         if self.closed:
-            self.outbox.close()  # lingering after an Error: close it now
+            self.outbox.end_linger()
             return
         self._session_over = True
         self.queue(Goodbye(message))

@@ -357,9 +357,6 @@ class Outbox:
         only our stream ends (``write_eof``): the transport stays open for
         the peer's bytes, which its owner drops, until the owner closes it."""
         if self.closed or self.transport is None:
-            if self._lingering and not linger and self.transport is not None:
-                self._lingering = False
-                self.transport.close()
             return
         self.flush()
         self.closed = True
@@ -367,6 +364,13 @@ class Outbox:
             self._lingering = True
             self.transport.write_eof()
         else:
+            self.transport.close()
+
+    def end_linger(self) -> None:
+        """Close the transport of a ``close(linger=True)`` now (the peer is
+        done, or the server stops); nothing to do for any other outbox."""
+        if self._lingering and self.transport is not None:
+            self._lingering = False
             self.transport.close()
 
     def abort(self) -> None:

@@ -295,9 +295,10 @@ class WebSocketClientProtocol(ClientProtocol):
                     # rest of an oversized message must get its close code (1009).
                     self._close(linger=True)
                 return
-            self._close()
-            # The peer's close frame ends a linger (after an Error) too.
-            self.outbox.close()
+            if self.closed:
+                self.outbox.end_linger()  # the peer's close frame: it is done
+            else:
+                self._close()
 
     def eof_received(self) -> bool | None:
         self._ws.receive_eof()
