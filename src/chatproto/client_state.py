@@ -44,6 +44,9 @@ Events this object has no stake in (``Ping``, ``Goodbye``, ``Error``...)
 give no outcome: they are the adapter's business. Outcomes for ids nobody
 waits for are never produced, so an adapter may look its waiters up without
 a miss being an error (it may still have forgotten one: a cancelled send).
+
+The outcomes themselves are defined in ``client_outcomes.py`` and
+re-exported here, their import path.
 """
 
 from __future__ import annotations
@@ -54,7 +57,22 @@ from collections.abc import Iterator
 
 import attrs
 
-from .client_requests import ClientRequests, RequestOutcome
+# Defined apart and re-exported (``__all__``): their import path stays this module.
+from .client_outcomes import (
+    ChatDelivered,
+    ChatRefused,
+    FetchData,
+    FetchEnded,
+    FetchRefused,
+    HandOn,
+    LoginComplete,
+    Outcome,
+    UploadAccepted,
+    UploadCompleted,
+    UploadRefused,
+    UploadTicketed,
+)
+from .client_requests import ClientRequests
 from .events import (
     ChatMessage,
     ChatRejected,
@@ -83,127 +101,6 @@ from .events import (
 )
 from .participants import apply_presence
 from .targets import same_target
-
-# -- outcomes ------------------------------------------------------------------
-
-
-@attrs.frozen
-class HandOn:
-    """Show ``event`` to the user (a chat message, a presence, a file, a
-    room's membership change)."""
-
-    event: ChatMessage | Presence | FileAvailable | Membership
-
-
-@attrs.frozen
-class LoginComplete:
-    """The login is over: ``accepted`` carries every page of the list."""
-
-    accepted: LoginAccepted
-
-
-@attrs.frozen
-class ChatDelivered:
-    """Our send ``client_id`` was committed to history as ``delivery``."""
-
-    client_id: int
-    delivery: ChatMessage
-
-
-class _Refusal:
-    """The server's reason token and its optional free text."""
-
-    __slots__ = ()  # the attrs subclasses are slotted: no __dict__ from here
-    reason: str
-    detail: str
-
-    def describe(self) -> str:
-        """``reason (detail)``, or the bare reason without a detail."""
-        return f"{self.reason} ({self.detail})" if self.detail else self.reason
-
-
-@attrs.frozen
-class ChatRefused(_Refusal):
-    """The server refused our send ``client_id``."""
-
-    client_id: int
-    reason: str
-    detail: str = ""
-
-
-@attrs.frozen
-class UploadAccepted:
-    """The server wants the bytes of upload ``upload_id``."""
-
-    upload_id: int
-
-
-@attrs.frozen
-class UploadTicketed:
-    """The token for sending the bytes of accepted upload ``upload_id`` over
-    HTTP (version 5, WebSocket only: docs/protocol.md 1.1)."""
-
-    upload_id: int
-    token: bytes = attrs.field(repr=False)
-    expires_in_ms: int
-
-
-@attrs.frozen
-class UploadRefused(_Refusal):
-    """The server refused upload ``upload_id``, before or after its bytes."""
-
-    upload_id: int
-    reason: str
-    detail: str = ""
-
-
-@attrs.frozen
-class UploadCompleted:
-    """The server verified upload ``upload_id`` and announced it."""
-
-    upload_id: int
-    announcement: FileAvailable
-
-
-@attrs.frozen
-class FetchData:
-    """Bytes of the fetch of ``file_id``, at ``offset``."""
-
-    file_id: int
-    offset: int
-    data: bytes = attrs.field(repr=lambda d: f"<{len(d)} bytes>")
-
-
-@attrs.frozen
-class FetchEnded:
-    """The server sent the last chunk of the fetch of ``file_id``."""
-
-    file_id: int
-
-
-@attrs.frozen
-class FetchRefused(_Refusal):
-    """The server refused the fetch of ``file_id``."""
-
-    file_id: int
-    reason: str
-    detail: str = ""
-
-
-Outcome = (
-    HandOn
-    | LoginComplete
-    | ChatDelivered
-    | ChatRefused
-    | UploadAccepted
-    | UploadTicketed
-    | UploadRefused
-    | UploadCompleted
-    | FetchData
-    | FetchEnded
-    | FetchRefused
-    | RequestOutcome
-)
 
 _ANSWERS = (RequestDone, RequestRejected, RoomList, SearchHit, SearchDone)
 

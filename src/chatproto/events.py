@@ -4,6 +4,12 @@ Field order is wire order (see ``docs/protocol.md``). Validation happens when
 an event is encoded (``LocalProtocolError``) or decoded
 (``RemoteProtocolError``), not at construction, so that decoding stays cheap
 and applications may build events freely.
+
+The room and search events of version 4 (room requests, their answers,
+``Membership``) are defined in ``room_events.py``, a protocol of their own
+on top of the chat, and the ``Event`` base in ``event_base.py``, which both
+subclass; this module re-exports them all, so ``chatproto.events`` stays the
+one public path to every event.
 """
 
 from __future__ import annotations
@@ -12,13 +18,24 @@ from enum import StrEnum
 
 import attrs
 
+# Re-exported (``X as X``): this module stays the public home of every event.
+from .event_base import Event as Event
+from .room_events import CreateRoom as CreateRoom
+from .room_events import InviteToRoom as InviteToRoom
+from .room_events import JoinRoom as JoinRoom
+from .room_events import LeaveRoom as LeaveRoom
+from .room_events import ListRooms as ListRooms
+from .room_events import Membership as Membership
+from .room_events import MembershipState as MembershipState
+from .room_events import RequestDone as RequestDone
+from .room_events import RequestRejected as RequestRejected
+from .room_events import RequestRejectReason as RequestRejectReason
+from .room_events import RoomInfo as RoomInfo
+from .room_events import RoomList as RoomList
+from .room_events import SearchDone as SearchDone
+from .room_events import SearchHistory as SearchHistory
+from .room_events import SearchHit as SearchHit
 from .targets import room_of
-
-
-class Event:
-    """Base class of every protocol event."""
-
-    __slots__ = ()
 
 
 class PresenceState(StrEnum):
@@ -65,37 +82,6 @@ class RejectReason(StrEnum):
     SERVER_ERROR = "server-error"
     #: The message or file is for a room the sender is not a member of (version 4).
     NOT_MEMBER = "not-member"
-
-
-class RequestRejectReason(StrEnum):
-    """Reasons for refusing a room request or a search (version 4)."""
-
-    #: No such room, or a private room the user is not a member of (the two
-    #: are not told apart, so private rooms stay invisible).
-    NOT_FOUND = "not-found"
-    #: A room with that name (that skeleton) exists already.
-    ALREADY_EXISTS = "already-exists"
-    INVALID_NAME = "invalid-name"
-    NOT_MEMBER = "not-member"
-    ALREADY_MEMBER = "already-member"
-    #: Every account is in ``general`` for good.
-    CANNOT_LEAVE_GENERAL = "cannot-leave-general"
-    #: The user is in as many rooms as the server allows.
-    TOO_MANY_ROOMS = "too-many-rooms"
-    #: The room has as many members as the server allows.
-    ROOM_FULL = "room-full"
-    #: The user created as many private rooms as the server allows.
-    TOO_MANY_PRIVATE_ROOMS = "too-many-private-rooms"
-    UNKNOWN_USER = "unknown-user"
-    #: Nothing to search for in the query (only spaces or punctuation).
-    BAD_QUERY = "bad-query"
-    RATE_LIMITED = "rate-limited"
-    SERVER_ERROR = "server-error"
-
-
-class MembershipState(StrEnum):
-    JOINED = "joined"
-    LEFT = "left"
 
 
 @attrs.frozen
@@ -386,140 +372,6 @@ class FetchRejected(Event):
     file_id: int
     reason: str
     message: str = ""
-
-
-# -- rooms and search (version 4) ---------------------------------------------
-# Requests carry a ``request_id`` chosen by the client, unique among its open
-# requests; the server answers each exactly once: ``RequestDone`` or
-# ``RequestRejected``, ``RoomList`` pages for ``ListRooms``, ``SearchHit``
-# frames and a ``SearchDone`` for ``SearchHistory``.
-
-
-@attrs.frozen
-class RoomInfo:
-    """One room in a ``RoomList``: as the asking user may see it."""
-
-    name: str
-    member_count: int
-    private: bool = False
-    #: The asking user is a member.
-    member: bool = False
-
-
-@attrs.frozen
-class CreateRoom(Event):
-    """Create ``room``, with the sender as its first member."""
-
-    request_id: int
-    room: str
-    private: bool = False
-
-
-@attrs.frozen
-class JoinRoom(Event):
-    """Become a member of the public room ``room``."""
-
-    request_id: int
-    room: str
-
-
-@attrs.frozen
-class LeaveRoom(Event):
-    """Stop being a member of ``room`` (never ``general``)."""
-
-    request_id: int
-    room: str
-
-
-@attrs.frozen
-class InviteToRoom(Event):
-    """Make ``user`` a member of ``room``, of which the sender is a member."""
-
-    request_id: int
-    room: str
-    user: str
-
-
-@attrs.frozen
-class ListRooms(Event):
-    """Ask for the rooms the sender may see: public ones and its own."""
-
-    request_id: int
-
-
-@attrs.frozen
-class SearchHistory(Event):
-    """Ask for the newest chat messages matching ``query`` that the sender
-    may see, with ``seq`` below ``before_seq`` (0: no bound), at most
-    ``limit``; ``room`` and ``sender`` narrow it (None: any)."""
-
-    request_id: int
-    query: str
-    limit: int
-    before_seq: int = 0
-    room: str | None = None
-    sender: str | None = None
-
-
-@attrs.frozen
-class RequestDone(Event):
-    """A ``CreateRoom``, ``JoinRoom``, ``LeaveRoom`` or ``InviteToRoom`` succeeded."""
-
-    request_id: int
-
-
-@attrs.frozen
-class RequestRejected(Event):
-    """The server refused a request (``RequestRejectReason``)."""
-
-    request_id: int
-    reason: str
-    message: str = ""
-
-
-@attrs.frozen
-class RoomList(Event):
-    """One page of the answer to ``ListRooms``; the last has ``more`` false."""
-
-    request_id: int
-    rooms: tuple[RoomInfo, ...]
-    more: bool = False
-
-
-@attrs.frozen
-class SearchHit(Event):
-    """One result of a ``SearchHistory``, newest first."""
-
-    request_id: int
-    seq: int
-    timestamp_ms: int
-    sender: str
-    recipient: str | None
-    text: str
-
-    @property
-    def room(self) -> str | None:
-        return room_of(self.recipient)
-
-
-@attrs.frozen
-class SearchDone(Event):
-    """The end of a search page; ``more``: older results exist (ask again
-    with ``before_seq`` = the last hit's seq)."""
-
-    request_id: int
-    more: bool
-
-
-@attrs.frozen
-class Membership(Event):
-    """``user`` joined or left ``room``, which now has ``member_count``
-    members; sent to the room's members (the user included)."""
-
-    room: str
-    user: str
-    state: MembershipState
-    member_count: int
 
 
 # -- not on the wire --------------------------------------------------------
