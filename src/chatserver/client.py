@@ -3,7 +3,8 @@
 The asyncio edge of the server: an ``asyncio.Protocol`` per connection (no
 thread, no per-connection task unless a login, a replay or a fetch is in
 progress). Events in are handled here; everything out goes through the
-connection's ``fanout.Outbox``, written once per loop turn.
+connection's ``outbox.Outbox``, written once per loop turn. How it ends
+(the deadlines, the Error, the close and its linger) is ``client_endings``.
 """
 
 from __future__ import annotations
@@ -51,35 +52,30 @@ from chatproto import (
     TransientLogin,
 )
 
+from .client_endings import CLOSE_LINGER as CLOSE_LINGER
+from .client_endings import ClientEndings
 from .context import ServerContext
-from .fanout import Writer
 from .files.transfers import Transfers
 from .flood import TokenBucket
 from .history import replay, replay_step
 from .hub import Hub
 from .log import log, peer_quoted, peer_text
+from .outbox import Writer
 
 SOFTWARE = "chatserver"
-#: How long a connection closed after an Error still reads (and drops) what
-#: its peer sends before it is aborted (``ClientProtocol._close``).
-CLOSE_LINGER = 2.0
-_MAX_ERROR_MESSAGE = 1000
-
-
-def _short(message: str) -> str:
-    return message.encode("utf-8")[:_MAX_ERROR_MESSAGE].decode("utf-8", "ignore")
 
 
 def _no_clock() -> float:
     return 0.0  # before connection_made nothing is received
 
 
-class ClientProtocol(asyncio.Protocol):
+class ClientProtocol(ClientEndings, asyncio.Protocol):
     # Thousands of idle connections: no instance dict, and nothing per
     # connection that is not needed yet (events, sets, transfer state).
+    # The slots that ``ClientEndings`` assigns are declared there.
     __slots__ = (
-        "_abort_at", "_clock", "_events_paused", "_flood", "_login_deadline", "_session_over",
-        "_tasks", "_transfers", "address", "conn", "ctx", "hub", "outbox", "transport",
+        "_clock", "_events_paused", "_flood", "_tasks", "_transfers", "address", "conn", "ctx",
+        "hub", "outbox", "transport",
     )
 
     def __init__(self, ctx: ServerContext, hub: Hub) -> None:
@@ -97,11 +93,8 @@ class ClientProtocol(asyncio.Protocol):
         #: the connection's heartbeat counts a frame as of when it arrived.
         self._clock = _no_clock
         self._flood: TokenBucket | None = None
-        #: When an unauthenticated connection is closed (checked by the
-        #: server's ``TimeoutSweeper``, like the heartbeat); inf once logged in.
+        # ``ClientEndings``' deadlines: set once connected, and once closed.
         self._login_deadline = math.inf
-        #: Once closed: when the sweeper aborts the transport if it has not
-        #: reported ``connection_lost`` yet (its peer does not read).
         self._abort_at = math.inf
 
     @property
@@ -367,95 +360,13 @@ class ClientProtocol(asyncio.Protocol):
         """Receive live messages and broadcasts from now on."""
         self.outbox.go_live()
 
-    # -- heartbeat and timeouts -------------------------------------------------
-
-    def check_deadlines(self, now: float) -> None:
-        """Ping an idle session, drop a dead one, close a connection that did
-        not log in in time, abort one that is still closing (called by the
-        server's ``TimeoutSweeper``)."""
-        if self.closed:
-            if now >= self._abort_at:
-                self._abort_at = math.inf
-                self.abort()
-            return
-        timer = self.conn.get_timer()  # the heartbeat, once logged in
-        if timer is None:
-            if now >= self._login_deadline:
-                self._login_too_late(now)
-            return
-        if now < timer:
-            return
-        try:
-            ping = self.conn.handle_timer(now)
-        except RemoteProtocolError as exc:  # timed out: a whole frame is a sign of life
-            self._fail(exc.code, exc.message, reason=exc.message)
-            return
-        if ping is not None:
-            self.queue(ping)
-
-    def _login_too_late(self, now: float) -> None:
-        if self._events_paused:
-            # A login is being checked (its hash may wait behind many others):
-            # the peer did its part in time.
-            self._login_deadline = now + self.ctx.config.login_timeout
-            return
-        if self.username is None:
-            log.info("connection from %s closed: no login in time", self.address)
-            self._fail(ErrorCode.TIMEOUT, "no login in time")
-
-    # -- endings -------------------------------------------------------------------
+    # -- endings (the rest are ``ClientEndings``') ------------------------------
 
     def _end_session(self, *, left: bool, reason: str = "") -> None:
         if not self._session_over:
             self._session_over = True
             self.outbox.leave()
             self.hub.session_ended(self, left=left, reason=reason)
-
-    def _close(self, *, linger: bool = False) -> None:
-        """Flush and close normally; every close, whatever its reason, ends here.
-
-        ``transport.close()`` waits until the unsent bytes are written, which
-        is never for a peer that does not read: if ``connection_lost`` has not
-        come by the sweeper's next pass, it aborts the transport (``abort``),
-        so that the connection's buffers, fetches and slot are freed.
-
-        ``linger`` (after an Error): end our stream but read on, dropping
-        what comes, until the peer closes, for at most ``CLOSE_LINGER``
-        seconds. A socket closed with bytes unread resets the connection: a
-        peer still sending (the body of a frame too large) would get a
-        broken pipe, and the reset can destroy the Error before it is read."""
-        if self.closed or self.transport is None:
-            return
-        self.outbox.close(linger=linger)
-        now = asyncio.get_running_loop().time()
-        self._abort_at = now + CLOSE_LINGER if linger else now
-
-    def _fail(self, code: str, message: str, reason: str = "", *, left: bool = False) -> None:
-        """Tell the peer why in an Error frame, then close; ``left``: the user
-        has left (else, if logged in, it is deactivated)."""
-        if self.closed:
-            return
-        self.queue(Error(code, _short(message)))
-        self._end_session(left=left, reason=reason or message)
-        self._close(linger=True)
-
-    def end_by_admin(self, code: str, message: str) -> None:
-        """An administrator ended this user's session (account disabled or
-        deleted): an Error with ``code`` and the reason, and the user has left."""
-        self._fail(code, message, left=True)
-
-    def shutdown(self, message: str) -> None:
-        """The server stops: Goodbye, flush, close (the user is not 'left')."""
-        if self.closed:
-            self.outbox.end_linger()
-            return
-        self._session_over = True
-        self.queue(Goodbye(message))
-        self._close()
-
-    def abort(self) -> None:
-        """Close at once, dropping what is unsent (``Outbox.abort``)."""
-        self.outbox.abort()
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
