@@ -5,13 +5,13 @@ One connection, used only from the event loop's thread. WAL with
 ``synchronous=NORMAL``: a commit survives the process being killed (the WAL
 is in the OS cache), and a batch of messages costs one commit. The WAL goes
 back into the database on a thread of its own (``checkpoints.py``), so no
-commit waits for the disk.
+commit waits for the disk. The schema, and how an older database comes up
+to date, are ``sqlite_schema.py``'s.
 """
 
 from __future__ import annotations
 
 import contextlib
-import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -22,134 +22,18 @@ from .checkpoints import BACKSTOP_PAGES, Checkpointer
 from .ports import Account, ChatRow, StoredFile, StoredResumeToken, StoredRoom
 from .search import Searcher, SearchRow
 from .search_text import index_body
+from .sql_common import SQL_MAX as _SQL_MAX
 
-SCHEMA_VERSION = 4
-
-#: What version 4 adds: rooms other than ``general`` (which every account is
-#: in and which has no row), their members since the ``joined_seq`` from
-#: which they see the room's history, accounts an administrator disabled,
-#: names held back after an account was deleted (``until_ms`` NULL: for
-#: good), and the full-text index of the chat text (``search_text.py`` says
-#: what it holds; contentless, keyed by seq: the text itself stays in
-#: ``history`` alone), and the history's file entries by file id (a fetch
-#: finds the seq of its file, which decides who may see it, without a scan).
-_VERSION_4 = """
-CREATE TABLE rooms (
-    name TEXT PRIMARY KEY,
-    skeleton TEXT NOT NULL UNIQUE,
-    private INTEGER NOT NULL DEFAULT 0,
-    creator TEXT,
-    created_seq INTEGER NOT NULL,
-    created_ms INTEGER NOT NULL
-);
-CREATE TABLE room_members (
-    room TEXT NOT NULL REFERENCES rooms (name) ON DELETE CASCADE,
-    account TEXT NOT NULL REFERENCES accounts (name) ON DELETE CASCADE,
-    joined_seq INTEGER NOT NULL,
-    PRIMARY KEY (room, account)
-) WITHOUT ROWID;
-CREATE INDEX room_members_by_account ON room_members (account, room);
-ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
-CREATE TABLE reserved_names (
-    skeleton TEXT PRIMARY KEY,
-    until_ms INTEGER
-);
-CREATE VIRTUAL TABLE history_fts USING fts5(
-    body, content='', columnsize=0, tokenize='unicode61 remove_diacritics 2'
-);
-INSERT INTO history_fts (rowid, body)
-    SELECT seq, index_body(text, sender, recipient) FROM history WHERE text IS NOT NULL;
-CREATE INDEX history_by_file ON history (file_id) WHERE file_id IS NOT NULL
-"""
-
-#: What version 3 adds: resume tokens (docs/protocol.md 7.8), by the SHA-256 of
-#: the token, never the token itself. ``id`` orders them for eviction (many are
-#: issued within one millisecond); deleting an account deletes its tokens.
-_VERSION_3 = """
-CREATE TABLE resume_tokens (
-    id INTEGER PRIMARY KEY,
-    digest BLOB NOT NULL UNIQUE,
-    account TEXT NOT NULL REFERENCES accounts (name) ON DELETE CASCADE,
-    issued_ms INTEGER NOT NULL
-);
-CREATE INDEX resume_tokens_by_account ON resume_tokens (account, id);
-CREATE INDEX resume_tokens_by_age ON resume_tokens (issued_ms);
-"""
-
-#: What version 2 adds: settings of the database itself (its history epoch),
-#: and each account's name skeleton (``chatproto.username_skeleton``), on which
-#: uniqueness is decided. Not UNIQUE: a version 1 database may hold ``Bob``
-#: and ``bob`` (see ``AccountNames``); new accounts never collide.
-_VERSION_2 = """
-CREATE TABLE meta (
-    key TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-ALTER TABLE accounts ADD COLUMN skeleton TEXT;
-CREATE INDEX accounts_by_skeleton ON accounts (skeleton);
-"""
-
-_VERSION_1 = """
-CREATE TABLE accounts (
-    name TEXT PRIMARY KEY,
-    password_hash TEXT NOT NULL,
-    created_seq INTEGER NOT NULL,
-    created_ms INTEGER NOT NULL
-);
-CREATE TABLE files (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    sha256 BLOB NOT NULL,
-    stored_name TEXT NOT NULL,
-    sender TEXT NOT NULL,
-    recipient TEXT
-);
-CREATE TABLE history (
-    seq INTEGER PRIMARY KEY,
-    timestamp_ms INTEGER NOT NULL,
-    sender TEXT NOT NULL,
-    recipient TEXT,
-    client_id INTEGER NOT NULL DEFAULT 0,
-    text TEXT,
-    file_id INTEGER REFERENCES files(id)
-);
-"""
-
-
-class StoreError(Exception):
-    """The database cannot be opened or has an unknown schema."""
-
-
-# -- protocol integers in SQLite ---------------------------------------------------
-# The protocol's integers are u64, SQLite's INTEGER is signed 64-bit: a value
-# of 2**63 or more cannot be bound at all (OverflowError). Every integer from a
-# peer that reaches a query goes through one of these.
-
-_SQL_MIN, _SQL_MAX = -(2**63), 2**63 - 1
-_U64_SPAN = 2**64
-
-
-def sql_u64(value: int, *, lossless: bool = True) -> int:
-    """``value`` for a query. ``lossless``: a u64 stored and echoed back (a
-    client's id), as the signed 64-bit integer with the same bits, which
-    ``u64_from_sql`` turns back into it exactly. Otherwise a bound compared
-    with a column, clamped into SQLite's range: every stored value is in that
-    range, so no comparison changes (an equality lookup beyond it is simply
-    "not found": check ``in_sql_range`` first)."""
-    if lossless:
-        return value - _U64_SPAN if value > _SQL_MAX else value
-    return max(_SQL_MIN, min(_SQL_MAX, value))
-
-
-def u64_from_sql(value: int) -> int:
-    """The u64 that ``sql_u64`` stored as ``value``."""
-    return value + _U64_SPAN if value < 0 else value
-
-
-def in_sql_range(value: int) -> bool:
-    return _SQL_MIN <= value <= _SQL_MAX
-
+# ``X as X``: re-exported, since others import them from here (``admin_store``,
+# ``cluster/``; the tests build old databases from the versions' SQL).
+from .sql_common import StoreError as StoreError
+from .sql_common import in_sql_range as in_sql_range
+from .sql_common import sql_u64 as sql_u64
+from .sql_common import u64_from_sql as u64_from_sql
+from .sqlite_schema import _VERSION_1 as _VERSION_1
+from .sqlite_schema import _VERSION_2 as _VERSION_2
+from .sqlite_schema import SCHEMA_VERSION as SCHEMA_VERSION
+from .sqlite_schema import migrate
 
 #: What ``history_for`` returns (docs/protocol.md, replay): ``general``, the
 #: user's direct messages (to them, or from them to a user: a recipient that
@@ -180,7 +64,7 @@ class SqliteStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
-            self._migrate()
+            migrate(self._db)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {path}: {exc}") from None
         self._checkpointer = Checkpointer(path)
@@ -195,45 +79,6 @@ class SqliteStore:
     def _scalar(self, sql: str) -> int:
         row = self._db.execute(sql).fetchone()
         return int(row[0])
-
-    def _migrate(self) -> None:
-        """Bring the schema from any older version to this one, in one transaction."""
-        version = self._scalar("PRAGMA user_version")
-        if version == SCHEMA_VERSION:
-            return
-        if version not in (0, 1, 2, 3):
-            raise StoreError(f"unknown database schema version {version}")
-        db = self._db
-        db.execute("BEGIN")
-        try:
-            if version == 0:
-                self._run(_VERSION_1)
-            if version <= 1:
-                self._to_version_2()
-            if version <= 2:
-                self._run(_VERSION_3)
-            db.create_function("index_body", 3, index_body, deterministic=True)
-            self._run(_VERSION_4)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-
-    def _run(self, script: str) -> None:
-        # Statement by statement: ``executescript`` would commit the migration's transaction.
-        for statement in script.split(";"):
-            self._db.execute(statement)
-
-    def _to_version_2(self) -> None:
-        db = self._db
-        self._run(_VERSION_2)
-        names = [name for (name,) in db.execute("SELECT name FROM accounts")]
-        db.executemany("UPDATE accounts SET skeleton = ? WHERE name = ?",
-                       [(username_skeleton(name), name) for name in names])
-        # A random epoch below 2**63, so it fits SQLite's INTEGER as it is.
-        db.execute("INSERT INTO meta (key, value) VALUES ('epoch', ?)",
-                   (secrets.randbelow(2**63 - 1) + 1,))
 
     def close(self) -> None:
         self._searcher.close()

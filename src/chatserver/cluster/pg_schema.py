@@ -6,7 +6,7 @@ it reads ``schema_version``, so exactly one node applies a step and the
 others, waiting on the lock, then see it done. A step is one transaction:
 a node killed half way leaves the previous version, never half of one.
 
-The tables mirror the SQLite schema (``sqlite_store.py``) with what the
+The tables mirror the SQLite schema (``sqlite_schema.py``) with what the
 cluster adds: ``counters``, the one row every shared change locks to take
 the next stream id (and, for history, the next seqs and file ids), so ids
 commit in order and leave no gap; ``stream_log``, one row per stream id;

@@ -12,6 +12,10 @@
 - ``GET /files/FILE_ID``: a stored file, to a browser whose logged-in
   connection may see it (the rule of FetchFile), with ``Range``.
 
+Which upload a PUT may feed and how a download is answered are decided,
+without I/O, in ``file_requests.py``; this module reads the requests,
+applies those decisions and writes the answers.
+
 HTTP/1.1 is h11's (sans-IO, like the rest of the server's edges) in an
 ``asyncio.Protocol`` per connection. aiohttp was the first choice and was
 measured: it adds 15.6 MB to the server's resident memory at rest, half of
@@ -27,19 +31,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import urllib.parse
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import h11
-
-from chatproto import sanitize_filename
 
 from ..context import ServerContext
 from ..files.uploads import ByteReader
 from ..hub import Hub
 from ..log import log
 from .assets import Asset
-from .ranges import byte_range
+from .file_requests import Refusal, Upload, claim_upload, decimal_id, download_head
+from .http_fields import Headers, RequestHeaders, header
 from .sessions import COOKIE, WebSessions, new_session_id, session_cookie, valid_session_id
 from .websocket import WebSocketClientProtocol
 
@@ -61,28 +63,6 @@ MAX_HEAD = 16 * 1024
 IDLE_TIMEOUT = 30.0
 #: Bytes of a stored file read and written at a time.
 FILE_PIECE = 256 * 1024
-_MAX_ID = 2**64 - 1
-
-Headers = list[tuple[bytes, bytes]]
-#: What h11 gives of a request's headers: names lowercased.
-RequestHeaders = Sequence[tuple[bytes, bytes]]
-
-
-def decimal_id(text: str) -> int | None:
-    if not text.isascii() or not text.isdigit() or len(text) > 20:
-        return None
-    value = int(text)
-    return value if value <= _MAX_ID else None
-
-
-def attachment(name: str) -> bytes:
-    """Content-Disposition for a peer-chosen name: sanitised, then both an
-    ASCII fallback and the exact UTF-8 form (RFC 6266)."""
-    safe = sanitize_filename(name)
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\%' else "_"
-                       for c in safe)
-    quoted = urllib.parse.quote(safe, safe="")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quoted}".encode("ascii")
 
 
 class WebApp:
@@ -108,18 +88,6 @@ class WebApp:
             connection.close()
 
 
-class _Upload:
-    """A PUT whose body is being fed to its WebSocket connection."""
-
-    __slots__ = ("client", "key", "size", "upload_id")
-
-    def __init__(self, client: WebSocketClientProtocol, upload_id: int, size: int) -> None:
-        self.client = client
-        self.upload_id = upload_id
-        self.size = size
-        self.key = (id(client), upload_id)
-
-
 class HttpConnection(asyncio.Protocol):
     """One HTTP/1.1 connection (keep-alive: one request after another)."""
 
@@ -127,7 +95,7 @@ class HttpConnection(asyncio.Protocol):
         self.app = app
         self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         self.transport: asyncio.Transport | None = None
-        self._upload: _Upload | None = None
+        self._upload: Upload | None = None
         self._cookie: str | None = None
         self._task: asyncio.Task[None] | None = None
         self._writable = asyncio.Event()
@@ -228,7 +196,7 @@ class HttpConnection(asyncio.Protocol):
             self._respond(404, b"not found\n")
             return
         etag = asset.etag.encode("ascii")
-        if _header(request_headers, b"if-none-match") == etag:
+        if header(request_headers, b"if-none-match") == etag:
             self._respond(304, b"", [(b"etag", etag)])
             return
         self._asset(method, asset, [(b"cache-control", b"no-cache")])
@@ -241,45 +209,15 @@ class HttpConnection(asyncio.Protocol):
     # -- uploads ---------------------------------------------------------------------------
 
     def _start_upload(self, text_id: str, headers: RequestHeaders) -> None:
-        upload_id = decimal_id(text_id)
-        clients = self.app.web_clients(self._cookie)
-        if not clients:
-            self._refuse(403, b"not logged in\n")
+        claim = claim_upload(text_id, self.app.web_clients(self._cookie), headers,
+                             self.app.sending)
+        if isinstance(claim, Refusal):
+            self._refuse(claim.status, claim.body, claim.headers)
             return
-        waiting = [] if upload_id is None else [
-            c for c in clients if c.upload_progress(upload_id) is not None]
-        if not waiting or upload_id is None:
-            self._refuse(404, b"no such upload waiting for its bytes\n")
-            return
-        # Version 5: the token of the connection's UploadTicket, too (upload
-        # ids are per connection: the token says which one offered it).
-        token = _header(headers, b"upload-token")
-        problems = [c.upload_token_problem(upload_id, token) for c in waiting]
-        client = next((c for c, problem in zip(waiting, problems, strict=True)
-                       if problem is None), None)
-        if client is None:
-            self._refuse(403, f"{problems[0]}\n".encode())
-            return
-        progress = client.upload_progress(upload_id)
-        assert progress is not None
-        taken, size = progress
-        key = (id(client), upload_id)
-        offset = decimal_id(_header(headers, b"upload-offset", b"0").decode("ascii", "replace"))
-        if offset != taken or key in self.app.sending:
-            self._refuse(409, b"send the bytes from Upload-Offset\n",
-                         [(b"upload-offset", str(taken).encode())])
-            return
-        length = _content_length(headers)
-        if length is None:
-            self._refuse(411, b"Content-Length is required\n")
-            return
-        if length > size - taken:
-            self._refuse(413, b"longer than the file offered\n")
-            return
-        self._upload = _Upload(client, upload_id, size)
-        self.app.sending.add(key)
-        if taken == size:  # an empty file: only its FileEnd
-            client.upload_body(upload_id, b"")
+        self._upload = claim
+        self.app.sending.add(claim.key)
+        if claim.start == claim.size:  # an empty file: only its FileEnd
+            claim.client.upload_body(claim.upload_id, b"")
 
     def _body(self, data: bytes) -> None:
         upload = self._upload
@@ -316,24 +254,10 @@ class HttpConnection(asyncio.Protocol):
         if stored is None or not any(stored.visible_to(u, rooms.joined(u)) for u in users):
             self._respond(404, b"no such file\n")
             return
-        etag = f'"{stored.sha256.hex()}"'.encode("ascii")
-        wanted = _header(headers, b"range")
-        if_range = _header(headers, b"if-range")
-        span = byte_range(wanted, stored.size) if wanted and if_range in (b"", etag) else None
-        common: Headers = [
-            (b"content-type", b"application/octet-stream"),
-            (b"content-disposition", attachment(stored.name)),
-            (b"accept-ranges", b"bytes"), (b"etag", etag),
-            (b"x-file-sha256", stored.sha256.hex().encode("ascii")),
-            (b"cache-control", b"private, no-cache"),
-        ]
-        if span == "unsatisfiable":
+        head = download_head(stored, headers)
+        if head is None:
             self._respond(416, b"", [(b"content-range", f"bytes */{stored.size}".encode())])
             return
-        start, end = span if isinstance(span, tuple) else (0, stored.size)
-        status = 206 if isinstance(span, tuple) else 200
-        if status == 206:
-            common.append((b"content-range", f"bytes {start}-{end - 1}/{stored.size}".encode()))
         try:
             handle = self.app.ctx.storage.bytes.reader(stored.stored_name)
         except OSError as exc:
@@ -341,15 +265,15 @@ class HttpConnection(asyncio.Protocol):
                       stored.id, exc)
             self._respond(404, b"the file is gone\n")
             return
-        length = (b"content-length", str(end - start).encode())
-        self._send(h11.Response(status_code=status, headers=[*common, length, *SECURITY_HEADERS]))
+        self._send(h11.Response(status_code=head.status,
+                                headers=[*head.headers, *SECURITY_HEADERS]))
         if method == "HEAD":
             handle.close()
             self._send(h11.EndOfMessage())
             self._next_cycle()
             return
         self._task = asyncio.get_running_loop().create_task(
-            self._stream(handle, stored.stored_name, start, end))
+            self._stream(handle, stored.stored_name, head.start, head.end))
 
     async def _stream(self, handle: ByteReader, name: str, start: int, end: int) -> None:
         """The bytes ``start`` to ``end`` of a stored file, wherever its bytes
@@ -431,17 +355,3 @@ class HttpConnection(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
-
-
-def _header(headers: RequestHeaders, name: bytes, default: bytes = b"") -> bytes:
-    for key, value in headers:
-        if key == name:
-            return value
-    return default
-
-
-def _content_length(headers: RequestHeaders) -> int | None:
-    if _header(headers, b"transfer-encoding"):
-        return None
-    value = _header(headers, b"content-length")
-    return int(value) if value.isdigit() else None
