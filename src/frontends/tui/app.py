@@ -18,19 +18,12 @@ from textual.app import App
 from textual.worker import Worker
 
 from chatproto import (
-    GENERAL_ROOM,
     ChatMessage,
     FileAvailable,
     Membership,
-    MembershipState,
     ParticipantState,
     Presence,
-    RoomInfo,
     apply_presence,
-    is_room_target,
-    room_of,
-    room_target,
-    same_target,
 )
 from chatproto.session import (
     AsyncSession,
@@ -51,11 +44,13 @@ from . import commands as cmd
 from .downloads import Transfers
 from .i18n import _
 from .link import Account, ChatLink
+from .outgoing import room_command, send_line
 from .render import (
     Clock,
     chat_entry,
     file_entry,
     local_clock,
+    membership_text,
     name,
     notice_entry,
     presence_entry,
@@ -92,26 +87,6 @@ class Launch:
 def help_text() -> str:
     return _("Enter sends, Ctrl+J starts a new line, Up recalls what you sent. Commands: "
              "{commands}").format(commands=", ".join(cmd.USAGE))
-
-
-def rooms_text(rooms: list[RoomInfo]) -> str:
-    """``/rooms``: every room the user may see, with its members and their own place."""
-    parts = []
-    for room in rooms:
-        marks = [_("member")] if room.member else []
-        if room.private:
-            marks.append(_("private"))
-        extra = f", {', '.join(marks)}" if marks else ""
-        parts.append(_("#{room} ({count} members{extra})").format(
-            room=name(room.name), count=room.member_count, extra=extra))
-    return _("Rooms: {rooms}").format(rooms="; ".join(parts) or _("none"))
-
-
-def membership_text(event: Membership) -> str:
-    text = (_("{user} joined #{room} ({count} members)")
-            if event.state is MembershipState.JOINED
-            else _("{user} left #{room} ({count} members)"))
-    return text.format(user=name(event.user), room=name(event.room), count=event.member_count)
 
 
 class ChatApp(App[int]):
@@ -339,7 +314,7 @@ class ChatApp(App[int]):
         if error is not None:
             self.notice(_("File not sent: {reason}").format(reason=name(str(error))), "error")
 
-    # -- the input line ------------------------------------------------------------------
+    # -- the input line (what it asks of the server: outgoing) ---------------------------
 
     def on_composer_submitted(self, message: Composer.Submitted) -> None:
         command = cmd.parse(message.text)
@@ -355,7 +330,8 @@ class ChatApp(App[int]):
                 self.notice(_("Not connected: nothing was sent."), "error")
                 return
             chat.composer.remember(message.text)
-            self.run_worker(self._send(command.text, to), group="send", exit_on_error=False)
+            self.run_worker(send_line(self.link, chat, command.text, to, self.notice),
+                            group="send", exit_on_error=False)
             return
         chat.composer.remember(message.text)
         if isinstance(command, cmd.SetRecipient):
@@ -373,52 +349,10 @@ class ChatApp(App[int]):
             if self.link is None or not self.link.connected:
                 self.notice(_("Not connected: nothing was sent."), "error")
             else:
-                self.run_worker(self._room_command(command), group="rooms", exit_on_error=False)
+                self.run_worker(room_command(self.link, chat, command, self.notice),
+                                group="rooms", exit_on_error=False)
         else:
             self.notice(command.message, "error")
-
-    async def _room_command(self, command: cmd.RoomCommand) -> None:
-        """``/rooms``, ``/join``, ``/create``, ``/leave``: a request, its answer as a notice;
-        joining or creating a room makes it where the next line goes."""
-        assert self.link is not None
-        chat = self.chat
-        current = chat.recipient if chat is not None else None
-        room = command.room
-        if command.verb == "leave" and room is None:
-            room = room_of(current) if is_room_target(current) else GENERAL_ROOM
-        try:
-            if command.verb == "rooms":
-                self.notice(rooms_text(await self.link.list_rooms()))
-                return
-            assert room is not None
-            if command.verb == "join":
-                await self.link.join_room(room)
-            elif command.verb == "create":
-                await self.link.create_room(room, command.private)
-            else:
-                await self.link.leave_room(room)
-        except ChatError as error:
-            self.notice(name(str(error)), "error")
-            return
-        if chat is None:
-            return
-        if command.verb == "leave":
-            if same_target(current, room_target(room)):  # "/leave Dev" while writing to #dev
-                chat.set_recipient(None)
-            self.notice(_("You left #{room}.").format(room=name(room)))
-        else:
-            chat.set_recipient(room_target(room))
-            self.notice(_("Now writing to #{room}.").format(room=name(room)))
-
-    async def _send(self, text: str, to: str | None) -> None:
-        assert self.link is not None
-        try:
-            await self.link.send_chat(text, to)
-        except ChatError as error:
-            self.notice(_("Message not sent: {reason}").format(reason=name(str(error))), "error")
-            chat = self.chat
-            if chat is not None and not chat.composer.text:
-                chat.composer.load_text(text)  # give the user their words back
 
     def action_newline(self) -> None:
         if self.chat is not None:

@@ -2,9 +2,9 @@
 
 Pure parsing, no I/O: ``parse(text)`` returns one of the small classes below.
 A line that starts with ``/`` is a command; ``//`` sends the rest with one
-``/`` (to say ``/quit`` without quitting). Rooms have not landed in the
-protocol yet: ``/join``, ``/leave`` and ``/rooms`` parse into ``RoomCommand``,
-which the app answers with a notice until they do.
+``/`` (to say ``/quit`` without quitting). ``/rooms``, ``/join``, ``/create``
+and ``/leave`` parse into ``RoomCommand``, which the app sends to the server as
+the protocol's room requests (``outgoing.room_command``).
 """
 
 from __future__ import annotations

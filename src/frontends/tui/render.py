@@ -19,7 +19,15 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from chatproto import ChatMessage, FileAvailable, Presence, PresenceState, is_room_target
+from chatproto import (
+    ChatMessage,
+    FileAvailable,
+    Membership,
+    MembershipState,
+    Presence,
+    PresenceState,
+    is_room_target,
+)
 
 from ..text import escape
 from ..units import human_size
@@ -118,6 +126,14 @@ def presence_entry(presence: Presence, clock: Clock = local_clock) -> Renderable
                  Text(f"*** {text} ({participants_text(presence.participant_count)})"), style)
 
 
+def membership_text(event: Membership) -> str:
+    """A room's member coming or going: a notice, not a line of its own."""
+    text = (_("{user} joined #{room} ({count} members)")
+            if event.state is MembershipState.JOINED
+            else _("{user} left #{room} ({count} members)"))
+    return text.format(user=name(event.user), room=name(event.room), count=event.member_count)
+
+
 def notice_entry(text: str, kind: str = "notice", clock: Clock = local_clock) -> RenderableType:
     """One of our own lines (``text`` already safe): ``notice``, ``error``,
     ``good`` or ``presence``."""
@@ -138,6 +154,7 @@ __all__ = [
     "chat_entry",
     "file_entry",
     "local_clock",
+    "membership_text",
     "name",
     "notice_entry",
     "presence_entry",
