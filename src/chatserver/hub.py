@@ -47,18 +47,19 @@ from .room_requests import RoomRequests
 from .rooms import RoomRegistry
 from .sessions import Session
 
+# The pending-entry types and helpers are re-exported: ``cluster.hub`` takes
+# them from here.
+from .store_fallback import PendingChat as PendingChat
+from .store_fallback import PendingFile as PendingFile
+from .store_fallback import announced_as as announced_as
+from .store_fallback import failure_line as failure_line
+from .store_fallback import refuse_unstored, store_one_by_one
+
 #: Most chat messages (and characters of text) committed in one transaction,
 #: that is in one loop turn: bounds the loop's pause and each connection's
 #: output per turn.
 MAX_BATCH = 4096
 MAX_BATCH_CHARS = 1_048_576
-
-
-#: A chat message waiting for its commit: the message, its sender, and the
-#: connection it came from (which the echo goes to, if it is transient).
-PendingChat = tuple[SendChat, str, Session]
-#: A verified upload waiting for its commit, its stored name and its origin.
-PendingFile = tuple[FileAvailable, str, Session]
 
 
 def _batch_end(chats: list[PendingChat]) -> int:
@@ -69,21 +70,6 @@ def _batch_end(chats: list[PendingChat]) -> int:
         if chars > MAX_BATCH_CHARS:
             return max(index, 1)
     return min(len(chats), MAX_BATCH)
-
-
-def announced_as(
-    pending: FileAvailable, seq: int, timestamp: int, file_id: int
-) -> FileAvailable:
-    """A verified upload's announcement, with its place in history."""
-    return FileAvailable(
-        seq, timestamp, file_id, pending.sender, pending.recipient, pending.name,
-        pending.size, pending.sha256, pending.upload_id,
-    )
-
-
-def failure_line(exc: Exception) -> str:
-    """One line for the log: what went wrong, no traceback."""
-    return f"{type(exc).__name__}: {exc}"
 
 
 class Hub:
@@ -267,8 +253,8 @@ class Hub:
         """Commit everything pending in one transaction, then deliver it.
 
         If the batch cannot be committed, each entry is committed on its own
-        (``_store_one_by_one``): an entry that fails takes no other with it,
-        and its sender is told (``_refuse_unstored``)."""
+        (``store_fallback.store_one_by_one``): an entry that fails takes no
+        other with it, and its sender is told."""
         self._flush_scheduled = False
         cut = _batch_end(self._chats)
         chats, self._chats = self._chats[:cut], self._chats[cut:]
@@ -306,8 +292,8 @@ class Hub:
                 "could not store %d entries at once (%s); storing them one by one",
                 len(rows) + len(files), failure_line(exc),
             )
-            rows, origins, announcements, file_origins = self._store_one_by_one(
-                chats, files, timestamp
+            rows, origins, announcements, file_origins = store_one_by_one(
+                self.store, chats, files, timestamp
             )
         else:
             self.store.last_seq = seq
@@ -320,62 +306,9 @@ class Hub:
         for (announcement, _), origin in zip(announcements, file_origins, strict=True):
             self._deliver(announcement, announcement.sender, announcement.recipient, origin)
 
-    def _store_one_by_one(
-        self, chats: list[PendingChat], files: list[PendingFile], timestamp: int,
-    ) -> tuple[list[ChatRow], list[Session], list[tuple[FileAvailable, str]], list[Session]]:
-        """Commit each entry in its own transaction, taking the next seq (and
-        file id) only when it is stored, so history stays gapless; refuse the
-        entries that fail. Returns the rows and announcements stored, each
-        list with the origins of its entries."""
-        store = self.store
-        rows: list[ChatRow] = []
-        origins: list[Session] = []
-        announcements: list[tuple[FileAvailable, str]] = []
-        file_origins: list[Session] = []
-        failed_chats: list[PendingChat] = []
-        failed_files: list[PendingFile] = []
-        failure: Exception | None = None
-        for pending_chat in chats:
-            chat, sender, origin = pending_chat
-            row = (store.last_seq + 1, timestamp, sender, chat.recipient, chat.client_id, chat.text)
-            try:
-                store.commit((row,), ())
-            except Exception as exc:
-                failed_chats.append(pending_chat)
-                failure = failure or exc
-                continue
-            store.last_seq += 1
-            rows.append(row)
-            origins.append(origin)
-        for pending_file in files:
-            pending, stored_name, origin = pending_file
-            final = announced_as(pending, store.last_seq + 1, timestamp, store.last_file_id + 1)
-            try:
-                store.commit((), ((final, stored_name),))
-            except Exception as exc:
-                failed_files.append(pending_file)
-                failure = failure or exc
-                continue
-            store.last_seq += 1
-            store.last_file_id += 1
-            announcements.append((final, stored_name))
-            file_origins.append(origin)
-        if failure is not None:
-            log.error(
-                "could not store %d of %d entries (%s); their senders are told",
-                len(failed_chats) + len(failed_files), len(chats) + len(files),
-                failure_line(failure),
-            )
-            self._refuse_unstored(failed_chats, failed_files)
-        return rows, origins, announcements, file_origins
-
     def _refuse_unstored(self, chats: list[PendingChat], files: list[PendingFile]) -> None:
-        """Tell senders these messages and uploads were not stored (nor
-        delivered), on the connection each came from (closed: nobody to tell)."""
-        for chat, _, origin in chats:
-            origin.queue(ChatRejected(chat.client_id, RejectReason.SERVER_ERROR, "not stored"))
-        for pending, _, origin in files:
-            origin.file_unstored(pending.upload_id)
+        # Kept as a method: the cluster's hub refuses a batch its store refused.
+        refuse_unstored(chats, files)
 
     def _deliver(
         self, entry: ChatMessage | FileAvailable, sender: str, recipient: str | None,
