@@ -18,13 +18,11 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from chatproto import ChatMessage, FileAvailable, Membership, Presence
 from chatproto.session import (
     NO_TLS,
     ClientTLS,
     Disconnected,
     PinRequest,
-    Progress,
     SeqStore,
     ServerAddress,
     TrustMode,
@@ -37,14 +35,14 @@ from chatproto.session.tls import PIN_FILE_NAME
 from . import errors_text, i18n, theme
 from .attention import Notifier
 from .chat_view import ChatActions, ChatView
-from .conversations import GENERAL, Conversation, conversation_of
+from .conversations import Conversation
 from .dialogs import MessageDialog, open_dialogs
+from .event_flow import EventFlow
 from .files_flow import FileFlow
 from .i18n import _
-from .lines import chat_line, file_line, notice_line, presence_line
+from .lines import notice_line
 from .link import Link
 from .login_view import LoginView, login_problem
-from .mentions import mentions
 from .room_flow import RoomFlow
 from .rooms import RoomActions
 from .safetext import clean
@@ -72,16 +70,12 @@ class App:
         self.root = root
         self.config_folder = folder or config_dir()
         self.settings: Settings = load_settings(self.config_folder)
-        self.seqs = SeqStore(self.config_folder / "last_seq.json")
         #: Futures finished on other threads, handled on the Tk thread.
         self.inbox: queue.SimpleQueue[tuple[int, Future[Any]]] = queue.SimpleQueue()
         self._handlers: dict[int, Callable[[Future[Any]], None]] = {}
         self._tokens = itertools.count()
         self.link: Link | None = None
         self.password = ""
-        self.shown_seq = 0
-        #: The server history ``shown_seq`` belongs to.
-        self.epoch = 0
         self.login_view: LoginView | None = None
         self.chat_view: ChatView | None = None
         self.closing = False
@@ -96,6 +90,8 @@ class App:
         self.notifier = Notifier(root, lambda: self.settings.attention)
         self.files = FileFlow(self)
         self.rooms = RoomFlow(self)
+        self.event_flow = EventFlow(self, SeqStore(self.config_folder / "last_seq.json"),
+                                    self.notifier, self.files, self.rooms, self._disconnected)
         theme.apply(root, self.settings.theme)
         i18n.localize_tk(root)
         root.protocol("WM_DELETE_WINDOW", self.quit)
@@ -144,7 +140,7 @@ class App:
                 event = link.events.get_nowait()
             except queue.Empty:
                 break
-            self._handle(link, event)
+            self.event_flow.handle(link, event)
             if link is not self.link:
                 return
 
@@ -177,7 +173,7 @@ class App:
             server=first.host, port=first.port) if len(servers) == 1 else _(
             "Connecting to {servers}\u2026").format(servers=clean(format_servers(servers))))
         link = Link()
-        last_seq, epoch = self.seqs.load_mark(first.host, first.port, username)
+        last_seq, epoch = self.event_flow.seqs.load_mark(first.host, first.port, username)
         self.tls = client_tls(self.config_folder, self.inbox) if tls else NO_TLS
         attempt = link.connect(first.host, first.port, username, password, last_seq, epoch,
                                self.tls, servers=servers)
@@ -219,9 +215,9 @@ class App:
 
     def _open_chat(self, link: Link) -> None:
         self.link = link
-        self.shown_seq = max(self.shown_seq, link.last_seen_seq)
+        self.event_flow.shown_seq = max(self.event_flow.shown_seq, link.last_seen_seq)
         self.notifier.set_name(link.username)
-        reset = self._follow_history(link)
+        reset = self.event_flow.follow_history(link)
         rooms = self.rooms
         actions = ChatActions(self.send_chat, self.files.send_file, self.files.open_folder,
                               self.files.choose_folder, self.reconnect, self.set_attention,
@@ -241,68 +237,6 @@ class App:
         self.root.geometry("960x580")
         self.root.minsize(*CHAT_MIN_SIZE)
         view.entry.focus_set()
-
-    def _handle(self, link: Link, event: object) -> None:
-        view = self.chat_view
-        if view is None:
-            return
-        me = link.username
-        if isinstance(event, ChatMessage):
-            if self._is_new(event.seq):
-                where = conversation_of(event, me)
-                line = chat_line(event, me)
-                if event.sender != me and mentions(event.text, me):
-                    line = [(chunk, (*tags, "mention")) for chunk, tags in line]
-                view.append(where, line)
-                if event.sender != me:
-                    self._arrived(view, where)
-        elif isinstance(event, FileAvailable):
-            if self._is_new(event.seq):
-                where = conversation_of(event, me)
-                view.append(where, file_line(event, me))
-                if event.sender != me:
-                    self._arrived(view, where)
-                    self.files.download(link, event)
-        elif isinstance(event, Presence):
-            # Presence is server-wide, as in the original: general's news.
-            view.participants.apply(event)
-            view.refresh_recipients()
-            view.append(GENERAL, presence_line(event))
-        elif isinstance(event, Membership):
-            self.rooms.membership(event, me)
-        elif isinstance(event, Progress):
-            # The session sends at most one per percent: cheap to show them all.
-            view.transfers.progress(event.direction, event.key, event.name, event.done,
-                                    event.total)
-        elif isinstance(event, Disconnected):
-            self._disconnected(link, event)
-
-    def _arrived(self, view: ChatView, where: Conversation) -> None:
-        view.rooms.arrived(where)
-        self.notifier.arrived()
-
-    def _follow_history(self, link: Link) -> bool:
-        """Take the server's history epoch; after a reset (the server's data
-        was replaced) everything it replays is new. True after a reset."""
-        if link.history_reset:
-            self.shown_seq = 0
-        if link.epoch != self.epoch:
-            self.epoch = link.epoch
-            self._remember(link, self.shown_seq)
-        return link.history_reset
-
-    def _is_new(self, seq: int) -> bool:
-        if seq <= self.shown_seq:
-            return False  # replayed again after a reconnect: already on screen
-        self.shown_seq = seq
-        if self.link is not None:
-            self._remember(self.link, seq)
-        return True
-
-    def _remember(self, link: Link, seq: int) -> None:
-        # A failure only costs a longer replay next time.
-        with contextlib.suppress(OSError):
-            self.seqs.save(link.host, link.port, link.username, seq, self.epoch)
 
     def send_chat(self, text: str, where: Conversation) -> bool:
         link = self.link
@@ -357,11 +291,12 @@ class App:
                 dialog.destroy()
         self.chat_view.show_reconnecting(_("Reconnecting\u2026"))
         link = Link()
+        flow = self.event_flow
         # The lost session's token spares the server the password check: after a
         # restart every window reconnects at once (the password is the fallback).
         # With several servers, the one after the lost one first: a dead node last.
-        self.later(link.connect(old.host, old.port, old.username, self.password, self.shown_seq,
-                                self.epoch, self.tls, old.resume_token, servers=old.servers,
+        self.later(link.connect(old.host, old.port, old.username, self.password, flow.shown_seq,
+                                flow.epoch, self.tls, old.resume_token, servers=old.servers,
                                 start=after(old.servers, old.server)),
                    lambda f: self._reconnected(link, f))
 
@@ -378,7 +313,7 @@ class App:
             view.show_disconnected(message)
             return
         self.link = link
-        reset = self._follow_history(link)
+        reset = self.event_flow.follow_history(link)
         view.show_connected()
         view.participants.reset(link.username, link.participants())
         view.refresh_recipients()
